@@ -1,0 +1,562 @@
+//! Commands: every state change a client can ask for, and their canonical signed bytes.
+//!
+//! # Signed byte layout (version 1)
+//!
+//! ```text
+//! "commons-ledger/command/v1" 0x00     domain tag, so these bytes never verify as anything else
+//! ledger id                 16 bytes   so a command never replays on another ledger
+//! request id                16 bytes   idempotency key; a transfer's id
+//! command tag               1 byte     see `Command::tag`
+//! fields                               in declaration order, encoded as in `crate::canonical`
+//! ```
+//!
+//! Enumerations are one byte: account kind member=1 business=2 system=3; role admin=1
+//! treasurer=2 steward=3 auditor=4; status active=1 frozen=2 closed=3.
+
+use crate::account::{AccountKind, AccountStatus, Role};
+use crate::amount::{Amount, Scale};
+use crate::canonical::{DecodeError, Decoder, Encoder};
+use crate::keys::{PublicKey, SecretKey, Signature};
+use crate::names::{DisplayName, Handle, LedgerId, Memo, Reason, RequestId, UnitCode};
+
+/// The domain tag of signed command bytes.
+pub const COMMAND_DOMAIN: &[u8] = b"commons-ledger/command/v1\0";
+
+/// The most signatures one command may carry.
+pub const SIGNATURES_MAX: usize = 8;
+
+/// A state change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// The first entry of a ledger: names its admin and node keys. Signed by the node key.
+    Genesis {
+        /// Key of the first admin (who also holds the treasurer role), handle `admin`.
+        admin_key: PublicKey,
+        /// The server's own key, which signs checkpoints.
+        node_key: PublicKey,
+    },
+    /// Defines a unit and opens its commons fund. Admin.
+    CreateUnit {
+        /// Code.
+        code: UnitCode,
+        /// Decimal places.
+        scale: Scale,
+        /// Display name.
+        name: DisplayName,
+    },
+    /// Opens an account holding one unit, with its first key. Treasurer.
+    OpenAccount {
+        /// New, unused handle.
+        handle: Handle,
+        /// Unit it holds.
+        unit: UnitCode,
+        /// Member or business (system accounts are opened by the ledger).
+        kind: AccountKind,
+        /// Display name.
+        name: DisplayName,
+        /// The owner's key.
+        public_key: PublicKey,
+        /// How far below zero it may go.
+        credit_limit: Amount,
+        /// How far above zero it may go.
+        ceiling: Option<Amount>,
+        /// Warning threshold below zero.
+        soft_limit: Option<Amount>,
+    },
+    /// Replaces an account's limits. Treasurer.
+    SetLimits {
+        /// Account.
+        handle: Handle,
+        /// New credit limit.
+        credit_limit: Amount,
+        /// New ceiling.
+        ceiling: Option<Amount>,
+        /// New soft limit.
+        soft_limit: Option<Amount>,
+        /// Why.
+        reason: Reason,
+    },
+    /// Freezes, unfreezes or closes an account. Treasurer.
+    SetStatus {
+        /// Account.
+        handle: Handle,
+        /// New status.
+        status: AccountStatus,
+        /// Why.
+        reason: Reason,
+    },
+    /// Grants a role. Admin.
+    GrantRole {
+        /// Holder.
+        handle: Handle,
+        /// Role.
+        role: Role,
+    },
+    /// Revokes a role. Admin; nobody revokes their own admin role, so one admin always remains.
+    RevokeRole {
+        /// Holder.
+        handle: Handle,
+        /// Role.
+        role: Role,
+    },
+    /// Adds a key to a handle. Treasurer, or the handle itself.
+    RegisterKey {
+        /// Holder.
+        handle: Handle,
+        /// New key, not registered anywhere yet.
+        public_key: PublicKey,
+    },
+    /// Revokes a key. Treasurer, or the handle itself; a handle keeps at least one key.
+    RevokeKey {
+        /// Holder.
+        handle: Handle,
+        /// Key to revoke.
+        public_key: PublicKey,
+    },
+    /// Moves `amount` of `unit` from `payer` to `payee` at once. Signed by the payer.
+    Pay {
+        /// Paying account.
+        payer: Handle,
+        /// Receiving account.
+        payee: Handle,
+        /// Unit of both accounts.
+        unit: UnitCode,
+        /// Positive amount.
+        amount: Amount,
+        /// Note to the payee.
+        memo: Memo,
+    },
+}
+
+/// What kind of journal entry a command makes, as shown in history.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EntryKind {
+    Genesis,
+    Unit,
+    Account,
+    Limits,
+    Status,
+    Role,
+    Key,
+    Payment,
+}
+
+impl EntryKind {
+    /// Lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::Genesis => "genesis",
+            EntryKind::Unit => "unit",
+            EntryKind::Account => "account",
+            EntryKind::Limits => "limits",
+            EntryKind::Status => "status",
+            EntryKind::Role => "role",
+            EntryKind::Key => "key",
+            EntryKind::Payment => "payment",
+        }
+    }
+}
+
+/// The handles, units and keys a command reads: what a caller holding only part of the ledger
+/// must load before applying it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct References {
+    /// Handles read or written (accounts, roles, keys).
+    pub handles: Vec<Handle>,
+    /// Units read or written.
+    pub units: Vec<UnitCode>,
+    /// Keys whose owner is read.
+    pub keys: Vec<PublicKey>,
+}
+
+impl Command {
+    /// The one-byte tag in the signed bytes.
+    pub fn tag(&self) -> u8 {
+        match self {
+            Command::Genesis { .. } => 1,
+            Command::CreateUnit { .. } => 2,
+            Command::OpenAccount { .. } => 3,
+            Command::SetLimits { .. } => 4,
+            Command::SetStatus { .. } => 5,
+            Command::GrantRole { .. } => 6,
+            Command::RevokeRole { .. } => 7,
+            Command::RegisterKey { .. } => 8,
+            Command::RevokeKey { .. } => 9,
+            Command::Pay { .. } => 10,
+        }
+    }
+
+    /// The kind of entry it makes.
+    pub fn entry_kind(&self) -> EntryKind {
+        match self {
+            Command::Genesis { .. } => EntryKind::Genesis,
+            Command::CreateUnit { .. } => EntryKind::Unit,
+            Command::OpenAccount { .. } => EntryKind::Account,
+            Command::SetLimits { .. } => EntryKind::Limits,
+            Command::SetStatus { .. } => EntryKind::Status,
+            Command::GrantRole { .. } | Command::RevokeRole { .. } => EntryKind::Role,
+            Command::RegisterKey { .. } | Command::RevokeKey { .. } => EntryKind::Key,
+            Command::Pay { .. } => EntryKind::Payment,
+        }
+    }
+
+    /// What it reads, besides the signers' keys and handles.
+    pub fn references(&self) -> References {
+        let mut refs = References::default();
+        match self {
+            Command::Genesis {
+                admin_key,
+                node_key,
+            } => {
+                refs.handles.push(admin_handle());
+                refs.keys.extend([*admin_key, *node_key]);
+            }
+            Command::CreateUnit { code, .. } => {
+                refs.units.push(code.clone());
+                refs.handles.push(Handle::fund_of(code));
+            }
+            Command::OpenAccount {
+                handle,
+                unit,
+                public_key,
+                ..
+            } => {
+                refs.handles.push(handle.clone());
+                refs.units.push(unit.clone());
+                refs.keys.push(*public_key);
+            }
+            Command::SetLimits { handle, .. }
+            | Command::SetStatus { handle, .. }
+            | Command::GrantRole { handle, .. }
+            | Command::RevokeRole { handle, .. } => refs.handles.push(handle.clone()),
+            Command::RegisterKey { handle, public_key }
+            | Command::RevokeKey { handle, public_key } => {
+                refs.handles.push(handle.clone());
+                refs.keys.push(*public_key);
+            }
+            Command::Pay {
+                payer, payee, unit, ..
+            } => {
+                refs.handles.extend([payer.clone(), payee.clone()]);
+                refs.units.push(unit.clone());
+            }
+        }
+        refs
+    }
+
+    fn encode_fields(&self, out: &mut Encoder) {
+        match self {
+            Command::Genesis {
+                admin_key,
+                node_key,
+            } => {
+                out.fixed(admin_key.as_bytes()).fixed(node_key.as_bytes());
+            }
+            Command::CreateUnit { code, scale, name } => {
+                out.text(code.as_str())
+                    .u8(scale.places())
+                    .text(name.as_str());
+            }
+            Command::OpenAccount {
+                handle,
+                unit,
+                kind,
+                name,
+                public_key,
+                credit_limit,
+                ceiling,
+                soft_limit,
+            } => {
+                out.text(handle.as_str())
+                    .text(unit.as_str())
+                    .u8(kind_byte(*kind))
+                    .text(name.as_str())
+                    .fixed(public_key.as_bytes())
+                    .i64(credit_limit.minor())
+                    .option(*ceiling, |e, a| {
+                        e.i64(a.minor());
+                    })
+                    .option(*soft_limit, |e, a| {
+                        e.i64(a.minor());
+                    });
+            }
+            Command::SetLimits {
+                handle,
+                credit_limit,
+                ceiling,
+                soft_limit,
+                reason,
+            } => {
+                out.text(handle.as_str())
+                    .i64(credit_limit.minor())
+                    .option(*ceiling, |e, a| {
+                        e.i64(a.minor());
+                    })
+                    .option(*soft_limit, |e, a| {
+                        e.i64(a.minor());
+                    })
+                    .text(reason.as_str());
+            }
+            Command::SetStatus {
+                handle,
+                status,
+                reason,
+            } => {
+                out.text(handle.as_str())
+                    .u8(status_byte(*status))
+                    .text(reason.as_str());
+            }
+            Command::GrantRole { handle, role } | Command::RevokeRole { handle, role } => {
+                out.text(handle.as_str()).u8(role_byte(*role));
+            }
+            Command::RegisterKey { handle, public_key }
+            | Command::RevokeKey { handle, public_key } => {
+                out.text(handle.as_str()).fixed(public_key.as_bytes());
+            }
+            Command::Pay {
+                payer,
+                payee,
+                unit,
+                amount,
+                memo,
+            } => {
+                out.text(payer.as_str())
+                    .text(payee.as_str())
+                    .text(unit.as_str())
+                    .i64(amount.minor())
+                    .text(memo.as_str());
+            }
+        }
+    }
+
+    fn decode_fields(tag: u8, d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+        Ok(match tag {
+            1 => Command::Genesis {
+                admin_key: key(d)?,
+                node_key: key(d)?,
+            },
+            2 => Command::CreateUnit {
+                code: unit(d)?,
+                scale: Scale::new(u32::from(d.u8()?)).map_err(invalid)?,
+                name: DisplayName::parse(d.text()?).map_err(invalid)?,
+            },
+            3 => Command::OpenAccount {
+                handle: handle(d)?,
+                unit: unit(d)?,
+                kind: kind_from(d.u8()?)?,
+                name: DisplayName::parse(d.text()?).map_err(invalid)?,
+                public_key: key(d)?,
+                credit_limit: amount(d)?,
+                ceiling: d.option(amount)?,
+                soft_limit: d.option(amount)?,
+            },
+            4 => Command::SetLimits {
+                handle: handle(d)?,
+                credit_limit: amount(d)?,
+                ceiling: d.option(amount)?,
+                soft_limit: d.option(amount)?,
+                reason: Reason::parse(d.text()?).map_err(invalid)?,
+            },
+            5 => Command::SetStatus {
+                handle: handle(d)?,
+                status: status_from(d.u8()?)?,
+                reason: Reason::parse(d.text()?).map_err(invalid)?,
+            },
+            6 => Command::GrantRole {
+                handle: handle(d)?,
+                role: role_from(d.u8()?)?,
+            },
+            7 => Command::RevokeRole {
+                handle: handle(d)?,
+                role: role_from(d.u8()?)?,
+            },
+            8 => Command::RegisterKey {
+                handle: handle(d)?,
+                public_key: key(d)?,
+            },
+            9 => Command::RevokeKey {
+                handle: handle(d)?,
+                public_key: key(d)?,
+            },
+            10 => Command::Pay {
+                payer: handle(d)?,
+                payee: handle(d)?,
+                unit: unit(d)?,
+                amount: amount(d)?,
+                memo: Memo::parse(d.text()?).map_err(invalid)?,
+            },
+            other => return Err(DecodeError(format!("unknown command tag {other}"))),
+        })
+    }
+}
+
+/// The handle of the first admin, created by the genesis entry. It holds roles and keys but no
+/// account of its own (it has no unit).
+pub fn admin_handle() -> Handle {
+    Handle::parse("admin").expect("a valid handle")
+}
+
+/// A command with its ledger, its request id and the signatures that authorise it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedCommand {
+    /// Ledger it is for.
+    pub ledger_id: LedgerId,
+    /// Idempotency key; for a payment, the transfer id.
+    pub request_id: RequestId,
+    /// The change.
+    pub command: Command,
+    /// Who signed [`signing_bytes`](Self::signing_bytes), and their signatures.
+    pub signatures: Vec<(PublicKey, Signature)>,
+}
+
+/// Why a signed command's signatures were refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureError {
+    #[error("the command carries no signature")]
+    Missing,
+    #[error("the command carries more than {SIGNATURES_MAX} signatures")]
+    TooMany,
+    #[error("the signature of key {0} does not verify")]
+    Invalid(PublicKey),
+}
+
+impl SignedCommand {
+    /// Builds and signs with one key.
+    pub fn sign(
+        ledger_id: LedgerId,
+        request_id: RequestId,
+        command: Command,
+        key: &SecretKey,
+    ) -> Self {
+        let bytes = signing_bytes(ledger_id, request_id, &command);
+        Self {
+            ledger_id,
+            request_id,
+            command,
+            signatures: vec![(key.public_key(), key.sign(&bytes))],
+        }
+    }
+
+    /// The bytes every signature covers.
+    pub fn signing_bytes(&self) -> Vec<u8> {
+        signing_bytes(self.ledger_id, self.request_id, &self.command)
+    }
+
+    /// Checks every signature over the signing bytes. CPU-bound: callers run it outside the
+    /// writer, in parallel.
+    pub fn verify_signatures(&self) -> Result<(), SignatureError> {
+        if self.signatures.is_empty() {
+            return Err(SignatureError::Missing);
+        }
+        if self.signatures.len() > SIGNATURES_MAX {
+            return Err(SignatureError::TooMany);
+        }
+        let bytes = self.signing_bytes();
+        for (key, signature) in &self.signatures {
+            key.verify(&bytes, signature)
+                .map_err(|_| SignatureError::Invalid(*key))?;
+        }
+        Ok(())
+    }
+
+    /// The signers' keys.
+    pub fn signers(&self) -> impl Iterator<Item = &PublicKey> {
+        self.signatures.iter().map(|(key, _)| key)
+    }
+}
+
+/// The canonical signed bytes of `command` in `ledger_id` with `request_id`.
+pub fn signing_bytes(ledger_id: LedgerId, request_id: RequestId, command: &Command) -> Vec<u8> {
+    let mut out = Encoder::with_domain(COMMAND_DOMAIN);
+    out.fixed(ledger_id.as_bytes())
+        .fixed(request_id.as_bytes())
+        .u8(command.tag());
+    command.encode_fields(&mut out);
+    out.finish()
+}
+
+/// Decodes signed bytes back into their ledger id, request id and command.
+pub fn decode_signing_bytes(bytes: &[u8]) -> Result<(LedgerId, RequestId, Command), DecodeError> {
+    let mut d = Decoder::with_domain(bytes, COMMAND_DOMAIN)?;
+    let ledger_id = LedgerId::from_uuid(uuid::Uuid::from_bytes(d.array()?));
+    let request_id = RequestId::from_uuid(uuid::Uuid::from_bytes(d.array()?));
+    let tag = d.u8()?;
+    let command = Command::decode_fields(tag, &mut d)?;
+    d.finish()?;
+    Ok((ledger_id, request_id, command))
+}
+
+fn invalid(error: impl std::fmt::Display) -> DecodeError {
+    DecodeError(error.to_string())
+}
+
+fn key(d: &mut Decoder<'_>) -> Result<PublicKey, DecodeError> {
+    PublicKey::from_bytes(&d.array::<32>()?).map_err(invalid)
+}
+
+fn handle(d: &mut Decoder<'_>) -> Result<Handle, DecodeError> {
+    Handle::parse(d.text()?).map_err(invalid)
+}
+
+fn unit(d: &mut Decoder<'_>) -> Result<UnitCode, DecodeError> {
+    UnitCode::parse(d.text()?).map_err(invalid)
+}
+
+fn amount(d: &mut Decoder<'_>) -> Result<Amount, DecodeError> {
+    let minor = d.i64()?;
+    Amount::from_minor(minor).ok_or_else(|| DecodeError(format!("amount {minor} out of range")))
+}
+
+fn kind_byte(kind: AccountKind) -> u8 {
+    match kind {
+        AccountKind::Member => 1,
+        AccountKind::Business => 2,
+        AccountKind::System => 3,
+    }
+}
+
+fn kind_from(byte: u8) -> Result<AccountKind, DecodeError> {
+    [
+        AccountKind::Member,
+        AccountKind::Business,
+        AccountKind::System,
+    ]
+    .into_iter()
+    .find(|k| kind_byte(*k) == byte)
+    .ok_or_else(|| DecodeError(format!("account kind {byte}")))
+}
+
+fn role_byte(role: Role) -> u8 {
+    match role {
+        Role::Admin => 1,
+        Role::Treasurer => 2,
+        Role::Steward => 3,
+        Role::Auditor => 4,
+    }
+}
+
+fn role_from(byte: u8) -> Result<Role, DecodeError> {
+    Role::ALL
+        .into_iter()
+        .find(|r| role_byte(*r) == byte)
+        .ok_or_else(|| DecodeError(format!("role {byte}")))
+}
+
+fn status_byte(status: AccountStatus) -> u8 {
+    match status {
+        AccountStatus::Active => 1,
+        AccountStatus::Frozen => 2,
+        AccountStatus::Closed => 3,
+    }
+}
+
+fn status_from(byte: u8) -> Result<AccountStatus, DecodeError> {
+    [
+        AccountStatus::Active,
+        AccountStatus::Frozen,
+        AccountStatus::Closed,
+    ]
+    .into_iter()
+    .find(|s| status_byte(*s) == byte)
+    .ok_or_else(|| DecodeError(format!("account status {byte}")))
+}

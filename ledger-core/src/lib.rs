@@ -1,0 +1,27 @@
+//! The pure domain of Commons Ledger: no IO, no async, no protobuf, no SQL.
+//!
+//! # Layout
+//!
+//! - [`amount`]: exact amounts in minor units, parsed from and formatted to decimal strings.
+//! - [`names`]: handles, unit codes, ids and bounded texts, validated once.
+//! - [`keys`]: ed25519 public and secret keys, signatures.
+//! - [`account`]: units, accounts, limits, statuses and roles.
+//! - [`canonical`]: the byte encoding that signatures and hashes cover.
+//! - [`command`]: every state change, and its canonical signed bytes.
+//! - [`refusal`]: every reason a command is refused, with its class and reason code.
+//! - [`state`]: the ledger state and `apply`, which turns a command into postings or a refusal.
+//! - [`journal`]: entries, postings and the hash chain.
+//! - [`replay`]: rebuilding and checking the state from a journal.
+//! - [`read_auth`]: the signed statement that authenticates reads.
+
+pub mod account;
+pub mod amount;
+pub mod canonical;
+pub mod command;
+pub mod journal;
+pub mod keys;
+pub mod names;
+pub mod read_auth;
+pub mod refusal;
+pub mod replay;
+pub mod state;

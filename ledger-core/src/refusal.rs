@@ -1,0 +1,184 @@
+//! Refusals: every reason a command is not applied, each with a class (which the server maps to a
+//! gRPC status) and a stable UPPER_SNAKE reason for scripts.
+
+use crate::account::Role;
+use crate::command::SignatureError;
+use crate::keys::PublicKey;
+use crate::names::{Handle, UnitCode};
+
+/// The kind of failure, independent of any wire protocol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// The request itself is wrong, whatever the state.
+    InvalidArgument,
+    /// Something it names does not exist.
+    NotFound,
+    /// Something it would create exists already.
+    AlreadyExists,
+    /// The signer may not do this.
+    PermissionDenied,
+    /// The signer is not known, or the signature is wrong.
+    Unauthenticated,
+    /// The state does not allow it now (limits, statuses).
+    FailedPrecondition,
+}
+
+/// Why a command was not applied. Nothing was changed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error(transparent)]
+    Signature(#[from] SignatureError),
+    #[error("the command is for another ledger")]
+    WrongLedger,
+    #[error("the ledger has no genesis entry yet")]
+    NotInitialised,
+    #[error("the ledger is initialised already")]
+    AlreadyInitialised,
+    #[error("key {0} is not registered")]
+    UnknownKey(PublicKey),
+    #[error("key {0} has been revoked")]
+    KeyRevoked(PublicKey),
+    #[error("not authorised: {0}")]
+    NotAuthorised(&'static str),
+    #[error("account {0} does not exist")]
+    UnknownAccount(Handle),
+    #[error("handle {0} does not exist")]
+    UnknownHandle(Handle),
+    #[error("unit {0} does not exist")]
+    UnknownUnit(UnitCode),
+    #[error("handle {0} is taken")]
+    HandleTaken(Handle),
+    #[error("unit {0} exists already")]
+    UnitExists(UnitCode),
+    #[error("key {0} is registered already (keys are never reused)")]
+    KeyInUse(PublicKey),
+    #[error("key {key} is not an active key of {handle}")]
+    KeyNotHeld { handle: Handle, key: PublicKey },
+    #[error("{handle} would have no key left; register another one first")]
+    LastKey { handle: Handle },
+    #[error("account {account} holds {account_unit}, not {unit}")]
+    UnitMismatch {
+        account: Handle,
+        account_unit: UnitCode,
+        unit: UnitCode,
+    },
+    #[error("payer and payee are the same account")]
+    SameAccount,
+    #[error("{0} is a system account; only the ledger moves it")]
+    SystemAccount(Handle),
+    #[error("accounts are opened as member or business; system accounts are opened by the ledger")]
+    SystemKindRequested,
+    #[error("account {0} is frozen")]
+    AccountFrozen(Handle),
+    #[error("account {0} is closed")]
+    AccountClosed(Handle),
+    #[error("account {0} already has that status")]
+    StatusUnchanged(Handle),
+    #[error("account {account} has a balance of {balance}; only a zero balance can be closed")]
+    BalanceNotZero { account: Handle, balance: String },
+    #[error(
+        "this would take {account} to {balance_after}, past its credit limit of {credit_limit}"
+    )]
+    CreditLimitExceeded {
+        account: Handle,
+        balance_after: String,
+        credit_limit: String,
+    },
+    #[error("this would take {account} to {balance_after}, past its ceiling of {ceiling}")]
+    CeilingExceeded {
+        account: Handle,
+        balance_after: String,
+        ceiling: String,
+    },
+    #[error("the soft limit ({soft_limit}) must not exceed the credit limit ({credit_limit})")]
+    SoftLimitAboveCreditLimit {
+        soft_limit: String,
+        credit_limit: String,
+    },
+    #[error("the balance of {account} ({balance}) would be outside the new limits")]
+    LimitsExcludeBalance { account: Handle, balance: String },
+    #[error("{handle} already holds the {} role", role.as_str())]
+    RoleAlreadyHeld { handle: Handle, role: Role },
+    #[error("{handle} does not hold the {} role", role.as_str())]
+    RoleNotHeld { handle: Handle, role: Role },
+    #[error("nobody revokes their own admin role, so one admin always remains")]
+    OwnAdminRole,
+}
+
+impl Refusal {
+    /// The class of failure.
+    pub fn class(&self) -> ErrorClass {
+        use ErrorClass::*;
+        match self {
+            Refusal::Signature(_) | Refusal::UnknownKey(_) | Refusal::KeyRevoked(_) => {
+                Unauthenticated
+            }
+            Refusal::WrongLedger | Refusal::SameAccount | Refusal::SystemKindRequested => {
+                InvalidArgument
+            }
+            Refusal::SoftLimitAboveCreditLimit { .. } | Refusal::UnitMismatch { .. } => {
+                InvalidArgument
+            }
+            Refusal::NotAuthorised(_) => PermissionDenied,
+            Refusal::UnknownAccount(_) | Refusal::UnknownHandle(_) | Refusal::UnknownUnit(_) => {
+                NotFound
+            }
+            Refusal::HandleTaken(_) | Refusal::UnitExists(_) | Refusal::KeyInUse(_) => {
+                AlreadyExists
+            }
+            Refusal::NotInitialised
+            | Refusal::AlreadyInitialised
+            | Refusal::KeyNotHeld { .. }
+            | Refusal::LastKey { .. }
+            | Refusal::SystemAccount(_)
+            | Refusal::AccountFrozen(_)
+            | Refusal::AccountClosed(_)
+            | Refusal::StatusUnchanged(_)
+            | Refusal::BalanceNotZero { .. }
+            | Refusal::CreditLimitExceeded { .. }
+            | Refusal::CeilingExceeded { .. }
+            | Refusal::LimitsExcludeBalance { .. }
+            | Refusal::RoleAlreadyHeld { .. }
+            | Refusal::RoleNotHeld { .. }
+            | Refusal::OwnAdminRole => FailedPrecondition,
+        }
+    }
+
+    /// A stable UPPER_SNAKE reason, for `ErrorInfo.reason` and scripts.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Refusal::Signature(SignatureError::Missing) => "SIGNATURE_MISSING",
+            Refusal::Signature(SignatureError::TooMany) => "TOO_MANY_SIGNATURES",
+            Refusal::Signature(SignatureError::Invalid(_)) => "BAD_SIGNATURE",
+            Refusal::WrongLedger => "WRONG_LEDGER",
+            Refusal::NotInitialised => "NOT_INITIALISED",
+            Refusal::AlreadyInitialised => "ALREADY_INITIALISED",
+            Refusal::UnknownKey(_) => "UNKNOWN_KEY",
+            Refusal::KeyRevoked(_) => "KEY_REVOKED",
+            Refusal::NotAuthorised(_) => "NOT_AUTHORISED",
+            Refusal::UnknownAccount(_) => "ACCOUNT_NOT_FOUND",
+            Refusal::UnknownHandle(_) => "HANDLE_NOT_FOUND",
+            Refusal::UnknownUnit(_) => "UNIT_NOT_FOUND",
+            Refusal::HandleTaken(_) => "HANDLE_TAKEN",
+            Refusal::UnitExists(_) => "UNIT_EXISTS",
+            Refusal::KeyInUse(_) => "KEY_IN_USE",
+            Refusal::KeyNotHeld { .. } => "KEY_NOT_HELD",
+            Refusal::LastKey { .. } => "LAST_KEY",
+            Refusal::UnitMismatch { .. } => "UNIT_MISMATCH",
+            Refusal::SameAccount => "SAME_ACCOUNT",
+            Refusal::SystemAccount(_) => "SYSTEM_ACCOUNT",
+            Refusal::SystemKindRequested => "SYSTEM_KIND_REQUESTED",
+            Refusal::AccountFrozen(_) => "ACCOUNT_FROZEN",
+            Refusal::AccountClosed(_) => "ACCOUNT_CLOSED",
+            Refusal::StatusUnchanged(_) => "STATUS_UNCHANGED",
+            Refusal::BalanceNotZero { .. } => "BALANCE_NOT_ZERO",
+            Refusal::CreditLimitExceeded { .. } => "CREDIT_LIMIT_EXCEEDED",
+            Refusal::CeilingExceeded { .. } => "CEILING_EXCEEDED",
+            Refusal::SoftLimitAboveCreditLimit { .. } => "SOFT_LIMIT_ABOVE_CREDIT_LIMIT",
+            Refusal::LimitsExcludeBalance { .. } => "LIMITS_EXCLUDE_BALANCE",
+            Refusal::RoleAlreadyHeld { .. } => "ROLE_ALREADY_HELD",
+            Refusal::RoleNotHeld { .. } => "ROLE_NOT_HELD",
+            Refusal::OwnAdminRole => "OWN_ADMIN_ROLE",
+        }
+    }
+}

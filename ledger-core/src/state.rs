@@ -1,0 +1,588 @@
+//! The ledger's state and `apply`: a verified command plus the state it touches becomes postings
+//! and a changed state, or a typed refusal that changes nothing.
+//!
+//! A [`State`] may hold the whole ledger (replay, audit, tests) or only the part a batch of
+//! commands touches (the server's writer): the caller loads every handle, unit and key named by
+//! [`Command::references`] and by the signers, and `apply` treats anything absent as not existing.
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::account::{Account, AccountKind, AccountStatus, Limits, Role, RoleSet, Unit};
+use crate::amount::{BALANCE_MAX, Scale, format_minor};
+use crate::command::{Command, SignedCommand, admin_handle};
+use crate::journal::Posting;
+use crate::keys::PublicKey;
+use crate::names::{DisplayName, Handle, LedgerId, UnitCode};
+use crate::refusal::Refusal;
+
+/// Who a handle is, for authentication and authorisation: its roles and active keys. Every
+/// account has one; the genesis `admin` handle has one without an account.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Identity {
+    /// Roles held.
+    pub roles: RoleSet,
+    /// Keys that may sign for it now.
+    pub keys: BTreeSet<PublicKey>,
+}
+
+/// Whose a registered key is. Revoked keys stay, so they are never registered again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyOwner {
+    /// Holder.
+    pub handle: Handle,
+    /// Whether it was revoked.
+    pub revoked: bool,
+}
+
+/// What changed since the last [`State::take_changes`]: what a store must write back.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// The genesis entry set the ledger id and node key.
+    pub genesis: bool,
+    /// Units created.
+    pub units: BTreeSet<UnitCode>,
+    /// Accounts created or changed.
+    pub accounts: BTreeSet<Handle>,
+    /// Identities created or changed (roles, keys).
+    pub identities: BTreeSet<Handle>,
+    /// Keys registered or revoked.
+    pub keys: BTreeSet<PublicKey>,
+}
+
+/// Something worth telling the caller about a command that was applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Warning {
+    /// The payment took the account past its soft limit.
+    SoftLimitCrossed {
+        /// Account.
+        account: Handle,
+        /// Balance after, formatted.
+        balance: String,
+        /// Soft limit, formatted.
+        soft_limit: String,
+    },
+}
+
+/// The result of an applied command.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Applied {
+    /// Balance changes, summing to zero per unit.
+    pub postings: Vec<Posting>,
+    /// Warnings for the caller.
+    pub warnings: Vec<Warning>,
+}
+
+/// The ledger state (or the part of it a batch touches).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct State {
+    /// Set by the genesis entry.
+    pub ledger_id: Option<LedgerId>,
+    /// The server's key, set by the genesis entry.
+    pub node_key: Option<PublicKey>,
+    /// Units by code.
+    pub units: HashMap<UnitCode, Unit>,
+    /// Accounts by handle.
+    pub accounts: HashMap<Handle, Account>,
+    /// Roles and keys by handle.
+    pub identities: HashMap<Handle, Identity>,
+    /// Every key ever registered.
+    pub keys: HashMap<PublicKey, KeyOwner>,
+    changes: Changes,
+}
+
+impl State {
+    /// An empty state, before genesis.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A state for a ledger already initialised, to be filled by a loader.
+    pub fn for_ledger(ledger_id: LedgerId, node_key: PublicKey) -> Self {
+        Self {
+            ledger_id: Some(ledger_id),
+            node_key: Some(node_key),
+            ..Self::default()
+        }
+    }
+
+    /// Returns and clears what changed.
+    pub fn take_changes(&mut self) -> Changes {
+        std::mem::take(&mut self.changes)
+    }
+
+    /// Applies a command whose signatures the caller has verified
+    /// ([`SignedCommand::verify_signatures`]). On refusal nothing changed.
+    pub fn apply(&mut self, signed: &SignedCommand) -> Result<Applied, Refusal> {
+        if let Command::Genesis {
+            admin_key,
+            node_key,
+        } = &signed.command
+        {
+            return self.genesis(signed, *admin_key, *node_key);
+        }
+        match self.ledger_id {
+            None => return Err(Refusal::NotInitialised),
+            Some(id) if id != signed.ledger_id => return Err(Refusal::WrongLedger),
+            Some(_) => {}
+        }
+        let signers = self.signers(signed)?;
+        let has_role = |role: Role| signers.iter().any(|(_, roles)| roles.has(role));
+        let is = |handle: &Handle| signers.iter().any(|(h, _)| h == handle);
+        match &signed.command {
+            Command::Genesis { .. } => unreachable!("handled above"),
+            Command::CreateUnit { code, scale, name } => {
+                require(
+                    has_role(Role::Admin),
+                    "creating a unit needs the admin role",
+                )?;
+                if self.units.contains_key(code) {
+                    return Err(Refusal::UnitExists(code.clone()));
+                }
+                let fund = Handle::fund_of(code);
+                self.require_free(&fund)?;
+                self.units.insert(
+                    code.clone(),
+                    Unit {
+                        code: code.clone(),
+                        scale: *scale,
+                        name: name.clone(),
+                    },
+                );
+                self.changes.units.insert(code.clone());
+                let name = DisplayName::parse(&format!("Commons fund ({code})"))
+                    .expect("short and printable");
+                let fund_account = Account {
+                    handle: fund.clone(),
+                    kind: AccountKind::System,
+                    unit: code.clone(),
+                    name,
+                    balance: 0,
+                    // The fund never goes below zero.
+                    limits: Limits::default(),
+                    status: AccountStatus::Active,
+                };
+                self.accounts.insert(fund.clone(), fund_account);
+                self.changes.accounts.insert(fund);
+                Ok(Applied::default())
+            }
+            Command::OpenAccount {
+                handle,
+                unit,
+                kind,
+                name,
+                public_key,
+                credit_limit,
+                ceiling,
+                soft_limit,
+            } => {
+                require(
+                    has_role(Role::Treasurer),
+                    "opening an account needs the treasurer role",
+                )?;
+                if *kind == AccountKind::System {
+                    return Err(Refusal::SystemKindRequested);
+                }
+                let scale = self.unit(unit)?.scale;
+                self.require_free(handle)?;
+                if self.keys.contains_key(public_key) {
+                    return Err(Refusal::KeyInUse(*public_key));
+                }
+                let limits = Limits {
+                    credit_limit: *credit_limit,
+                    ceiling: *ceiling,
+                    soft_limit: *soft_limit,
+                };
+                check_limits(&limits, scale)?;
+                let account = Account {
+                    handle: handle.clone(),
+                    kind: *kind,
+                    unit: unit.clone(),
+                    name: name.clone(),
+                    balance: 0,
+                    limits,
+                    status: AccountStatus::Active,
+                };
+                self.accounts.insert(handle.clone(), account);
+                self.identities.insert(
+                    handle.clone(),
+                    Identity {
+                        roles: RoleSet::default(),
+                        keys: BTreeSet::from([*public_key]),
+                    },
+                );
+                self.keys.insert(
+                    *public_key,
+                    KeyOwner {
+                        handle: handle.clone(),
+                        revoked: false,
+                    },
+                );
+                self.changes.accounts.insert(handle.clone());
+                self.changes.identities.insert(handle.clone());
+                self.changes.keys.insert(*public_key);
+                Ok(Applied::default())
+            }
+            Command::SetLimits {
+                handle,
+                credit_limit,
+                ceiling,
+                soft_limit,
+                ..
+            } => {
+                require(
+                    has_role(Role::Treasurer),
+                    "changing limits needs the treasurer role",
+                )?;
+                let account = self.movable_account(handle)?;
+                let scale = self.unit(&account.unit)?.scale;
+                let limits = Limits {
+                    credit_limit: *credit_limit,
+                    ceiling: *ceiling,
+                    soft_limit: *soft_limit,
+                };
+                check_limits(&limits, scale)?;
+                if !limits.admits(account.balance) {
+                    return Err(Refusal::LimitsExcludeBalance {
+                        account: handle.clone(),
+                        balance: format_minor(i128::from(account.balance), scale),
+                    });
+                }
+                self.account_mut(handle).limits = limits;
+                Ok(Applied::default())
+            }
+            Command::SetStatus { handle, status, .. } => {
+                require(
+                    has_role(Role::Treasurer),
+                    "changing an account's status needs the treasurer role",
+                )?;
+                let account = self.movable_account(handle)?;
+                if account.status == AccountStatus::Closed {
+                    return Err(Refusal::AccountClosed(handle.clone()));
+                }
+                if account.status == *status {
+                    return Err(Refusal::StatusUnchanged(handle.clone()));
+                }
+                if *status == AccountStatus::Closed && account.balance != 0 {
+                    let scale = self.unit(&account.unit)?.scale;
+                    return Err(Refusal::BalanceNotZero {
+                        account: handle.clone(),
+                        balance: format_minor(i128::from(account.balance), scale),
+                    });
+                }
+                self.account_mut(handle).status = *status;
+                Ok(Applied::default())
+            }
+            Command::GrantRole { handle, role } => {
+                require(
+                    has_role(Role::Admin),
+                    "granting a role needs the admin role",
+                )?;
+                let identity = self.identity(handle)?;
+                if identity.roles.has(*role) {
+                    return Err(Refusal::RoleAlreadyHeld {
+                        handle: handle.clone(),
+                        role: *role,
+                    });
+                }
+                self.identity_mut(handle).roles = identity.roles.with(*role);
+                Ok(Applied::default())
+            }
+            Command::RevokeRole { handle, role } => {
+                require(
+                    has_role(Role::Admin),
+                    "revoking a role needs the admin role",
+                )?;
+                let identity = self.identity(handle)?;
+                if !identity.roles.has(*role) {
+                    return Err(Refusal::RoleNotHeld {
+                        handle: handle.clone(),
+                        role: *role,
+                    });
+                }
+                if *role == Role::Admin && is(handle) {
+                    return Err(Refusal::OwnAdminRole);
+                }
+                self.identity_mut(handle).roles = identity.roles.without(*role);
+                Ok(Applied::default())
+            }
+            Command::RegisterKey { handle, public_key } => {
+                require(
+                    is(handle) || has_role(Role::Treasurer),
+                    "a key is added by its holder or a treasurer",
+                )?;
+                self.identity(handle)?;
+                if self.keys.contains_key(public_key) {
+                    return Err(Refusal::KeyInUse(*public_key));
+                }
+                self.identity_mut(handle).keys.insert(*public_key);
+                self.keys.insert(
+                    *public_key,
+                    KeyOwner {
+                        handle: handle.clone(),
+                        revoked: false,
+                    },
+                );
+                self.changes.keys.insert(*public_key);
+                Ok(Applied::default())
+            }
+            Command::RevokeKey { handle, public_key } => {
+                require(
+                    is(handle) || has_role(Role::Treasurer),
+                    "a key is revoked by its holder or a treasurer",
+                )?;
+                let identity = self.identity(handle)?;
+                if !identity.keys.contains(public_key) {
+                    return Err(Refusal::KeyNotHeld {
+                        handle: handle.clone(),
+                        key: *public_key,
+                    });
+                }
+                if identity.keys.len() == 1 {
+                    return Err(Refusal::LastKey {
+                        handle: handle.clone(),
+                    });
+                }
+                self.identity_mut(handle).keys.remove(public_key);
+                self.keys.insert(
+                    *public_key,
+                    KeyOwner {
+                        handle: handle.clone(),
+                        revoked: true,
+                    },
+                );
+                self.changes.keys.insert(*public_key);
+                Ok(Applied::default())
+            }
+            Command::Pay {
+                payer,
+                payee,
+                unit,
+                amount,
+                ..
+            } => {
+                let payer_account = self.account(payer)?.clone();
+                let payee_account = self.account(payee)?.clone();
+                let scale = self.unit(unit)?.scale;
+                require(is(payer), "only a key of the payer may sign its payment")?;
+                if payer == payee {
+                    return Err(Refusal::SameAccount);
+                }
+                for account in [&payer_account, &payee_account] {
+                    if account.unit != *unit {
+                        return Err(Refusal::UnitMismatch {
+                            account: account.handle.clone(),
+                            account_unit: account.unit.clone(),
+                            unit: unit.clone(),
+                        });
+                    }
+                    if account.kind == AccountKind::System {
+                        return Err(Refusal::SystemAccount(account.handle.clone()));
+                    }
+                    check_active(account)?;
+                }
+                let payer_after = payer_account.balance - amount.minor();
+                let payee_after = payee_account.balance + amount.minor();
+                if payer_after < payer_account.limits.floor() || payer_after < -BALANCE_MAX {
+                    return Err(Refusal::CreditLimitExceeded {
+                        account: payer.clone(),
+                        balance_after: format_minor(i128::from(payer_after), scale),
+                        credit_limit: payer_account.limits.credit_limit.format(scale),
+                    });
+                }
+                if payee_after > payee_account.limits.top() {
+                    return Err(Refusal::CeilingExceeded {
+                        account: payee.clone(),
+                        balance_after: format_minor(i128::from(payee_after), scale),
+                        ceiling: format_minor(i128::from(payee_account.limits.top()), scale),
+                    });
+                }
+                let mut warnings = Vec::new();
+                if payer_account.limits.past_soft_limit(payer_after) {
+                    warnings.push(Warning::SoftLimitCrossed {
+                        account: payer.clone(),
+                        balance: format_minor(i128::from(payer_after), scale),
+                        soft_limit: payer_account
+                            .limits
+                            .soft_limit
+                            .unwrap_or_default()
+                            .format(scale),
+                    });
+                }
+                self.account_mut(payer).balance = payer_after;
+                self.account_mut(payee).balance = payee_after;
+                let postings = vec![
+                    Posting {
+                        account: payer.clone(),
+                        unit: unit.clone(),
+                        delta: -amount.minor(),
+                    },
+                    Posting {
+                        account: payee.clone(),
+                        unit: unit.clone(),
+                        delta: amount.minor(),
+                    },
+                ];
+                Ok(Applied { postings, warnings })
+            }
+        }
+    }
+
+    fn genesis(
+        &mut self,
+        signed: &SignedCommand,
+        admin_key: PublicKey,
+        node_key: PublicKey,
+    ) -> Result<Applied, Refusal> {
+        if self.ledger_id.is_some() {
+            return Err(Refusal::AlreadyInitialised);
+        }
+        require(
+            signed.signers().any(|key| *key == node_key),
+            "the genesis entry is signed by the node key it names",
+        )?;
+        if admin_key == node_key {
+            return Err(Refusal::KeyInUse(admin_key));
+        }
+        let admin = admin_handle();
+        self.ledger_id = Some(signed.ledger_id);
+        self.node_key = Some(node_key);
+        let roles = RoleSet::default().with(Role::Admin).with(Role::Treasurer);
+        self.identities.insert(
+            admin.clone(),
+            Identity {
+                roles,
+                keys: BTreeSet::from([admin_key]),
+            },
+        );
+        self.keys.insert(
+            admin_key,
+            KeyOwner {
+                handle: admin.clone(),
+                revoked: false,
+            },
+        );
+        self.changes.genesis = true;
+        self.changes.identities.insert(admin);
+        self.changes.keys.insert(admin_key);
+        Ok(Applied::default())
+    }
+
+    /// The handles and roles of a command's signers; every signer must hold an active key.
+    fn signers(&self, signed: &SignedCommand) -> Result<Vec<(Handle, RoleSet)>, Refusal> {
+        if signed.signatures.is_empty() {
+            return Err(crate::command::SignatureError::Missing.into());
+        }
+        signed
+            .signers()
+            .map(|key| {
+                let owner = self.keys.get(key).ok_or(Refusal::UnknownKey(*key))?;
+                if owner.revoked {
+                    return Err(Refusal::KeyRevoked(*key));
+                }
+                let roles = self
+                    .identities
+                    .get(&owner.handle)
+                    .map(|i| i.roles)
+                    .unwrap_or_default();
+                Ok((owner.handle.clone(), roles))
+            })
+            .collect()
+    }
+
+    fn require_free(&self, handle: &Handle) -> Result<(), Refusal> {
+        if self.accounts.contains_key(handle) || self.identities.contains_key(handle) {
+            return Err(Refusal::HandleTaken(handle.clone()));
+        }
+        Ok(())
+    }
+
+    fn unit(&self, code: &UnitCode) -> Result<&Unit, Refusal> {
+        self.units
+            .get(code)
+            .ok_or_else(|| Refusal::UnknownUnit(code.clone()))
+    }
+
+    fn account(&self, handle: &Handle) -> Result<&Account, Refusal> {
+        self.accounts
+            .get(handle)
+            .ok_or_else(|| Refusal::UnknownAccount(handle.clone()))
+    }
+
+    /// An account a treasurer may change: it exists and is not a system account.
+    fn movable_account(&self, handle: &Handle) -> Result<Account, Refusal> {
+        let account = self.account(handle)?;
+        if account.kind == AccountKind::System {
+            return Err(Refusal::SystemAccount(handle.clone()));
+        }
+        Ok(account.clone())
+    }
+
+    fn identity(&self, handle: &Handle) -> Result<Identity, Refusal> {
+        self.identities
+            .get(handle)
+            .cloned()
+            .ok_or_else(|| Refusal::UnknownHandle(handle.clone()))
+    }
+
+    fn account_mut(&mut self, handle: &Handle) -> &mut Account {
+        self.changes.accounts.insert(handle.clone());
+        self.accounts
+            .get_mut(handle)
+            .expect("checked to exist before any change")
+    }
+
+    fn identity_mut(&mut self, handle: &Handle) -> &mut Identity {
+        self.changes.identities.insert(handle.clone());
+        self.identities
+            .get_mut(handle)
+            .expect("checked to exist before any change")
+    }
+
+    /// Asserts the ledger's invariants over everything this state holds: balances of each unit
+    /// sum to zero (meaningful only for a whole ledger) and every balance is within its limits.
+    /// Returns the first violation found.
+    pub fn check_invariants(&self, whole_ledger: bool) -> Result<(), String> {
+        let mut sums: HashMap<&UnitCode, i128> = HashMap::new();
+        for account in self.accounts.values() {
+            if !account.limits.admits(account.balance) {
+                return Err(format!(
+                    "{} has balance {} outside its limits",
+                    account.handle, account.balance
+                ));
+            }
+            *sums.entry(&account.unit).or_default() += i128::from(account.balance);
+        }
+        if whole_ledger && let Some((unit, sum)) = sums.into_iter().find(|(_, sum)| *sum != 0) {
+            return Err(format!("balances of {unit} sum to {sum}"));
+        }
+        Ok(())
+    }
+}
+
+fn require(allowed: bool, why: &'static str) -> Result<(), Refusal> {
+    if allowed {
+        Ok(())
+    } else {
+        Err(Refusal::NotAuthorised(why))
+    }
+}
+
+fn check_active(account: &Account) -> Result<(), Refusal> {
+    match account.status {
+        AccountStatus::Active => Ok(()),
+        AccountStatus::Frozen => Err(Refusal::AccountFrozen(account.handle.clone())),
+        AccountStatus::Closed => Err(Refusal::AccountClosed(account.handle.clone())),
+    }
+}
+
+fn check_limits(limits: &Limits, scale: Scale) -> Result<(), Refusal> {
+    if let Some(soft) = limits.soft_limit
+        && soft > limits.credit_limit
+    {
+        return Err(Refusal::SoftLimitAboveCreditLimit {
+            soft_limit: soft.format(scale),
+            credit_limit: limits.credit_limit.format(scale),
+        });
+    }
+    Ok(())
+}
