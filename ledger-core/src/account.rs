@@ -183,13 +183,7 @@ impl AccountKind {
 
     /// From the lowercase name.
     pub fn parse(text: &str) -> Option<Self> {
-        [
-            AccountKind::Member,
-            AccountKind::Business,
-            AccountKind::System,
-        ]
-        .into_iter()
-        .find(|kind| kind.as_str() == text)
+        [AccountKind::Member, AccountKind::Business, AccountKind::System].into_iter().find(|kind| kind.as_str() == text)
     }
 }
 
@@ -205,12 +199,8 @@ impl AccountStatus {
 
     /// From the lowercase name.
     pub fn parse(text: &str) -> Option<Self> {
-        [
-            AccountStatus::Active,
-            AccountStatus::Frozen,
-            AccountStatus::Closed,
-        ]
-        .into_iter()
-        .find(|status| status.as_str() == text)
+        [AccountStatus::Active, AccountStatus::Frozen, AccountStatus::Closed]
+            .into_iter()
+            .find(|status| status.as_str() == text)
     }
 }

@@ -50,9 +50,7 @@ impl Scale {
 pub enum AmountError {
     #[error("amount is empty")]
     Empty,
-    #[error(
-        "amount {0:?} is not a plain decimal number (digits with an optional '.' and decimals)"
-    )]
+    #[error("amount {0:?} is not a plain decimal number (digits with an optional '.' and decimals)")]
     Malformed(String),
     #[error("amount {text:?} has more decimals than the unit's scale of {scale}")]
     TooManyDecimals { text: String, scale: u8 },
@@ -115,33 +113,21 @@ impl Amount {
         // else beyond the scale would be silently rounded, so it is refused.
         let significant = fraction.trim_end_matches('0');
         if significant.len() > usize::from(scale.places()) {
-            return Err(AmountError::TooManyDecimals {
-                text: text.to_owned(),
-                scale: scale.places(),
-            });
+            return Err(AmountError::TooManyDecimals { text: text.to_owned(), scale: scale.places() });
         }
         let too_large = || AmountError::TooLarge(text.to_owned());
         let whole = whole.trim_start_matches('0');
         if whole.len() > 18 {
             return Err(too_large());
         }
-        let whole: i64 = if whole.is_empty() {
-            0
-        } else {
-            whole.parse().map_err(|_| too_large())?
-        };
+        let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| too_large())? };
         let mut minor_fraction: i64 = 0;
         for place in 0..usize::from(scale.places()) {
-            let digit = significant
-                .as_bytes()
-                .get(place)
-                .map_or(0, |b| i64::from(b - b'0'));
+            let digit = significant.as_bytes().get(place).map_or(0, |b| i64::from(b - b'0'));
             minor_fraction = minor_fraction * 10 + digit;
         }
-        let minor = whole
-            .checked_mul(scale.factor())
-            .and_then(|w| w.checked_add(minor_fraction))
-            .ok_or_else(too_large)?;
+        let minor =
+            whole.checked_mul(scale.factor()).and_then(|w| w.checked_add(minor_fraction)).ok_or_else(too_large)?;
         Self::from_minor(minor).ok_or_else(too_large)
     }
 
@@ -200,41 +186,19 @@ mod tests {
         assert_eq!(Amount::parse("12.50", s2()).unwrap().minor(), 1250);
         assert_eq!(Amount::parse("0.01", s2()).unwrap().minor(), 1);
         assert_eq!(Amount::parse("1.500", s2()).unwrap().minor(), 150);
-        assert_eq!(
-            Amount::parse("007", Scale::new(0).unwrap())
-                .unwrap()
-                .minor(),
-            7
-        );
+        assert_eq!(Amount::parse("007", Scale::new(0).unwrap()).unwrap().minor(), 7);
     }
 
     #[test]
     fn refuses_everything_else() {
-        for bad in [
-            "1e3", "-5", "+5", "abc", "", ".5", "5.", "1.2.3", "NaN", " 5", "5 ", "1_000", "١",
-        ] {
+        for bad in ["1e3", "-5", "+5", "abc", "", ".5", "5.", "1.2.3", "NaN", " 5", "5 ", "1_000", "١"] {
             assert!(Amount::parse(bad, s2()).is_err(), "{bad:?} was accepted");
         }
-        assert!(matches!(
-            Amount::parse("12.345", s2()),
-            Err(AmountError::TooManyDecimals { .. })
-        ));
-        assert!(matches!(
-            Amount::parse("99999999999999999999999", s2()),
-            Err(AmountError::TooLarge(_))
-        ));
-        assert!(matches!(
-            Amount::parse("10000000000000.01", s2()),
-            Err(AmountError::TooLarge(_))
-        ));
-        assert!(matches!(
-            Amount::parse_positive("0", s2()),
-            Err(AmountError::NotPositive(_))
-        ));
-        assert!(matches!(
-            Amount::parse_positive("0.00", s2()),
-            Err(AmountError::NotPositive(_))
-        ));
+        assert!(matches!(Amount::parse("12.345", s2()), Err(AmountError::TooManyDecimals { .. })));
+        assert!(matches!(Amount::parse("99999999999999999999999", s2()), Err(AmountError::TooLarge(_))));
+        assert!(matches!(Amount::parse("10000000000000.01", s2()), Err(AmountError::TooLarge(_))));
+        assert!(matches!(Amount::parse_positive("0", s2()), Err(AmountError::NotPositive(_))));
+        assert!(matches!(Amount::parse_positive("0.00", s2()), Err(AmountError::NotPositive(_))));
     }
 
     #[test]
@@ -243,11 +207,6 @@ mod tests {
         assert_eq!(format_minor(5, s2()), "0.05");
         assert_eq!(format_minor(0, s2()), "0.00");
         assert_eq!(format_minor(-7, Scale::new(0).unwrap()), "-7");
-        assert_eq!(
-            Amount::from_minor(AMOUNT_MAX)
-                .unwrap()
-                .format(Scale::new(6).unwrap()),
-            "1000000000.000000"
-        );
+        assert_eq!(Amount::from_minor(AMOUNT_MAX).unwrap().format(Scale::new(6).unwrap()), "1000000000.000000");
     }
 }

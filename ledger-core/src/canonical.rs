@@ -98,19 +98,14 @@ pub struct Decoder<'a> {
 impl<'a> Decoder<'a> {
     /// A decoder over `bytes`, which must start with `domain`.
     pub fn with_domain(bytes: &'a [u8], domain: &[u8]) -> Result<Self, DecodeError> {
-        let rest = bytes
-            .strip_prefix(domain)
-            .ok_or_else(|| DecodeError("wrong domain tag".into()))?;
+        let rest = bytes.strip_prefix(domain).ok_or_else(|| DecodeError("wrong domain tag".into()))?;
         Ok(Self { rest })
     }
 
     /// Takes `n` raw bytes.
     pub fn fixed(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
         if self.rest.len() < n {
-            return Err(DecodeError(format!(
-                "needed {n} more bytes, {} left",
-                self.rest.len()
-            )));
+            return Err(DecodeError(format!("needed {n} more bytes, {} left", self.rest.len())));
         }
         let (head, rest) = self.rest.split_at(n);
         self.rest = rest;
@@ -167,10 +162,6 @@ impl<'a> Decoder<'a> {
 
     /// Succeeds only if every byte was consumed.
     pub fn finish(self) -> Result<(), DecodeError> {
-        if self.rest.is_empty() {
-            Ok(())
-        } else {
-            Err(DecodeError(format!("{} trailing bytes", self.rest.len())))
-        }
+        if self.rest.is_empty() { Ok(()) } else { Err(DecodeError(format!("{} trailing bytes", self.rest.len()))) }
     }
 }

@@ -204,10 +204,7 @@ impl Command {
     pub fn references(&self) -> References {
         let mut refs = References::default();
         match self {
-            Command::Genesis {
-                admin_key,
-                node_key,
-            } => {
+            Command::Genesis { admin_key, node_key } => {
                 refs.handles.push(admin_handle());
                 refs.keys.extend([*admin_key, *node_key]);
             }
@@ -215,12 +212,7 @@ impl Command {
                 refs.units.push(code.clone());
                 refs.handles.push(Handle::fund_of(code));
             }
-            Command::OpenAccount {
-                handle,
-                unit,
-                public_key,
-                ..
-            } => {
+            Command::OpenAccount { handle, unit, public_key, .. } => {
                 refs.handles.push(handle.clone());
                 refs.units.push(unit.clone());
                 refs.keys.push(*public_key);
@@ -229,14 +221,11 @@ impl Command {
             | Command::SetStatus { handle, .. }
             | Command::GrantRole { handle, .. }
             | Command::RevokeRole { handle, .. } => refs.handles.push(handle.clone()),
-            Command::RegisterKey { handle, public_key }
-            | Command::RevokeKey { handle, public_key } => {
+            Command::RegisterKey { handle, public_key } | Command::RevokeKey { handle, public_key } => {
                 refs.handles.push(handle.clone());
                 refs.keys.push(*public_key);
             }
-            Command::Pay {
-                payer, payee, unit, ..
-            } => {
+            Command::Pay { payer, payee, unit, .. } => {
                 refs.handles.extend([payer.clone(), payee.clone()]);
                 refs.units.push(unit.clone());
             }
@@ -246,27 +235,13 @@ impl Command {
 
     fn encode_fields(&self, out: &mut Encoder) {
         match self {
-            Command::Genesis {
-                admin_key,
-                node_key,
-            } => {
+            Command::Genesis { admin_key, node_key } => {
                 out.fixed(admin_key.as_bytes()).fixed(node_key.as_bytes());
             }
             Command::CreateUnit { code, scale, name } => {
-                out.text(code.as_str())
-                    .u8(scale.places())
-                    .text(name.as_str());
+                out.text(code.as_str()).u8(scale.places()).text(name.as_str());
             }
-            Command::OpenAccount {
-                handle,
-                unit,
-                kind,
-                name,
-                public_key,
-                credit_limit,
-                ceiling,
-                soft_limit,
-            } => {
+            Command::OpenAccount { handle, unit, kind, name, public_key, credit_limit, ceiling, soft_limit } => {
                 out.text(handle.as_str())
                     .text(unit.as_str())
                     .u8(kind_byte(*kind))
@@ -280,13 +255,7 @@ impl Command {
                         e.i64(a.minor());
                     });
             }
-            Command::SetLimits {
-                handle,
-                credit_limit,
-                ceiling,
-                soft_limit,
-                reason,
-            } => {
+            Command::SetLimits { handle, credit_limit, ceiling, soft_limit, reason } => {
                 out.text(handle.as_str())
                     .i64(credit_limit.minor())
                     .option(*ceiling, |e, a| {
@@ -297,29 +266,16 @@ impl Command {
                     })
                     .text(reason.as_str());
             }
-            Command::SetStatus {
-                handle,
-                status,
-                reason,
-            } => {
-                out.text(handle.as_str())
-                    .u8(status_byte(*status))
-                    .text(reason.as_str());
+            Command::SetStatus { handle, status, reason } => {
+                out.text(handle.as_str()).u8(status_byte(*status)).text(reason.as_str());
             }
             Command::GrantRole { handle, role } | Command::RevokeRole { handle, role } => {
                 out.text(handle.as_str()).u8(role_byte(*role));
             }
-            Command::RegisterKey { handle, public_key }
-            | Command::RevokeKey { handle, public_key } => {
+            Command::RegisterKey { handle, public_key } | Command::RevokeKey { handle, public_key } => {
                 out.text(handle.as_str()).fixed(public_key.as_bytes());
             }
-            Command::Pay {
-                payer,
-                payee,
-                unit,
-                amount,
-                memo,
-            } => {
+            Command::Pay { payer, payee, unit, amount, memo } => {
                 out.text(payer.as_str())
                     .text(payee.as_str())
                     .text(unit.as_str())
@@ -331,10 +287,7 @@ impl Command {
 
     fn decode_fields(tag: u8, d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
         Ok(match tag {
-            1 => Command::Genesis {
-                admin_key: key(d)?,
-                node_key: key(d)?,
-            },
+            1 => Command::Genesis { admin_key: key(d)?, node_key: key(d)? },
             2 => Command::CreateUnit {
                 code: unit(d)?,
                 scale: Scale::new(u32::from(d.u8()?)).map_err(invalid)?,
@@ -362,22 +315,10 @@ impl Command {
                 status: status_from(d.u8()?)?,
                 reason: Reason::parse(d.text()?).map_err(invalid)?,
             },
-            6 => Command::GrantRole {
-                handle: handle(d)?,
-                role: role_from(d.u8()?)?,
-            },
-            7 => Command::RevokeRole {
-                handle: handle(d)?,
-                role: role_from(d.u8()?)?,
-            },
-            8 => Command::RegisterKey {
-                handle: handle(d)?,
-                public_key: key(d)?,
-            },
-            9 => Command::RevokeKey {
-                handle: handle(d)?,
-                public_key: key(d)?,
-            },
+            6 => Command::GrantRole { handle: handle(d)?, role: role_from(d.u8()?)? },
+            7 => Command::RevokeRole { handle: handle(d)?, role: role_from(d.u8()?)? },
+            8 => Command::RegisterKey { handle: handle(d)?, public_key: key(d)? },
+            9 => Command::RevokeKey { handle: handle(d)?, public_key: key(d)? },
             10 => Command::Pay {
                 payer: handle(d)?,
                 payee: handle(d)?,
@@ -422,19 +363,9 @@ pub enum SignatureError {
 
 impl SignedCommand {
     /// Builds and signs with one key.
-    pub fn sign(
-        ledger_id: LedgerId,
-        request_id: RequestId,
-        command: Command,
-        key: &SecretKey,
-    ) -> Self {
+    pub fn sign(ledger_id: LedgerId, request_id: RequestId, command: Command, key: &SecretKey) -> Self {
         let bytes = signing_bytes(ledger_id, request_id, &command);
-        Self {
-            ledger_id,
-            request_id,
-            command,
-            signatures: vec![(key.public_key(), key.sign(&bytes))],
-        }
+        Self { ledger_id, request_id, command, signatures: vec![(key.public_key(), key.sign(&bytes))] }
     }
 
     /// The bytes every signature covers.
@@ -453,8 +384,7 @@ impl SignedCommand {
         }
         let bytes = self.signing_bytes();
         for (key, signature) in &self.signatures {
-            key.verify(&bytes, signature)
-                .map_err(|_| SignatureError::Invalid(*key))?;
+            key.verify(&bytes, signature).map_err(|_| SignatureError::Invalid(*key))?;
         }
         Ok(())
     }
@@ -468,9 +398,7 @@ impl SignedCommand {
 /// The canonical signed bytes of `command` in `ledger_id` with `request_id`.
 pub fn signing_bytes(ledger_id: LedgerId, request_id: RequestId, command: &Command) -> Vec<u8> {
     let mut out = Encoder::with_domain(COMMAND_DOMAIN);
-    out.fixed(ledger_id.as_bytes())
-        .fixed(request_id.as_bytes())
-        .u8(command.tag());
+    out.fixed(ledger_id.as_bytes()).fixed(request_id.as_bytes()).u8(command.tag());
     command.encode_fields(&mut out);
     out.finish()
 }
@@ -516,14 +444,10 @@ fn kind_byte(kind: AccountKind) -> u8 {
 }
 
 fn kind_from(byte: u8) -> Result<AccountKind, DecodeError> {
-    [
-        AccountKind::Member,
-        AccountKind::Business,
-        AccountKind::System,
-    ]
-    .into_iter()
-    .find(|k| kind_byte(*k) == byte)
-    .ok_or_else(|| DecodeError(format!("account kind {byte}")))
+    [AccountKind::Member, AccountKind::Business, AccountKind::System]
+        .into_iter()
+        .find(|k| kind_byte(*k) == byte)
+        .ok_or_else(|| DecodeError(format!("account kind {byte}")))
 }
 
 fn role_byte(role: Role) -> u8 {
@@ -536,10 +460,7 @@ fn role_byte(role: Role) -> u8 {
 }
 
 fn role_from(byte: u8) -> Result<Role, DecodeError> {
-    Role::ALL
-        .into_iter()
-        .find(|r| role_byte(*r) == byte)
-        .ok_or_else(|| DecodeError(format!("role {byte}")))
+    Role::ALL.into_iter().find(|r| role_byte(*r) == byte).ok_or_else(|| DecodeError(format!("role {byte}")))
 }
 
 fn status_byte(status: AccountStatus) -> u8 {
@@ -551,12 +472,8 @@ fn status_byte(status: AccountStatus) -> u8 {
 }
 
 fn status_from(byte: u8) -> Result<AccountStatus, DecodeError> {
-    [
-        AccountStatus::Active,
-        AccountStatus::Frozen,
-        AccountStatus::Closed,
-    ]
-    .into_iter()
-    .find(|s| status_byte(*s) == byte)
-    .ok_or_else(|| DecodeError(format!("account status {byte}")))
+    [AccountStatus::Active, AccountStatus::Frozen, AccountStatus::Closed]
+        .into_iter()
+        .find(|s| status_byte(*s) == byte)
+        .ok_or_else(|| DecodeError(format!("account status {byte}")))
 }

@@ -139,19 +139,14 @@ impl Entry {
     /// The hash of the entry's content (everything but `hash` itself).
     pub fn compute_hash(&self) -> EntryHash {
         let mut out = Encoder::with_domain(ENTRY_DOMAIN);
-        out.u64(self.seq)
-            .i64(self.timestamp_ms)
-            .fixed(&self.prev_hash.0)
-            .bytes(&self.command_bytes);
+        out.u64(self.seq).i64(self.timestamp_ms).fixed(&self.prev_hash.0).bytes(&self.command_bytes);
         out.u32(self.signatures.len() as u32);
         for (key, signature) in &self.signatures {
             out.fixed(key.as_bytes()).fixed(signature.as_bytes());
         }
         out.u32(self.postings.len() as u32);
         for posting in &self.postings {
-            out.text(posting.account.as_str())
-                .text(posting.unit.as_str())
-                .i64(posting.delta);
+            out.text(posting.account.as_str()).text(posting.unit.as_str()).i64(posting.delta);
         }
         EntryHash(Sha256::digest(out.finish()).into())
     }
@@ -168,21 +163,14 @@ impl Entry {
 /// Checks that postings sum to zero per unit and are bounded in number.
 pub fn check_postings(seq: u64, postings: &[Posting]) -> Result<(), JournalError> {
     if postings.len() > POSTINGS_MAX {
-        return Err(JournalError::TooManyPostings {
-            seq,
-            count: postings.len(),
-        });
+        return Err(JournalError::TooManyPostings { seq, count: postings.len() });
     }
     let mut sums: BTreeMap<&str, i128> = BTreeMap::new();
     for posting in postings {
         *sums.entry(posting.unit.as_str()).or_default() += i128::from(posting.delta);
     }
     match sums.into_iter().find(|(_, sum)| *sum != 0) {
-        Some((unit, sum)) => Err(JournalError::Unbalanced {
-            seq,
-            unit: unit.to_owned(),
-            sum,
-        }),
+        Some((unit, sum)) => Err(JournalError::Unbalanced { seq, unit: unit.to_owned(), sum }),
         None => Ok(()),
     }
 }
@@ -198,27 +186,18 @@ pub struct ChainVerifier {
 impl ChainVerifier {
     /// Starts at the first entry of a ledger.
     pub fn from_genesis() -> Self {
-        Self {
-            next_seq: 1,
-            prev_hash: EntryHash::GENESIS_PREV,
-        }
+        Self { next_seq: 1, prev_hash: EntryHash::GENESIS_PREV }
     }
 
     /// Starts after an entry already trusted.
     pub fn after(seq: u64, hash: EntryHash) -> Self {
-        Self {
-            next_seq: seq + 1,
-            prev_hash: hash,
-        }
+        Self { next_seq: seq + 1, prev_hash: hash }
     }
 
     /// Checks the next entry.
     pub fn push(&mut self, entry: &Entry) -> Result<(), JournalError> {
         if entry.seq != self.next_seq {
-            return Err(JournalError::Gap {
-                expected: self.next_seq,
-                found: entry.seq,
-            });
+            return Err(JournalError::Gap { expected: self.next_seq, found: entry.seq });
         }
         entry.check()?;
         if entry.prev_hash != self.prev_hash {

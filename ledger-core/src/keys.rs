@@ -63,10 +63,7 @@ pub struct Signature([u8; 64]);
 impl Signature {
     /// From 64 bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, KeyError> {
-        bytes
-            .try_into()
-            .map(Self)
-            .map_err(|_| KeyError::SignatureFormat)
+        bytes.try_into().map(Self).map_err(|_| KeyError::SignatureFormat)
     }
 
     /// From 128 hex characters.
@@ -154,15 +151,9 @@ mod tests {
         let public = PublicKey::parse(&secret.public_key().to_hex()).unwrap();
         let signature = Signature::parse(&secret.sign(b"hello").to_hex()).unwrap();
         assert_eq!(public.verify(b"hello", &signature), Ok(()));
-        assert_eq!(
-            public.verify(b"hellO", &signature),
-            Err(KeyError::BadSignature)
-        );
+        assert_eq!(public.verify(b"hellO", &signature), Err(KeyError::BadSignature));
         let other = SecretKey::from_seed([8; 32]).public_key();
-        assert_eq!(
-            other.verify(b"hello", &signature),
-            Err(KeyError::BadSignature)
-        );
+        assert_eq!(other.verify(b"hello", &signature), Err(KeyError::BadSignature));
         assert!(PublicKey::parse("zz").is_err());
     }
 }

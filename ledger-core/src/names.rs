@@ -13,9 +13,7 @@ pub enum NameError {
         max = Handle::LEN_MAX
     )]
     Handle(String),
-    #[error(
-        "unit code {0:?} is invalid: use 2 to 12 capital letters or digits, starting with a letter"
-    )]
+    #[error("unit code {0:?} is invalid: use 2 to 12 capital letters or digits, starting with a letter")]
     UnitCode(String),
     #[error("{what} is longer than {max} bytes")]
     TooLong { what: &'static str, max: usize },
@@ -44,11 +42,7 @@ impl Handle {
             && bytes.iter().all(allowed)
             && bytes[0] != b'-'
             && bytes[bytes.len() - 1] != b'-';
-        if ok {
-            Ok(Self(text.to_owned()))
-        } else {
-            Err(NameError::Handle(text.to_owned()))
-        }
+        if ok { Ok(Self(text.to_owned())) } else { Err(NameError::Handle(text.to_owned())) }
     }
 
     /// The handle as text.
@@ -72,14 +66,8 @@ impl UnitCode {
         let bytes = text.as_bytes();
         let ok = (2..=12).contains(&bytes.len())
             && bytes[0].is_ascii_uppercase()
-            && bytes
-                .iter()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
-        if ok {
-            Ok(Self(text.to_owned()))
-        } else {
-            Err(NameError::UnitCode(text.to_owned()))
-        }
+            && bytes.iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+        if ok { Ok(Self(text.to_owned())) } else { Err(NameError::UnitCode(text.to_owned())) }
     }
 
     /// The code as text.
@@ -227,16 +215,7 @@ mod tests {
         for good in ["alice", "jardin-partage", "a", "b2b", "fund-commun"] {
             assert!(Handle::parse(good).is_ok(), "{good}");
         }
-        for bad in [
-            "Alice",
-            "al ice",
-            "",
-            "-alice",
-            "alice-",
-            "al_ice",
-            "élise",
-            &"a".repeat(200),
-        ] {
+        for bad in ["Alice", "al ice", "", "-alice", "alice-", "al_ice", "élise", &"a".repeat(200)] {
             assert!(Handle::parse(bad).is_err(), "{bad}");
         }
     }
@@ -248,10 +227,7 @@ mod tests {
         for bad in ["commun", "C", "2HOUR", "COMMUN-X", "ABCDEFGHIJKLM"] {
             assert!(UnitCode::parse(bad).is_err(), "{bad}");
         }
-        assert_eq!(
-            Handle::fund_of(&UnitCode::parse("COMMUN").unwrap()).as_str(),
-            "fund-commun"
-        );
+        assert_eq!(Handle::fund_of(&UnitCode::parse("COMMUN").unwrap()).as_str(), "fund-commun");
     }
 
     #[test]

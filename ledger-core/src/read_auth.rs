@@ -33,8 +33,6 @@ pub const SIGNATURE_HEADER: &str = "x-ledger-signature";
 /// The bytes a reader signs.
 pub fn read_signing_bytes(ledger_id: LedgerId, method: &str, timestamp_ms: i64) -> Vec<u8> {
     let mut out = Encoder::with_domain(READ_DOMAIN);
-    out.fixed(ledger_id.as_bytes())
-        .text(method)
-        .i64(timestamp_ms);
+    out.fixed(ledger_id.as_bytes()).text(method).i64(timestamp_ms);
     out.finish()
 }

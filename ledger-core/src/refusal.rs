@@ -57,11 +57,7 @@ pub enum Refusal {
     #[error("{handle} would have no key left; register another one first")]
     LastKey { handle: Handle },
     #[error("account {account} holds {account_unit}, not {unit}")]
-    UnitMismatch {
-        account: Handle,
-        account_unit: UnitCode,
-        unit: UnitCode,
-    },
+    UnitMismatch { account: Handle, account_unit: UnitCode, unit: UnitCode },
     #[error("payer and payee are the same account")]
     SameAccount,
     #[error("{0} is a system account; only the ledger moves it")]
@@ -76,25 +72,12 @@ pub enum Refusal {
     StatusUnchanged(Handle),
     #[error("account {account} has a balance of {balance}; only a zero balance can be closed")]
     BalanceNotZero { account: Handle, balance: String },
-    #[error(
-        "this would take {account} to {balance_after}, past its credit limit of {credit_limit}"
-    )]
-    CreditLimitExceeded {
-        account: Handle,
-        balance_after: String,
-        credit_limit: String,
-    },
+    #[error("this would take {account} to {balance_after}, past its credit limit of {credit_limit}")]
+    CreditLimitExceeded { account: Handle, balance_after: String, credit_limit: String },
     #[error("this would take {account} to {balance_after}, past its ceiling of {ceiling}")]
-    CeilingExceeded {
-        account: Handle,
-        balance_after: String,
-        ceiling: String,
-    },
+    CeilingExceeded { account: Handle, balance_after: String, ceiling: String },
     #[error("the soft limit ({soft_limit}) must not exceed the credit limit ({credit_limit})")]
-    SoftLimitAboveCreditLimit {
-        soft_limit: String,
-        credit_limit: String,
-    },
+    SoftLimitAboveCreditLimit { soft_limit: String, credit_limit: String },
     #[error("the balance of {account} ({balance}) would be outside the new limits")]
     LimitsExcludeBalance { account: Handle, balance: String },
     #[error("{handle} already holds the {} role", role.as_str())]
@@ -110,22 +93,12 @@ impl Refusal {
     pub fn class(&self) -> ErrorClass {
         use ErrorClass::*;
         match self {
-            Refusal::Signature(_) | Refusal::UnknownKey(_) | Refusal::KeyRevoked(_) => {
-                Unauthenticated
-            }
-            Refusal::WrongLedger | Refusal::SameAccount | Refusal::SystemKindRequested => {
-                InvalidArgument
-            }
-            Refusal::SoftLimitAboveCreditLimit { .. } | Refusal::UnitMismatch { .. } => {
-                InvalidArgument
-            }
+            Refusal::Signature(_) | Refusal::UnknownKey(_) | Refusal::KeyRevoked(_) => Unauthenticated,
+            Refusal::WrongLedger | Refusal::SameAccount | Refusal::SystemKindRequested => InvalidArgument,
+            Refusal::SoftLimitAboveCreditLimit { .. } | Refusal::UnitMismatch { .. } => InvalidArgument,
             Refusal::NotAuthorised(_) => PermissionDenied,
-            Refusal::UnknownAccount(_) | Refusal::UnknownHandle(_) | Refusal::UnknownUnit(_) => {
-                NotFound
-            }
-            Refusal::HandleTaken(_) | Refusal::UnitExists(_) | Refusal::KeyInUse(_) => {
-                AlreadyExists
-            }
+            Refusal::UnknownAccount(_) | Refusal::UnknownHandle(_) | Refusal::UnknownUnit(_) => NotFound,
+            Refusal::HandleTaken(_) | Refusal::UnitExists(_) | Refusal::KeyInUse(_) => AlreadyExists,
             Refusal::NotInitialised
             | Refusal::AlreadyInitialised
             | Refusal::KeyNotHeld { .. }

@@ -16,11 +16,7 @@ pub enum ReplayError {
     #[error("entry {seq}: command bytes do not decode: {message}")]
     Decode { seq: u64, message: String },
     #[error("entry {seq}: kind {recorded} does not match its command ({actual})")]
-    KindMismatch {
-        seq: u64,
-        recorded: &'static str,
-        actual: &'static str,
-    },
+    KindMismatch { seq: u64, recorded: &'static str, actual: &'static str },
     #[error("entry {seq}: the command was not valid at that point: {refusal}")]
     Refused { seq: u64, refusal: Refusal },
     #[error("entry {seq}: recorded postings differ from what the command produces")]
@@ -45,22 +41,15 @@ impl Default for Replayer {
 impl Replayer {
     /// Starts from an empty ledger.
     pub fn new() -> Self {
-        Self {
-            state: State::new(),
-            chain: ChainVerifier::from_genesis(),
-            entries: 0,
-        }
+        Self { state: State::new(), chain: ChainVerifier::from_genesis(), entries: 0 }
     }
 
     /// Checks and applies the next entry.
     pub fn push(&mut self, entry: &Entry) -> Result<(), ReplayError> {
         let seq = entry.seq;
         self.chain.push(entry)?;
-        let (ledger_id, request_id, command) =
-            decode_signing_bytes(&entry.command_bytes).map_err(|error| ReplayError::Decode {
-                seq,
-                message: error.0,
-            })?;
+        let (ledger_id, request_id, command) = decode_signing_bytes(&entry.command_bytes)
+            .map_err(|error| ReplayError::Decode { seq, message: error.0 })?;
         if command.entry_kind() != entry.kind {
             return Err(ReplayError::KindMismatch {
                 seq,
@@ -68,28 +57,13 @@ impl Replayer {
                 actual: command.entry_kind().as_str(),
             });
         }
-        let signed = SignedCommand {
-            ledger_id,
-            request_id,
-            command,
-            signatures: entry.signatures.clone(),
-        };
-        signed
-            .verify_signatures()
-            .map_err(|error| ReplayError::Refused {
-                seq,
-                refusal: error.into(),
-            })?;
-        let applied = self
-            .state
-            .apply(&signed)
-            .map_err(|refusal| ReplayError::Refused { seq, refusal })?;
+        let signed = SignedCommand { ledger_id, request_id, command, signatures: entry.signatures.clone() };
+        signed.verify_signatures().map_err(|error| ReplayError::Refused { seq, refusal: error.into() })?;
+        let applied = self.state.apply(&signed).map_err(|refusal| ReplayError::Refused { seq, refusal })?;
         if applied.postings != entry.postings {
             return Err(ReplayError::PostingsMismatch { seq });
         }
-        self.state
-            .check_invariants(true)
-            .map_err(|message| ReplayError::Invariant { seq, message })?;
+        self.state.check_invariants(true).map_err(|message| ReplayError::Invariant { seq, message })?;
         self.state.take_changes();
         self.entries += 1;
         Ok(())

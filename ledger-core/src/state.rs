@@ -98,11 +98,7 @@ impl State {
 
     /// A state for a ledger already initialised, to be filled by a loader.
     pub fn for_ledger(ledger_id: LedgerId, node_key: PublicKey) -> Self {
-        Self {
-            ledger_id: Some(ledger_id),
-            node_key: Some(node_key),
-            ..Self::default()
-        }
+        Self { ledger_id: Some(ledger_id), node_key: Some(node_key), ..Self::default() }
     }
 
     /// Returns and clears what changed.
@@ -113,11 +109,7 @@ impl State {
     /// Applies a command whose signatures the caller has verified
     /// ([`SignedCommand::verify_signatures`]). On refusal nothing changed.
     pub fn apply(&mut self, signed: &SignedCommand) -> Result<Applied, Refusal> {
-        if let Command::Genesis {
-            admin_key,
-            node_key,
-        } = &signed.command
-        {
+        if let Command::Genesis { admin_key, node_key } = &signed.command {
             return self.genesis(signed, *admin_key, *node_key);
         }
         match self.ledger_id {
@@ -131,26 +123,15 @@ impl State {
         match &signed.command {
             Command::Genesis { .. } => unreachable!("handled above"),
             Command::CreateUnit { code, scale, name } => {
-                require(
-                    has_role(Role::Admin),
-                    "creating a unit needs the admin role",
-                )?;
+                require(has_role(Role::Admin), "creating a unit needs the admin role")?;
                 if self.units.contains_key(code) {
                     return Err(Refusal::UnitExists(code.clone()));
                 }
                 let fund = Handle::fund_of(code);
                 self.require_free(&fund)?;
-                self.units.insert(
-                    code.clone(),
-                    Unit {
-                        code: code.clone(),
-                        scale: *scale,
-                        name: name.clone(),
-                    },
-                );
+                self.units.insert(code.clone(), Unit { code: code.clone(), scale: *scale, name: name.clone() });
                 self.changes.units.insert(code.clone());
-                let name = DisplayName::parse(&format!("Commons fund ({code})"))
-                    .expect("short and printable");
+                let name = DisplayName::parse(&format!("Commons fund ({code})")).expect("short and printable");
                 let fund_account = Account {
                     handle: fund.clone(),
                     kind: AccountKind::System,
@@ -165,20 +146,8 @@ impl State {
                 self.changes.accounts.insert(fund);
                 Ok(Applied::default())
             }
-            Command::OpenAccount {
-                handle,
-                unit,
-                kind,
-                name,
-                public_key,
-                credit_limit,
-                ceiling,
-                soft_limit,
-            } => {
-                require(
-                    has_role(Role::Treasurer),
-                    "opening an account needs the treasurer role",
-                )?;
+            Command::OpenAccount { handle, unit, kind, name, public_key, credit_limit, ceiling, soft_limit } => {
+                require(has_role(Role::Treasurer), "opening an account needs the treasurer role")?;
                 if *kind == AccountKind::System {
                     return Err(Refusal::SystemKindRequested);
                 }
@@ -187,11 +156,7 @@ impl State {
                 if self.keys.contains_key(public_key) {
                     return Err(Refusal::KeyInUse(*public_key));
                 }
-                let limits = Limits {
-                    credit_limit: *credit_limit,
-                    ceiling: *ceiling,
-                    soft_limit: *soft_limit,
-                };
+                let limits = Limits { credit_limit: *credit_limit, ceiling: *ceiling, soft_limit: *soft_limit };
                 check_limits(&limits, scale)?;
                 let account = Account {
                     handle: handle.clone(),
@@ -205,41 +170,19 @@ impl State {
                 self.accounts.insert(handle.clone(), account);
                 self.identities.insert(
                     handle.clone(),
-                    Identity {
-                        roles: RoleSet::default(),
-                        keys: BTreeSet::from([*public_key]),
-                    },
+                    Identity { roles: RoleSet::default(), keys: BTreeSet::from([*public_key]) },
                 );
-                self.keys.insert(
-                    *public_key,
-                    KeyOwner {
-                        handle: handle.clone(),
-                        revoked: false,
-                    },
-                );
+                self.keys.insert(*public_key, KeyOwner { handle: handle.clone(), revoked: false });
                 self.changes.accounts.insert(handle.clone());
                 self.changes.identities.insert(handle.clone());
                 self.changes.keys.insert(*public_key);
                 Ok(Applied::default())
             }
-            Command::SetLimits {
-                handle,
-                credit_limit,
-                ceiling,
-                soft_limit,
-                ..
-            } => {
-                require(
-                    has_role(Role::Treasurer),
-                    "changing limits needs the treasurer role",
-                )?;
+            Command::SetLimits { handle, credit_limit, ceiling, soft_limit, .. } => {
+                require(has_role(Role::Treasurer), "changing limits needs the treasurer role")?;
                 let account = self.movable_account(handle)?;
                 let scale = self.unit(&account.unit)?.scale;
-                let limits = Limits {
-                    credit_limit: *credit_limit,
-                    ceiling: *ceiling,
-                    soft_limit: *soft_limit,
-                };
+                let limits = Limits { credit_limit: *credit_limit, ceiling: *ceiling, soft_limit: *soft_limit };
                 check_limits(&limits, scale)?;
                 if !limits.admits(account.balance) {
                     return Err(Refusal::LimitsExcludeBalance {
@@ -251,10 +194,7 @@ impl State {
                 Ok(Applied::default())
             }
             Command::SetStatus { handle, status, .. } => {
-                require(
-                    has_role(Role::Treasurer),
-                    "changing an account's status needs the treasurer role",
-                )?;
+                require(has_role(Role::Treasurer), "changing an account's status needs the treasurer role")?;
                 let account = self.movable_account(handle)?;
                 if account.status == AccountStatus::Closed {
                     return Err(Refusal::AccountClosed(handle.clone()));
@@ -273,31 +213,19 @@ impl State {
                 Ok(Applied::default())
             }
             Command::GrantRole { handle, role } => {
-                require(
-                    has_role(Role::Admin),
-                    "granting a role needs the admin role",
-                )?;
+                require(has_role(Role::Admin), "granting a role needs the admin role")?;
                 let identity = self.identity(handle)?;
                 if identity.roles.has(*role) {
-                    return Err(Refusal::RoleAlreadyHeld {
-                        handle: handle.clone(),
-                        role: *role,
-                    });
+                    return Err(Refusal::RoleAlreadyHeld { handle: handle.clone(), role: *role });
                 }
                 self.identity_mut(handle).roles = identity.roles.with(*role);
                 Ok(Applied::default())
             }
             Command::RevokeRole { handle, role } => {
-                require(
-                    has_role(Role::Admin),
-                    "revoking a role needs the admin role",
-                )?;
+                require(has_role(Role::Admin), "revoking a role needs the admin role")?;
                 let identity = self.identity(handle)?;
                 if !identity.roles.has(*role) {
-                    return Err(Refusal::RoleNotHeld {
-                        handle: handle.clone(),
-                        role: *role,
-                    });
+                    return Err(Refusal::RoleNotHeld { handle: handle.clone(), role: *role });
                 }
                 if *role == Role::Admin && is(handle) {
                     return Err(Refusal::OwnAdminRole);
@@ -306,60 +234,31 @@ impl State {
                 Ok(Applied::default())
             }
             Command::RegisterKey { handle, public_key } => {
-                require(
-                    is(handle) || has_role(Role::Treasurer),
-                    "a key is added by its holder or a treasurer",
-                )?;
+                require(is(handle) || has_role(Role::Treasurer), "a key is added by its holder or a treasurer")?;
                 self.identity(handle)?;
                 if self.keys.contains_key(public_key) {
                     return Err(Refusal::KeyInUse(*public_key));
                 }
                 self.identity_mut(handle).keys.insert(*public_key);
-                self.keys.insert(
-                    *public_key,
-                    KeyOwner {
-                        handle: handle.clone(),
-                        revoked: false,
-                    },
-                );
+                self.keys.insert(*public_key, KeyOwner { handle: handle.clone(), revoked: false });
                 self.changes.keys.insert(*public_key);
                 Ok(Applied::default())
             }
             Command::RevokeKey { handle, public_key } => {
-                require(
-                    is(handle) || has_role(Role::Treasurer),
-                    "a key is revoked by its holder or a treasurer",
-                )?;
+                require(is(handle) || has_role(Role::Treasurer), "a key is revoked by its holder or a treasurer")?;
                 let identity = self.identity(handle)?;
                 if !identity.keys.contains(public_key) {
-                    return Err(Refusal::KeyNotHeld {
-                        handle: handle.clone(),
-                        key: *public_key,
-                    });
+                    return Err(Refusal::KeyNotHeld { handle: handle.clone(), key: *public_key });
                 }
                 if identity.keys.len() == 1 {
-                    return Err(Refusal::LastKey {
-                        handle: handle.clone(),
-                    });
+                    return Err(Refusal::LastKey { handle: handle.clone() });
                 }
                 self.identity_mut(handle).keys.remove(public_key);
-                self.keys.insert(
-                    *public_key,
-                    KeyOwner {
-                        handle: handle.clone(),
-                        revoked: true,
-                    },
-                );
+                self.keys.insert(*public_key, KeyOwner { handle: handle.clone(), revoked: true });
                 self.changes.keys.insert(*public_key);
                 Ok(Applied::default())
             }
-            Command::Pay {
-                payer,
-                payee,
-                unit,
-                amount,
-                ..
-            } => {
+            Command::Pay { payer, payee, unit, amount, .. } => {
                 let payer_account = self.account(payer)?.clone();
                 let payee_account = self.account(payee)?.clone();
                 let scale = self.unit(unit)?.scale;
@@ -401,26 +300,14 @@ impl State {
                     warnings.push(Warning::SoftLimitCrossed {
                         account: payer.clone(),
                         balance: format_minor(i128::from(payer_after), scale),
-                        soft_limit: payer_account
-                            .limits
-                            .soft_limit
-                            .unwrap_or_default()
-                            .format(scale),
+                        soft_limit: payer_account.limits.soft_limit.unwrap_or_default().format(scale),
                     });
                 }
                 self.account_mut(payer).balance = payer_after;
                 self.account_mut(payee).balance = payee_after;
                 let postings = vec![
-                    Posting {
-                        account: payer.clone(),
-                        unit: unit.clone(),
-                        delta: -amount.minor(),
-                    },
-                    Posting {
-                        account: payee.clone(),
-                        unit: unit.clone(),
-                        delta: amount.minor(),
-                    },
+                    Posting { account: payer.clone(), unit: unit.clone(), delta: -amount.minor() },
+                    Posting { account: payee.clone(), unit: unit.clone(), delta: amount.minor() },
                 ];
                 Ok(Applied { postings, warnings })
             }
@@ -436,10 +323,7 @@ impl State {
         if self.ledger_id.is_some() {
             return Err(Refusal::AlreadyInitialised);
         }
-        require(
-            signed.signers().any(|key| *key == node_key),
-            "the genesis entry is signed by the node key it names",
-        )?;
+        require(signed.signers().any(|key| *key == node_key), "the genesis entry is signed by the node key it names")?;
         if admin_key == node_key {
             return Err(Refusal::KeyInUse(admin_key));
         }
@@ -447,20 +331,8 @@ impl State {
         self.ledger_id = Some(signed.ledger_id);
         self.node_key = Some(node_key);
         let roles = RoleSet::default().with(Role::Admin).with(Role::Treasurer);
-        self.identities.insert(
-            admin.clone(),
-            Identity {
-                roles,
-                keys: BTreeSet::from([admin_key]),
-            },
-        );
-        self.keys.insert(
-            admin_key,
-            KeyOwner {
-                handle: admin.clone(),
-                revoked: false,
-            },
-        );
+        self.identities.insert(admin.clone(), Identity { roles, keys: BTreeSet::from([admin_key]) });
+        self.keys.insert(admin_key, KeyOwner { handle: admin.clone(), revoked: false });
         self.changes.genesis = true;
         self.changes.identities.insert(admin);
         self.changes.keys.insert(admin_key);
@@ -479,11 +351,7 @@ impl State {
                 if owner.revoked {
                     return Err(Refusal::KeyRevoked(*key));
                 }
-                let roles = self
-                    .identities
-                    .get(&owner.handle)
-                    .map(|i| i.roles)
-                    .unwrap_or_default();
+                let roles = self.identities.get(&owner.handle).map(|i| i.roles).unwrap_or_default();
                 Ok((owner.handle.clone(), roles))
             })
             .collect()
@@ -497,15 +365,11 @@ impl State {
     }
 
     fn unit(&self, code: &UnitCode) -> Result<&Unit, Refusal> {
-        self.units
-            .get(code)
-            .ok_or_else(|| Refusal::UnknownUnit(code.clone()))
+        self.units.get(code).ok_or_else(|| Refusal::UnknownUnit(code.clone()))
     }
 
     fn account(&self, handle: &Handle) -> Result<&Account, Refusal> {
-        self.accounts
-            .get(handle)
-            .ok_or_else(|| Refusal::UnknownAccount(handle.clone()))
+        self.accounts.get(handle).ok_or_else(|| Refusal::UnknownAccount(handle.clone()))
     }
 
     /// An account a treasurer may change: it exists and is not a system account.
@@ -518,24 +382,17 @@ impl State {
     }
 
     fn identity(&self, handle: &Handle) -> Result<Identity, Refusal> {
-        self.identities
-            .get(handle)
-            .cloned()
-            .ok_or_else(|| Refusal::UnknownHandle(handle.clone()))
+        self.identities.get(handle).cloned().ok_or_else(|| Refusal::UnknownHandle(handle.clone()))
     }
 
     fn account_mut(&mut self, handle: &Handle) -> &mut Account {
         self.changes.accounts.insert(handle.clone());
-        self.accounts
-            .get_mut(handle)
-            .expect("checked to exist before any change")
+        self.accounts.get_mut(handle).expect("checked to exist before any change")
     }
 
     fn identity_mut(&mut self, handle: &Handle) -> &mut Identity {
         self.changes.identities.insert(handle.clone());
-        self.identities
-            .get_mut(handle)
-            .expect("checked to exist before any change")
+        self.identities.get_mut(handle).expect("checked to exist before any change")
     }
 
     /// Asserts the ledger's invariants over everything this state holds: balances of each unit
@@ -545,10 +402,7 @@ impl State {
         let mut sums: HashMap<&UnitCode, i128> = HashMap::new();
         for account in self.accounts.values() {
             if !account.limits.admits(account.balance) {
-                return Err(format!(
-                    "{} has balance {} outside its limits",
-                    account.handle, account.balance
-                ));
+                return Err(format!("{} has balance {} outside its limits", account.handle, account.balance));
             }
             *sums.entry(&account.unit).or_default() += i128::from(account.balance);
         }
@@ -560,11 +414,7 @@ impl State {
 }
 
 fn require(allowed: bool, why: &'static str) -> Result<(), Refusal> {
-    if allowed {
-        Ok(())
-    } else {
-        Err(Refusal::NotAuthorised(why))
-    }
+    if allowed { Ok(()) } else { Err(Refusal::NotAuthorised(why)) }
 }
 
 fn check_active(account: &Account) -> Result<(), Refusal> {

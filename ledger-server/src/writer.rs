@@ -1,0 +1,226 @@
+//! The writer: the one task through which every state change passes.
+//!
+//! It takes a bounded batch of pending commands, applies them in order to the state they touch
+//! (loaded inside the batch's transaction, so limits are checked against committed balances plus
+//! the batch's own earlier commands), appends one entry per accepted command with its hash chain,
+//! commits the whole batch in one transaction (one fsync), and only then answers every caller.
+//! A refused command is answered with its refusal and does not disturb the rest of its batch.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use ledger_core::command::{References, SignedCommand};
+use ledger_core::journal::Entry;
+use ledger_core::names::RequestId;
+use ledger_core::refusal::Refusal;
+use ledger_core::state::{Changes, State, Warning};
+use tokio::sync::{mpsc, oneshot};
+use tracing::Instrument;
+
+use crate::error::ServerError;
+use crate::store::{BatchTx, PendingEntry, Store, StoreError};
+
+/// A command whose signatures were checked. Only [`VerifiedCommand::verify`] makes one, so the
+/// writer never applies an unverified command.
+#[derive(Clone, Debug)]
+pub struct VerifiedCommand(SignedCommand);
+
+impl VerifiedCommand {
+    /// Checks the signatures (CPU-bound; callers run this in parallel, outside the writer).
+    pub fn verify(signed: SignedCommand) -> Result<Self, ServerError> {
+        signed.verify_signatures().map_err(Refusal::from)?;
+        Ok(Self(signed))
+    }
+
+    /// The command.
+    pub fn signed(&self) -> &SignedCommand {
+        &self.0
+    }
+}
+
+/// The outcome of a committed command.
+#[derive(Clone, Debug)]
+pub struct Committed {
+    /// The entry that recorded it.
+    pub entry: Entry,
+    /// Warnings for the caller (empty when replayed).
+    pub warnings: Vec<Warning>,
+    /// Whether this request id had been committed before and this is the original result.
+    pub replayed: bool,
+}
+
+/// Bounds of the writer.
+#[derive(Clone, Copy, Debug)]
+pub struct WriterConfig {
+    /// Most commands in one batch (one transaction).
+    pub batch_size_max: usize,
+    /// Most commands waiting for the writer; callers beyond it wait for room.
+    pub queue_len_max: usize,
+}
+
+impl Default for WriterConfig {
+    fn default() -> Self {
+        Self { batch_size_max: 1024, queue_len_max: 8192 }
+    }
+}
+
+struct Job {
+    command: VerifiedCommand,
+    reply: oneshot::Sender<Result<Committed, ServerError>>,
+    span: tracing::Span,
+}
+
+/// A cheap handle that submits commands to the writer.
+#[derive(Clone)]
+pub struct WriterHandle {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl WriterHandle {
+    /// Submits a verified command and waits until its batch committed (or it was refused).
+    pub async fn submit(&self, command: VerifiedCommand) -> Result<Committed, ServerError> {
+        let (reply, answer) = oneshot::channel();
+        let job = Job { command, reply, span: tracing::Span::current() };
+        self.jobs
+            .send(job)
+            .await
+            .map_err(|_| ServerError::Unavailable("the server is shutting down".into()))?;
+        answer
+            .await
+            .map_err(|_| ServerError::Unavailable("the writer stopped before answering".into()))?
+    }
+}
+
+/// Starts the writer task. It runs until every [`WriterHandle`] is dropped, finishing the batch
+/// in flight and answering its callers; await the returned task for a clean shutdown.
+pub fn spawn(store: Arc<dyn Store>, config: WriterConfig) -> (WriterHandle, tokio::task::JoinHandle<()>) {
+    let (jobs, receiver) = mpsc::channel(config.queue_len_max.max(1));
+    let task = tokio::spawn(run(store, config, receiver));
+    (WriterHandle { jobs }, task)
+}
+
+async fn run(store: Arc<dyn Store>, config: WriterConfig, mut receiver: mpsc::Receiver<Job>) {
+    let mut batch = Vec::with_capacity(config.batch_size_max);
+    while receiver.recv_many(&mut batch, config.batch_size_max.max(1)).await > 0 {
+        let size = batch.len();
+        let span = tracing::info_span!("batch", size);
+        let answers = process(store.as_ref(), &batch).instrument(span).await;
+        for (job, answer) in batch.drain(..).zip(answers) {
+            // A caller that went away no longer needs its answer; the commit stands.
+            let _ = job.reply.send(answer);
+        }
+    }
+    tracing::info!("writer stopped: no more submitters");
+}
+
+/// Applies and commits one batch; returns one answer per job, in order.
+async fn process(store: &dyn Store, batch: &[Job]) -> Vec<Result<Committed, ServerError>> {
+    match apply_batch(store, batch).await {
+        Ok(answers) => answers,
+        Err(error) => {
+            tracing::error!(%error, "batch not committed");
+            batch
+                .iter()
+                .map(|_| Err(ServerError::Unavailable("the ledger's database is unavailable; nothing was written, retry".into())))
+                .collect()
+        }
+    }
+}
+
+async fn apply_batch(store: &dyn Store, batch: &[Job]) -> Result<Vec<Result<Committed, ServerError>>, StoreError> {
+    let mut tx = store.begin().await?;
+    let (mut seq, mut prev_hash) = tx.head().await?;
+    let mut state = match store.meta().await? {
+        Some(meta) => State::for_ledger(meta.ledger_id, meta.node_key),
+        None => State::new(),
+    };
+    let timestamp_ms = now_ms();
+    let mut pending: Vec<PendingEntry> = Vec::new();
+    let mut all_changes = Changes::default();
+    // Where each answer comes from: a new entry of this batch, or an earlier one.
+    let mut answers: Vec<Result<Committed, ServerError>> = Vec::with_capacity(batch.len());
+    let mut in_batch: HashMap<RequestId, usize> = HashMap::new();
+
+    for job in batch {
+        let signed = job.command.signed();
+        let bytes = signed.signing_bytes();
+        if let Some(&index) = in_batch.get(&signed.request_id) {
+            answers.push(replayed(&pending[index].entry, &bytes, signed.request_id));
+            continue;
+        }
+        if let Some(entry) = tx.find_request(signed.request_id).await? {
+            answers.push(replayed(&entry, &bytes, signed.request_id));
+            continue;
+        }
+        tx.load(&mut state, &references_with_signers(signed)).await?;
+        match state.apply(signed) {
+            Ok(applied) => {
+                let changes = state.take_changes();
+                let touched: Vec<_> = changes.accounts.iter().chain(&changes.identities).cloned().collect();
+                let balances_after = applied
+                    .postings
+                    .iter()
+                    .map(|p| state.accounts.get(&p.account).expect("a posted account is loaded").balance)
+                    .collect();
+                seq += 1;
+                let entry = Entry::seal(
+                    seq,
+                    timestamp_ms,
+                    signed.command.entry_kind(),
+                    bytes,
+                    signed.signatures.clone(),
+                    applied.postings,
+                    prev_hash,
+                );
+                prev_hash = entry.hash;
+                merge(&mut all_changes, changes);
+                in_batch.insert(signed.request_id, pending.len());
+                answers.push(Ok(Committed { entry: entry.clone(), warnings: applied.warnings, replayed: false }));
+                pending.push(PendingEntry { entry, request_id: signed.request_id, touched, balances_after });
+            }
+            Err(refusal) => {
+                job.span.in_scope(|| tracing::info!(reason = refusal.reason(), %refusal, "command refused"));
+                answers.push(Err(refusal.into()));
+            }
+        }
+    }
+    if let Err(message) = state.check_invariants(false) {
+        // A bug, never an input error: refuse to commit rather than write a broken ledger.
+        return Err(StoreError::Corrupt(format!("batch would break an invariant: {message}")));
+    }
+    if !pending.is_empty() {
+        tx.append(&pending, &state, &all_changes).await?;
+        tx.commit().await?;
+        tracing::debug!(entries = pending.len(), head = seq, "batch committed");
+    }
+    Ok(answers)
+}
+
+/// The original result of a request id seen before, or a refusal if the payload differs.
+fn replayed(entry: &Entry, bytes: &[u8], request_id: RequestId) -> Result<Committed, ServerError> {
+    if entry.command_bytes == bytes {
+        Ok(Committed { entry: entry.clone(), warnings: Vec::new(), replayed: true })
+    } else {
+        Err(ServerError::RequestIdReused(request_id.to_string()))
+    }
+}
+
+fn references_with_signers(signed: &SignedCommand) -> References {
+    let mut refs = signed.command.references();
+    refs.keys.extend(signed.signers().copied());
+    refs
+}
+
+fn merge(into: &mut Changes, from: Changes) {
+    into.genesis |= from.genesis;
+    into.units.extend(from.units);
+    into.accounts.extend(from.accounts);
+    into.identities.extend(from.identities);
+    into.keys.extend(from.keys);
+}
+
+fn now_ms() -> i64 {
+    let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).expect("the clock is after 1970");
+    i64::try_from(since_epoch.as_millis()).expect("milliseconds fit in i64 until year 292 million")
+}
