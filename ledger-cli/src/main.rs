@@ -1,1 +1,126 @@
-fn main() {}
+//! `ledgerctl`: the Commons Ledger command line. A thin front over the gRPC API that signs
+//! commands and reads locally with the user's key; it never touches the database.
+//!
+//! Exit codes: 0 done, 1 refused or failed (the server said no, or could not be reached),
+//! 2 usage or configuration error. Data goes to stdout, messages to stderr.
+//!
+//! # Layout
+//!
+//! - `main.rs`: the command line (clap), dispatch, exit codes.
+//! - [`commands`]: one file per verb group, and the global [`commands::Context`].
+//! - [`client`]: connecting, the ledger id, typed service clients.
+//! - [`auth`]: signed read metadata and command signatures.
+//! - [`keyfile`]: creating and reading secret key files.
+//! - [`output`]: stdout/stderr, json or table; [`table`]: aligned text.
+//! - [`error`]: the error type, its exit code and JSON error document.
+//! - [`proto`]: the generated gRPC client.
+
+mod auth;
+mod client;
+mod commands;
+mod error;
+mod keyfile;
+mod output;
+mod proto;
+mod table;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::commands::Context;
+use crate::commands::account::AccountCommand;
+use crate::commands::audit::AuditCommand;
+use crate::commands::balance::BalanceArgs;
+use crate::commands::history::HistoryArgs;
+use crate::commands::key::KeyCommand;
+use crate::commands::pay::PayArgs;
+use crate::commands::role::RoleCommand;
+use crate::commands::unit::UnitCommand;
+use crate::error::CliError;
+use crate::output::Mode;
+
+/// The Commons Ledger command line.
+#[derive(Debug, Parser)]
+#[command(name = "ledgerctl", version, about, max_term_width = 100)]
+struct Cli {
+    /// The ledger server's URL.
+    #[arg(long, global = true, env = "LEDGER_SERVER", default_value = "http://127.0.0.1:50051", value_name = "URL")]
+    server: String,
+    /// Your secret key file (from `ledgerctl key new`).
+    #[arg(long, global = true, env = "LEDGER_KEY", value_name = "FILE")]
+    key: Option<PathBuf>,
+    /// How to print results: aligned columns, or one JSON document.
+    #[arg(long, global = true, value_enum, default_value_t = Mode::Table)]
+    output: Mode,
+    #[command(subcommand)]
+    verb: Verb,
+}
+
+#[derive(Debug, Subcommand)]
+enum Verb {
+    /// Secret key files.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Units of account.
+    #[command(subcommand)]
+    Unit(UnitCommand),
+    /// Accounts.
+    #[command(subcommand)]
+    Account(AccountCommand),
+    /// Roles: treasurer, steward, auditor, admin.
+    #[command(subcommand)]
+    Role(RoleCommand),
+    /// Pays PAYEE from PAYER, signed with --key.
+    Pay(PayArgs),
+    /// An account's balance and limits.
+    Balance(BalanceArgs),
+    /// The entries that touched an account, newest first.
+    History(HistoryArgs),
+    /// Audits.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let ctx = Context { server: cli.server, key: cli.key, mode: cli.output };
+    let result = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| CliError::Failed(format!("cannot start the async runtime: {error}")))
+        .and_then(|runtime| runtime.block_on(run(cli.verb, &ctx)));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            output::report_error(ctx.mode, &error);
+            ExitCode::from(error.exit_code())
+        }
+    }
+}
+
+async fn run(verb: Verb, ctx: &Context) -> Result<(), CliError> {
+    match verb {
+        Verb::Key(command) => commands::key::run(command, ctx),
+        Verb::Unit(command) => commands::unit::run(command, ctx).await,
+        Verb::Account(command) => commands::account::run(command, ctx).await,
+        Verb::Role(command) => commands::role::run(command, ctx).await,
+        Verb::Pay(args) => commands::pay::run(args, ctx).await,
+        Verb::Balance(args) => commands::balance::run(args, ctx).await,
+        Verb::History(args) => commands::history::run(args, ctx).await,
+        Verb::Audit(command) => commands::audit::run(command, ctx).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -151,6 +151,15 @@ impl Amount {
     }
 }
 
+/// Parses a signed amount such as a posting or a balance (`"-30.00"`) at `scale` into minor
+/// units; the magnitude follows the rules of [`Amount::parse`].
+pub fn parse_signed_minor(text: &str, scale: Scale) -> Result<i64, AmountError> {
+    match text.strip_prefix('-') {
+        Some(magnitude) => Amount::parse(magnitude, scale).map(|amount| -amount.minor()),
+        None => Amount::parse(text, scale).map(Amount::minor),
+    }
+}
+
 /// Formats signed minor units (a balance, or a sum of balances) at `scale`: `"-30.00"`.
 pub fn format_minor(minor: i128, scale: Scale) -> String {
     let factor = i128::from(scale.factor());
@@ -207,6 +216,9 @@ mod tests {
         assert_eq!(format_minor(5, s2()), "0.05");
         assert_eq!(format_minor(0, s2()), "0.00");
         assert_eq!(format_minor(-7, Scale::new(0).unwrap()), "-7");
+        assert_eq!(parse_signed_minor("-30.00", s2()), Ok(-3000));
+        assert_eq!(parse_signed_minor("0.05", s2()), Ok(5));
+        assert!(parse_signed_minor("--5", s2()).is_err());
         assert_eq!(Amount::from_minor(AMOUNT_MAX).unwrap().format(Scale::new(6).unwrap()), "1000000000.000000");
     }
 }

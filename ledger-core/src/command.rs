@@ -142,6 +142,23 @@ pub enum EntryKind {
 }
 
 impl EntryKind {
+    /// Every kind.
+    pub const ALL: [EntryKind; 8] = [
+        EntryKind::Genesis,
+        EntryKind::Unit,
+        EntryKind::Account,
+        EntryKind::Limits,
+        EntryKind::Status,
+        EntryKind::Role,
+        EntryKind::Key,
+        EntryKind::Payment,
+    ];
+
+    /// From the lowercase name.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+
     /// Lowercase name.
     pub fn as_str(self) -> &'static str {
         match self {

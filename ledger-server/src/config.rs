@@ -116,7 +116,11 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("ledgerd.toml");
         std::fs::write(&file, "data_dir = \"/srv/ledger\"\nbatch_size_max = 50\nlisten = \"0.0.0.0:6000\"\n").unwrap();
-        let args = ConfigArgs { config: Some(file.clone()), listen: Some("127.0.0.1:7000".parse().unwrap()), ..Default::default() };
+        let args = ConfigArgs {
+            config: Some(file.clone()),
+            listen: Some("127.0.0.1:7000".parse().unwrap()),
+            ..Default::default()
+        };
         let config = Config::resolve(&args).unwrap();
         assert_eq!(config.listen.port(), 7000);
         assert_eq!(config.data_dir, PathBuf::from("/srv/ledger"));

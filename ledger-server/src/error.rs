@@ -94,9 +94,7 @@ impl From<ServerError> for Status {
     fn from(error: ServerError) -> Self {
         let (code, reason) = error.code_and_reason();
         let mut status = Status::new(code, error.to_string());
-        status
-            .metadata_mut()
-            .insert(REASON_HEADER, reason.parse().expect("reasons are ASCII"));
+        status.metadata_mut().insert(REASON_HEADER, reason.parse().expect("reasons are ASCII"));
         status
     }
 }

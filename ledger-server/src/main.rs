@@ -101,9 +101,8 @@ async fn run(config: Config, init_admin: Option<AdminKey>) -> anyhow::Result<()>
         println!("initialised ledger {}", boot.meta.ledger_id);
         return Ok(());
     }
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("listen on {}", config.listen))?;
+    let listener =
+        tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("listen on {}", config.listen))?;
     let addr = listener.local_addr().context("read the bound address")?;
     tracing::info!(%addr, ledger_id = %boot.meta.ledger_id, database = %redact(&config.database), "listening");
     // Scripts and tests read the bound address from this line (port 0 picks a free port).

@@ -19,7 +19,7 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::Instrument;
 
 use crate::error::ServerError;
-use crate::store::{BatchTx, PendingEntry, Store, StoreError};
+use crate::store::{PendingEntry, Store, StoreError};
 
 /// A command whose signatures were checked. Only [`VerifiedCommand::verify`] makes one, so the
 /// writer never applies an unverified command.
@@ -82,13 +82,8 @@ impl WriterHandle {
     pub async fn submit(&self, command: VerifiedCommand) -> Result<Committed, ServerError> {
         let (reply, answer) = oneshot::channel();
         let job = Job { command, reply, span: tracing::Span::current() };
-        self.jobs
-            .send(job)
-            .await
-            .map_err(|_| ServerError::Unavailable("the server is shutting down".into()))?;
-        answer
-            .await
-            .map_err(|_| ServerError::Unavailable("the writer stopped before answering".into()))?
+        self.jobs.send(job).await.map_err(|_| ServerError::Unavailable("the server is shutting down".into()))?;
+        answer.await.map_err(|_| ServerError::Unavailable("the writer stopped before answering".into()))?
     }
 }
 
@@ -122,7 +117,11 @@ async fn process(store: &dyn Store, batch: &[Job]) -> Vec<Result<Committed, Serv
             tracing::error!(%error, "batch not committed");
             batch
                 .iter()
-                .map(|_| Err(ServerError::Unavailable("the ledger's database is unavailable; nothing was written, retry".into())))
+                .map(|_| {
+                    Err(ServerError::Unavailable(
+                        "the ledger's database is unavailable; nothing was written, retry".into(),
+                    ))
+                })
                 .collect()
         }
     }

@@ -85,7 +85,12 @@ pub trait Store: Send + Sync + 'static {
     /// number they reflect, read in one consistent snapshot.
     async fn balances(&self, unit: Option<&UnitCode>) -> Result<(u64, Vec<Account>), StoreError>;
     /// Entries that touched `handle`, newest first, with seq below `before_seq`, at most `limit`.
-    async fn history(&self, handle: &Handle, before_seq: Option<u64>, limit: u32) -> Result<Vec<HistoryRow>, StoreError>;
+    async fn history(
+        &self,
+        handle: &Handle,
+        before_seq: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<HistoryRow>, StoreError>;
     /// Entries with seq ≥ `from_seq`, in order, at most `limit`.
     async fn entries(&self, from_seq: u64, limit: u32) -> Result<Vec<Entry>, StoreError>;
     /// The entry made by a request id.
@@ -117,7 +122,5 @@ pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>, StoreError> {
     if url.starts_with("sqlite:") {
         return Ok(std::sync::Arc::new(sqlite::SqliteStore::open(url).await?));
     }
-    Err(StoreError::Unavailable(format!(
-        "unsupported database URL {url:?}: this build serves sqlite:// databases"
-    )))
+    Err(StoreError::Unavailable(format!("unsupported database URL {url:?}: this build serves sqlite:// databases")))
 }

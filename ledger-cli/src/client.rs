@@ -1,0 +1,116 @@
+//! The connection to `ledgerd`: the channel, the ledger's id, and typed clients that sign reads
+//! and commands with the user's key.
+
+use std::error::Error as _;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ledger_core::command::Command;
+use ledger_core::keys::SecretKey;
+use ledger_core::names::{LedgerId, RequestId};
+use tonic::codegen::InterceptedService;
+use tonic::transport::{Channel, Endpoint};
+
+use crate::auth::{ReadAuth, Signed, sign_command};
+use crate::error::CliError;
+use crate::proto::accounts_client::AccountsClient;
+use crate::proto::audit_client::AuditClient;
+use crate::proto::transfers_client::TransfersClient;
+use crate::proto::{self};
+
+/// How long to wait for the TCP (and HTTP/2) connection to the server.
+const CONNECT_TIMEOUT_MS: u64 = 5_000;
+/// How long any one call may take, so a stuck server never hangs a script.
+const REQUEST_TIMEOUT_MS: u64 = 30_000;
+
+/// A channel whose calls carry signed read metadata.
+pub type Reader = InterceptedService<Channel, ReadAuth>;
+
+/// A connected client of one ledger, acting with one key.
+pub struct Client {
+    /// The channel to the server; cheap to clone.
+    channel: Channel,
+    /// The ledger's id, bound into every signature.
+    ledger_id: LedgerId,
+    /// The user's key.
+    key: Arc<SecretKey>,
+}
+
+impl Client {
+    /// Connects to `url` and asks the server which ledger it serves (the one unauthenticated call).
+    pub async fn connect(url: &str, key: SecretKey) -> Result<Self, CliError> {
+        let endpoint = Endpoint::from_shared(url.to_owned())
+            .map_err(|error| CliError::Config(format!("invalid server URL {url:?}: {error}")))?;
+        match endpoint.uri().scheme_str() {
+            Some("http") => {}
+            // tonic is built without its TLS features in this workspace.
+            Some("https") => {
+                return Err(CliError::Config(format!(
+                    "server URL {url:?}: this ledgerctl has no TLS support; use http:// (through \
+                     a TLS tunnel or proxy when not on localhost)"
+                )));
+            }
+            _ => {
+                return Err(CliError::Config(format!(
+                    "server URL {url:?} must start with http://, for example http://127.0.0.1:50051"
+                )));
+            }
+        }
+        let endpoint = endpoint
+            .connect_timeout(Duration::from_millis(CONNECT_TIMEOUT_MS))
+            .timeout(Duration::from_millis(REQUEST_TIMEOUT_MS));
+        let channel = endpoint
+            .connect()
+            .await
+            .map_err(|error| CliError::Unreachable { url: url.to_owned(), detail: causes(&error) })?;
+        let ledger = AccountsClient::new(channel.clone()).get_ledger(proto::GetLedgerRequest {}).await?.into_inner();
+        let ledger_id = LedgerId::parse(&ledger.ledger_id)
+            .map_err(|error| CliError::Failed(format!("the server at {url} sent a bad ledger id: {error}")))?;
+        Ok(Self { channel, ledger_id, key: Arc::new(key) })
+    }
+
+    /// The Accounts service, for reads.
+    pub fn accounts(&self) -> AccountsClient<Reader> {
+        AccountsClient::new(self.reader())
+    }
+
+    /// The Audit service, for reads.
+    pub fn audit(&self) -> AuditClient<Reader> {
+        AuditClient::new(self.reader())
+    }
+
+    /// The Accounts service, for commands (authorised by their signatures, not by metadata).
+    pub fn accounts_commands(&self) -> AccountsClient<Channel> {
+        AccountsClient::new(self.channel.clone())
+    }
+
+    /// The Transfers service, for commands.
+    pub fn transfers_commands(&self) -> TransfersClient<Channel> {
+        TransfersClient::new(self.channel.clone())
+    }
+
+    /// Signs `command` under `request_id` with the user's key, for this ledger.
+    pub fn sign(&self, request_id: RequestId, command: Command) -> Signed {
+        sign_command(self.ledger_id, request_id, command, &self.key)
+    }
+
+    fn reader(&self) -> Reader {
+        InterceptedService::new(self.channel.clone(), ReadAuth::new(self.ledger_id, self.key.clone()))
+    }
+}
+
+/// An error and its causes on one line: tonic's transport error says only "transport error" and
+/// keeps the useful part ("Connection refused") in its sources. Layers that repeat their cause's
+/// words are shown once.
+fn causes(error: &tonic::transport::Error) -> String {
+    let mut parts = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if parts.last() != Some(&text) {
+            parts.push(text);
+        }
+        source = cause.source();
+    }
+    parts.join(": ")
+}

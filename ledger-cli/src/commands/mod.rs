@@ -1,0 +1,134 @@
+//! The verbs, one file per group, and what they share: the global options, unit lookups, and
+//! parsing of command-line input with the ledger-core parsers.
+
+pub mod account;
+pub mod audit;
+pub mod balance;
+pub mod history;
+pub mod key;
+pub mod pay;
+pub mod role;
+pub mod unit;
+pub mod verify;
+
+use std::path::PathBuf;
+
+use ledger_core::amount::{Amount, AmountError, Scale};
+use ledger_core::names::{RequestId, UnitCode};
+
+use crate::client::Client;
+use crate::error::CliError;
+use crate::keyfile;
+use crate::output::{self, Mode, Render};
+use crate::proto;
+
+/// The global options every verb runs with.
+#[derive(Debug)]
+pub struct Context {
+    /// `--server`.
+    pub server: String,
+    /// `--key`.
+    pub key: Option<PathBuf>,
+    /// `--output`.
+    pub mode: Mode,
+}
+
+impl Context {
+    /// Loads the key and connects to the server; the key first, so a configuration error is
+    /// reported without touching the network.
+    pub async fn connect(&self) -> Result<Client, CliError> {
+        let key = keyfile::load(self.key.as_deref())?;
+        Client::connect(&self.server, key).await
+    }
+
+    /// Prints a result in the chosen mode.
+    pub fn emit<R: Render>(&self, result: &R) -> Result<(), CliError> {
+        output::emit(self.mode, result)
+    }
+}
+
+/// A fresh random request id for a command.
+pub fn fresh_request_id() -> RequestId {
+    RequestId::from_uuid(uuid::Uuid::new_v4())
+}
+
+/// Fetches a unit and its scale.
+pub async fn fetch_unit(client: &Client, code: &UnitCode) -> Result<(proto::Unit, Scale), CliError> {
+    let unit = client.accounts().get_unit(proto::GetUnitRequest { name: code.as_str().to_owned() }).await?.into_inner();
+    let scale = Scale::new(unit.scale)
+        .map_err(|error| CliError::Failed(format!("the server sent unit {code} with a bad scale: {error}")))?;
+    Ok((unit, scale))
+}
+
+/// Parses an amount the user typed, at its unit's scale. A bad amount is the user's input even
+/// though checking it needed the server, so it is a usage error.
+pub fn user_amount(flag: Option<&str>, text: &str, scale: Scale) -> Result<Amount, CliError> {
+    Amount::parse(text, scale).map_err(|error| usage_amount(flag, error))
+}
+
+/// Like [`user_amount`], but zero is refused: a transfer's amount.
+pub fn user_positive_amount(text: &str, scale: Scale) -> Result<Amount, CliError> {
+    Amount::parse_positive(text, scale).map_err(|error| usage_amount(None, error))
+}
+
+fn usage_amount(flag: Option<&str>, error: AmountError) -> CliError {
+    match flag {
+        Some(flag) => CliError::Usage(format!("{flag}: {error}")),
+        None => CliError::Usage(error.to_string()),
+    }
+}
+
+/// Parses an amount the server sent (a limit, a balance), which must be valid at its scale.
+pub fn server_amount(what: &str, text: &str, scale: Scale) -> Result<Amount, CliError> {
+    Amount::parse(text, scale).map_err(|error| CliError::Failed(format!("the server sent a bad {what}: {error}")))
+}
+
+/// Parses a unit code the server sent.
+pub fn server_unit(text: &str) -> Result<UnitCode, CliError> {
+    UnitCode::parse(text).map_err(|error| CliError::Failed(format!("the server sent a bad unit: {error}")))
+}
+
+/// An empty wire string as `None`: the proto's way of saying "none" or "not visible to you".
+pub fn non_empty(text: &str) -> Option<String> {
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+/// Value parsers that validate command-line input with the ledger-core parsers, so clap reports
+/// bad input as a usage error (exit 2) with the parser's message.
+pub mod parse {
+    use ledger_core::amount::{AmountError, Scale};
+    use ledger_core::keys::{KeyError, PublicKey};
+    use ledger_core::names::{DisplayName, Memo, NameError, Reason, RequestId};
+
+    /// A unit scale, 0..=6.
+    pub fn scale(text: &str) -> Result<Scale, String> {
+        let places: u32 =
+            text.parse().map_err(|_| format!("scale {text:?} is not a number of decimal places 0..=6"))?;
+        Scale::new(places).map_err(|error: AmountError| error.to_string())
+    }
+
+    /// A hex ed25519 public key.
+    pub fn public_key(text: &str) -> Result<PublicKey, KeyError> {
+        PublicKey::parse(text)
+    }
+
+    /// A display name.
+    pub fn display_name(text: &str) -> Result<DisplayName, NameError> {
+        DisplayName::parse(text)
+    }
+
+    /// A memo.
+    pub fn memo(text: &str) -> Result<Memo, NameError> {
+        Memo::parse(text)
+    }
+
+    /// A reason.
+    pub fn reason(text: &str) -> Result<Reason, NameError> {
+        Reason::parse(text)
+    }
+
+    /// A UUID used as a request (transfer) id.
+    pub fn request_id(text: &str) -> Result<RequestId, NameError> {
+        RequestId::parse(text)
+    }
+}

@@ -1,0 +1,422 @@
+//! Deterministic keys and ids, and strategies for valid domain values and commands.
+
+use std::sync::LazyLock;
+
+use ledger_core::account::{AccountKind, AccountStatus, Role};
+use ledger_core::amount::{AMOUNT_MAX, Amount, Scale};
+use ledger_core::command::Command;
+use ledger_core::keys::{PublicKey, SecretKey};
+use ledger_core::names::{DisplayName, Handle, LedgerId, Memo, Reason, RequestId, UnitCode};
+use proptest::prelude::*;
+use proptest::sample::select;
+use proptest::string::string_regex;
+use uuid::Uuid;
+
+/// How many deterministic keys the tests use: key `n` has the seed `[n; 32]`.
+pub const KEY_COUNT: u8 = 64;
+
+/// Keys are precomputed once: deriving a public key costs a scalar multiplication.
+static SECRETS: LazyLock<Vec<SecretKey>> =
+    LazyLock::new(|| (0..KEY_COUNT).map(|n| SecretKey::from_seed([n; 32])).collect());
+
+static PUBLICS: LazyLock<Vec<PublicKey>> = LazyLock::new(|| SECRETS.iter().map(SecretKey::public_key).collect());
+
+/// The secret key with seed `[n; 32]`.
+pub fn secret(n: u8) -> &'static SecretKey {
+    &SECRETS[usize::from(n)]
+}
+
+/// The public key of [`secret`]`(n)`.
+pub fn public(n: u8) -> PublicKey {
+    PUBLICS[usize::from(n)]
+}
+
+/// The secret key behind one of the test's public keys.
+pub fn secret_of(key: &PublicKey) -> &'static SecretKey {
+    let n = PUBLICS.iter().position(|k| k == key).expect("every key in these tests comes from the precomputed table");
+    &SECRETS[n]
+}
+
+pub fn handle(text: &str) -> Handle {
+    Handle::parse(text).expect("test handles are valid")
+}
+
+pub fn unit_code(text: &str) -> UnitCode {
+    UnitCode::parse(text).expect("test unit codes are valid")
+}
+
+pub fn amount(minor: i64) -> Amount {
+    Amount::from_minor(minor).expect("test amounts are within 0..=AMOUNT_MAX")
+}
+
+pub fn scale(places: u32) -> Scale {
+    Scale::new(places).expect("test scales are within 0..=6")
+}
+
+pub fn ledger_id(n: u128) -> LedgerId {
+    LedgerId::from_uuid(Uuid::from_u128(n))
+}
+
+pub fn request_id(n: u128) -> RequestId {
+    RequestId::from_uuid(Uuid::from_u128(n))
+}
+
+/// Strategies for every field type a command has, so one command strategy serves both the full
+/// value space and a tiny one where near-collisions are frequent.
+pub struct Fields {
+    pub handle: BoxedStrategy<Handle>,
+    pub unit: BoxedStrategy<UnitCode>,
+    pub amount: BoxedStrategy<Amount>,
+    pub scale: BoxedStrategy<Scale>,
+    pub name: BoxedStrategy<DisplayName>,
+    pub memo: BoxedStrategy<Memo>,
+    pub reason: BoxedStrategy<Reason>,
+    pub key: BoxedStrategy<PublicKey>,
+    pub id: BoxedStrategy<u128>,
+}
+
+/// Printable ASCII up to `ascii_max` bytes, or any non-control characters up to `chars_max`
+/// (at most 4 bytes each), so both long and multi-byte texts come up.
+fn text(ascii_max: usize, chars_max: usize) -> BoxedStrategy<String> {
+    prop_oneof![
+        string_regex(&format!("[ -~]{{0,{ascii_max}}}")).expect("valid regex"),
+        string_regex(&format!("[^\\p{{Cc}}]{{0,{chars_max}}}")).expect("valid regex"),
+    ]
+    .boxed()
+}
+
+impl Fields {
+    /// Every valid value, with the bounds (empty, longest, zero, largest) favoured.
+    pub fn full() -> Self {
+        let handle = string_regex("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?").expect("valid regex");
+        let unit = string_regex("[A-Z][A-Z0-9]{1,11}").expect("valid regex");
+        Self {
+            handle: handle.prop_map(|h| self::handle(&h)).boxed(),
+            unit: unit.prop_map(|u| unit_code(&u)).boxed(),
+            amount: prop_oneof![Just(0), Just(AMOUNT_MAX), 1..=10_000_i64, 0..=AMOUNT_MAX].prop_map(amount).boxed(),
+            scale: (0..=6_u32).prop_map(scale).boxed(),
+            name: text(DisplayName::LEN_MAX, 25)
+                .prop_filter_map("display name", |t| DisplayName::parse(&t).ok())
+                .boxed(),
+            memo: text(Memo::LEN_MAX, 64).prop_filter_map("memo", |t| Memo::parse(&t).ok()).boxed(),
+            reason: text(Reason::LEN_MAX, 64).prop_filter_map("reason", |t| Reason::parse(&t).ok()).boxed(),
+            key: (0..KEY_COUNT).prop_map(public).boxed(),
+            id: prop_oneof![Just(0), Just(u128::MAX), any::<u128>()].boxed(),
+        }
+    }
+
+    /// A handful of values per field, chosen so that concatenations collide ("a" + "b" and
+    /// "ab" + ""): two random commands are often equal or differ in a single field.
+    pub fn small() -> Self {
+        let texts = ["", "a", "b", "ab"];
+        Self {
+            handle: select(vec!["a", "b", "ab", "a-b"]).prop_map(handle).boxed(),
+            unit: select(vec!["AB", "ABC", "BC"]).prop_map(unit_code).boxed(),
+            amount: select(vec![0, 1, 256, AMOUNT_MAX]).prop_map(amount).boxed(),
+            scale: select(vec![0, 1, 6]).prop_map(scale).boxed(),
+            name: select(texts.to_vec()).prop_map(|t| DisplayName::parse(t).expect("valid name")).boxed(),
+            memo: select(texts.to_vec()).prop_map(|t| Memo::parse(t).expect("valid memo")).boxed(),
+            reason: select(vec!["a", "b", "ab"]).prop_map(|t| Reason::parse(t).expect("valid reason")).boxed(),
+            key: select(vec![0_u8, 1]).prop_map(public).boxed(),
+            id: select(vec![0_u128, 1, 1 << 64]).boxed(),
+        }
+    }
+
+    fn option_amount(&self) -> BoxedStrategy<Option<Amount>> {
+        proptest::option::of(self.amount.clone()).boxed()
+    }
+
+    /// Commands of every variant, built from these fields.
+    pub fn command(&self) -> BoxedStrategy<Command> {
+        let kind = select(vec![AccountKind::Member, AccountKind::Business, AccountKind::System]);
+        let status = select(vec![AccountStatus::Active, AccountStatus::Frozen, AccountStatus::Closed]);
+        let role = select(Role::ALL.to_vec());
+        prop_oneof![
+            (self.key.clone(), self.key.clone()).prop_map(|(admin_key, node_key)| {
+                Command::Genesis {
+                    admin_key,
+                    node_key,
+                }
+            }),
+            (self.unit.clone(), self.scale.clone(), self.name.clone())
+                .prop_map(|(code, scale, name)| Command::CreateUnit { code, scale, name }),
+            (
+                (
+                    self.handle.clone(),
+                    self.unit.clone(),
+                    kind,
+                    self.name.clone()
+                ),
+                (
+                    self.key.clone(),
+                    self.amount.clone(),
+                    self.option_amount(),
+                    self.option_amount()
+                ),
+            )
+                .prop_map(
+                    |(
+                        (handle, unit, kind, name),
+                        (public_key, credit_limit, ceiling, soft_limit),
+                    )| {
+                        Command::OpenAccount {
+                            handle,
+                            unit,
+                            kind,
+                            name,
+                            public_key,
+                            credit_limit,
+                            ceiling,
+                            soft_limit,
+                        }
+                    }
+                ),
+            (
+                self.handle.clone(),
+                self.amount.clone(),
+                self.option_amount(),
+                self.option_amount(),
+                self.reason.clone(),
+            )
+                .prop_map(|(handle, credit_limit, ceiling, soft_limit, reason)| {
+                    Command::SetLimits {
+                        handle,
+                        credit_limit,
+                        ceiling,
+                        soft_limit,
+                        reason,
+                    }
+                }),
+            (self.handle.clone(), status, self.reason.clone()).prop_map(
+                |(handle, status, reason)| Command::SetStatus {
+                    handle,
+                    status,
+                    reason,
+                }
+            ),
+            (self.handle.clone(), role.clone())
+                .prop_map(|(handle, role)| Command::GrantRole { handle, role }),
+            (self.handle.clone(), role)
+                .prop_map(|(handle, role)| Command::RevokeRole { handle, role }),
+            (self.handle.clone(), self.key.clone())
+                .prop_map(|(handle, public_key)| Command::RegisterKey { handle, public_key }),
+            (self.handle.clone(), self.key.clone())
+                .prop_map(|(handle, public_key)| Command::RevokeKey { handle, public_key }),
+            (
+                self.handle.clone(),
+                self.handle.clone(),
+                self.unit.clone(),
+                self.amount.clone(),
+                self.memo.clone(),
+            )
+                .prop_map(|(payer, payee, unit, amount, memo)| Command::Pay {
+                    payer,
+                    payee,
+                    unit,
+                    amount,
+                    memo,
+                }),
+        ]
+        .boxed()
+    }
+
+    /// A ledger id, a request id and a command.
+    pub fn signed_parts(&self) -> BoxedStrategy<(LedgerId, RequestId, Command)> {
+        (self.id.clone(), self.id.clone(), self.command())
+            .prop_map(|(l, r, c)| (ledger_id(l), request_id(r), c))
+            .boxed()
+    }
+}
+
+fn other_handle(h: &Handle) -> Handle {
+    // Appending a letter keeps a handle valid unless it is at its longest; then the last
+    // letter changes instead.
+    let text = h.as_str();
+    if text.len() < Handle::LEN_MAX {
+        handle(&format!("{text}a"))
+    } else {
+        let last = if text.ends_with('a') { 'b' } else { 'a' };
+        handle(&format!("{}{last}", &text[..text.len() - 1]))
+    }
+}
+
+fn other_unit(u: &UnitCode) -> UnitCode {
+    let text = u.as_str();
+    if text.len() < 12 {
+        unit_code(&format!("{text}A"))
+    } else {
+        let last = if text.ends_with('A') { 'B' } else { 'A' };
+        unit_code(&format!("{}{last}", &text[..text.len() - 1]))
+    }
+}
+
+fn other_amount(a: Amount) -> Amount {
+    amount(if a.is_zero() { 1 } else { a.minor() - 1 })
+}
+
+/// Both ways an optional amount can change: present/absent, and a different value.
+fn other_options(a: Option<Amount>) -> [Option<Amount>; 2] {
+    match a {
+        None => [Some(Amount::ZERO), Some(amount(AMOUNT_MAX))],
+        Some(value) => [None, Some(other_amount(value))],
+    }
+}
+
+fn other_text(t: &str) -> &'static str {
+    if t == "x" { "y" } else { "x" }
+}
+
+fn other_key(k: &PublicKey) -> PublicKey {
+    if *k == public(0) { public(1) } else { public(0) }
+}
+
+fn next_scale(s: Scale) -> Scale {
+    scale((u32::from(s.places()) + 1) % 7)
+}
+
+fn next_kind(k: AccountKind) -> AccountKind {
+    match k {
+        AccountKind::Member => AccountKind::Business,
+        AccountKind::Business => AccountKind::System,
+        AccountKind::System => AccountKind::Member,
+    }
+}
+
+fn next_status(s: AccountStatus) -> AccountStatus {
+    match s {
+        AccountStatus::Active => AccountStatus::Frozen,
+        AccountStatus::Frozen => AccountStatus::Closed,
+        AccountStatus::Closed => AccountStatus::Active,
+    }
+}
+
+fn next_role(r: Role) -> Role {
+    let i = Role::ALL.iter().position(|x| *x == r).expect("a role");
+    Role::ALL[(i + 1) % Role::ALL.len()]
+}
+
+/// For each field of `command`, copies of it with only that field changed, named by field. A
+/// command of another variant with the same field values is included too.
+pub fn one_field_changes(command: &Command) -> Vec<(&'static str, Command)> {
+    let mut out = Vec::new();
+    let mut push = |field: &'static str, changed: Command| {
+        assert_ne!(&changed, command, "the change to {field} changed nothing");
+        out.push((field, changed));
+    };
+    match command.clone() {
+        Command::Genesis { admin_key, node_key } => {
+            let c = |admin_key, node_key| Command::Genesis { admin_key, node_key };
+            push("admin_key", c(other_key(&admin_key), node_key));
+            push("node_key", c(admin_key, other_key(&node_key)));
+        }
+        Command::CreateUnit { code, scale, name } => {
+            let c = |code, scale, name| Command::CreateUnit { code, scale, name };
+            push("code", c(other_unit(&code), scale, name.clone()));
+            push("scale", c(code.clone(), next_scale(scale), name.clone()));
+            let name2 = DisplayName::parse(other_text(name.as_str())).expect("valid");
+            push("name", c(code, scale, name2));
+        }
+        Command::OpenAccount { handle, unit, kind, name, public_key, credit_limit, ceiling, soft_limit } => {
+            let base = Command::OpenAccount {
+                handle: handle.clone(),
+                unit: unit.clone(),
+                kind,
+                name: name.clone(),
+                public_key,
+                credit_limit,
+                ceiling,
+                soft_limit,
+            };
+            macro_rules! field {
+                ($name:literal, $field:ident, $value:expr) => {{
+                    let value = $value;
+                    let mut changed = base.clone();
+                    if let Command::OpenAccount { $field, .. } = &mut changed {
+                        *$field = value;
+                    }
+                    push($name, changed);
+                }};
+            }
+            field!("handle", handle, other_handle(&handle));
+            field!("unit", unit, other_unit(&unit));
+            field!("kind", kind, next_kind(kind));
+            field!("name", name, DisplayName::parse(other_text(name.as_str())).expect("valid"));
+            field!("public_key", public_key, other_key(&public_key));
+            field!("credit_limit", credit_limit, other_amount(credit_limit));
+            for value in other_options(ceiling) {
+                field!("ceiling", ceiling, value);
+            }
+            for value in other_options(soft_limit) {
+                field!("soft_limit", soft_limit, value);
+            }
+        }
+        Command::SetLimits { handle, credit_limit, ceiling, soft_limit, reason } => {
+            let base = Command::SetLimits {
+                handle: handle.clone(),
+                credit_limit,
+                ceiling,
+                soft_limit,
+                reason: reason.clone(),
+            };
+            macro_rules! field {
+                ($name:literal, $field:ident, $value:expr) => {{
+                    let value = $value;
+                    let mut changed = base.clone();
+                    if let Command::SetLimits { $field, .. } = &mut changed {
+                        *$field = value;
+                    }
+                    push($name, changed);
+                }};
+            }
+            field!("handle", handle, other_handle(&handle));
+            field!("credit_limit", credit_limit, other_amount(credit_limit));
+            for value in other_options(ceiling) {
+                field!("ceiling", ceiling, value);
+            }
+            for value in other_options(soft_limit) {
+                field!("soft_limit", soft_limit, value);
+            }
+            field!("reason", reason, Reason::parse(other_text(reason.as_str())).expect("valid"));
+        }
+        Command::SetStatus { handle, status, reason } => {
+            let c = |handle, status, reason| Command::SetStatus { handle, status, reason };
+            push("handle", c(other_handle(&handle), status, reason.clone()));
+            push("status", c(handle.clone(), next_status(status), reason.clone()));
+            let reason2 = Reason::parse(other_text(reason.as_str())).expect("valid");
+            push("reason", c(handle, status, reason2));
+        }
+        Command::GrantRole { handle, role } => {
+            push("handle", Command::GrantRole { handle: other_handle(&handle), role });
+            push("role", Command::GrantRole { handle: handle.clone(), role: next_role(role) });
+            push("variant", Command::RevokeRole { handle, role });
+        }
+        Command::RevokeRole { handle, role } => {
+            push("handle", Command::RevokeRole { handle: other_handle(&handle), role });
+            push("role", Command::RevokeRole { handle: handle.clone(), role: next_role(role) });
+            push("variant", Command::GrantRole { handle, role });
+        }
+        Command::RegisterKey { handle, public_key } => {
+            push("handle", Command::RegisterKey { handle: other_handle(&handle), public_key });
+            push("public_key", Command::RegisterKey { handle: handle.clone(), public_key: other_key(&public_key) });
+            push("variant", Command::RevokeKey { handle, public_key });
+        }
+        Command::RevokeKey { handle, public_key } => {
+            push("handle", Command::RevokeKey { handle: other_handle(&handle), public_key });
+            push("public_key", Command::RevokeKey { handle: handle.clone(), public_key: other_key(&public_key) });
+            push("variant", Command::RegisterKey { handle, public_key });
+        }
+        Command::Pay { payer, payee, unit, amount, memo } => {
+            let c = |payer, payee, unit, amount, memo| Command::Pay { payer, payee, unit, amount, memo };
+            push("payer", c(other_handle(&payer), payee.clone(), unit.clone(), amount, memo.clone()));
+            push("payee", c(payer.clone(), other_handle(&payee), unit.clone(), amount, memo.clone()));
+            if payer != payee {
+                push("payer and payee swapped", c(payee.clone(), payer.clone(), unit.clone(), amount, memo.clone()));
+            }
+            push("unit", c(payer.clone(), payee.clone(), other_unit(&unit), amount, memo.clone()));
+            push("amount", c(payer.clone(), payee.clone(), unit.clone(), other_amount(amount), memo.clone()));
+            let memo2 = Memo::parse(other_text(memo.as_str())).expect("valid");
+            push("memo", c(payer, payee, unit, amount, memo2));
+        }
+    }
+    out
+}

@@ -1,0 +1,499 @@
+//! The gRPC server: the Accounts, Transfers and Audit services, gRPC health and reflection.
+//!
+//! # Layout
+//!
+//! - [`accounts`]: units, accounts, limits, balances, history, roles and keys.
+//! - [`transfers`]: payments and reading them back.
+//! - [`audit`]: the trial balance and the journal.
+//!
+//! Handlers are thin: they convert the request ([`crate::convert`]), authenticate a read
+//! ([`crate::auth`]) or verify a mutation's signatures, call the store or the writer, and convert
+//! the answer back. Every request runs in a `grpc` tracing span carrying its method and, for a
+//! mutation, its request id, so the writer's logs about a command land in its caller's span.
+
+pub mod accounts;
+pub mod audit;
+pub mod transfers;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ledger_core::command::SignedCommand;
+use ledger_core::keys::PublicKey;
+use ledger_core::names::{Handle, LedgerId};
+use tonic::codegen::http;
+use tonic::transport::Server;
+use tonic::transport::server::TcpIncoming;
+
+use crate::auth;
+use crate::error::ServerError;
+use crate::proto::accounts_server::AccountsServer;
+use crate::proto::audit_server::AuditServer;
+use crate::proto::transfers_server::TransfersServer;
+use crate::store::Store;
+use crate::writer::{Committed, VerifiedCommand, WriterHandle};
+
+/// How long one call may run before it fails with `CANCELLED`; a batch commit takes far less.
+const REQUEST_TIMEOUT_MS: u64 = 30_000;
+/// Calls one connection may have in flight; more wait for room.
+const CONCURRENCY_PER_CONNECTION_MAX: usize = 256;
+/// HTTP/2 streams one connection may open at once.
+const STREAMS_PER_CONNECTION_MAX: u32 = 256;
+/// Size of a call's headers, signed read metadata included.
+const HEADER_LIST_BYTES_MAX: u32 = 16 * 1024;
+/// Idle time before the server pings a client to check the connection is alive.
+const KEEPALIVE_INTERVAL_MS: u64 = 60_000;
+/// How long a keepalive ping may wait for its answer before the connection is dropped.
+const KEEPALIVE_TIMEOUT_MS: u64 = 20_000;
+
+/// What every handler needs.
+pub struct Context {
+    /// Reads.
+    pub store: Arc<dyn Store>,
+    /// Submits mutations to the one writer.
+    pub writer: WriterHandle,
+    /// This ledger's id, part of every signed byte string.
+    pub ledger_id: LedgerId,
+    /// The server's own public key.
+    pub node_key: PublicKey,
+    /// Bounds on requests and pages.
+    pub limits: ApiLimits,
+}
+
+/// Bounds on what one call may ask for.
+#[derive(Clone, Copy, Debug)]
+pub struct ApiLimits {
+    /// The largest page a List call returns.
+    pub page_size_max: u32,
+    /// The page size when a List call asks for 0.
+    pub page_size_default: u32,
+    /// The largest request message accepted, in bytes (larger: `RESOURCE_EXHAUSTED`).
+    pub message_bytes_max: usize,
+}
+
+impl Default for ApiLimits {
+    fn default() -> Self {
+        Self { page_size_max: 1000, page_size_default: 100, message_bytes_max: 1024 * 1024 }
+    }
+}
+
+/// Serves the API on `listener` until `shutdown` completes, then stops accepting connections and
+/// returns once the calls in flight have been answered.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    ctx: Arc<Context>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), tonic::transport::Error> {
+    let message_bytes_max = ctx.limits.message_bytes_max;
+    let accounts =
+        AccountsServer::new(accounts::AccountsService::new(ctx.clone())).max_decoding_message_size(message_bytes_max);
+    let transfers = TransfersServer::new(transfers::TransfersService::new(ctx.clone()))
+        .max_decoding_message_size(message_bytes_max);
+    let audit = AuditServer::new(audit::AuditService::new(ctx)).max_decoding_message_size(message_bytes_max);
+
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health.set_serving::<AccountsServer<accounts::AccountsService>>().await;
+    health.set_serving::<TransfersServer<transfers::TransfersService>>().await;
+    health.set_serving::<AuditServer<audit::AuditService>>().await;
+    health.set_service_status("", tonic_health::ServingStatus::Serving).await;
+
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .expect("the descriptor set compiled into the binary decodes");
+
+    let incoming = TcpIncoming::from(listener)
+        .with_nodelay(Some(true))
+        .with_keepalive(Some(Duration::from_millis(KEEPALIVE_INTERVAL_MS)));
+    Server::builder()
+        .trace_fn(request_span)
+        .timeout(Duration::from_millis(REQUEST_TIMEOUT_MS))
+        .concurrency_limit_per_connection(CONCURRENCY_PER_CONNECTION_MAX)
+        .max_concurrent_streams(STREAMS_PER_CONNECTION_MAX)
+        .http2_max_header_list_size(HEADER_LIST_BYTES_MAX)
+        .http2_keepalive_interval(Some(Duration::from_millis(KEEPALIVE_INTERVAL_MS)))
+        .http2_keepalive_timeout(Some(Duration::from_millis(KEEPALIVE_TIMEOUT_MS)))
+        .add_service(health_service)
+        .add_service(reflection)
+        .add_service(accounts)
+        .add_service(transfers)
+        .add_service(audit)
+        .serve_with_incoming_shutdown(incoming, shutdown)
+        .await
+}
+
+/// The span of one call: its method now, its request id once a mutation has parsed it.
+fn request_span(request: &http::Request<()>) -> tracing::Span {
+    tracing::info_span!("grpc", method = %request.uri().path(), request_id = tracing::field::Empty)
+}
+
+/// Verifies a mutation's signatures, submits it to the writer and waits for its commit.
+///
+/// `subject` names the handle whose private data the caller will get back. A request id seen
+/// before is answered with its first result without any role check, so then one of the signers
+/// must be allowed to read `subject` ([`auth::authorise_replay`]).
+pub(crate) async fn submit(
+    ctx: &Context,
+    signed: SignedCommand,
+    subject: Option<&Handle>,
+) -> Result<Committed, ServerError> {
+    tracing::Span::current().record("request_id", tracing::field::display(signed.request_id));
+    let signers: Vec<PublicKey> = signed.signers().copied().collect();
+    let verified = VerifiedCommand::verify(signed)?;
+    let committed = ctx.writer.submit(verified).await?;
+    if committed.replayed
+        && let Some(subject) = subject
+    {
+        auth::authorise_replay(ctx, &signers, subject).await?;
+    }
+    Ok(committed)
+}
+
+/// A value that a commit should have left in the store, but did not: a storage bug.
+pub(crate) fn missing_after_commit(what: impl std::fmt::Display) -> ServerError {
+    ServerError::from(crate::store::StoreError::Corrupt(format!("{what} is missing after its commit")))
+}
+
+#[cfg(test)]
+mod tests {
+    //! The real server on port 0 over a fresh SQLite database, driven by a plain gRPC client.
+
+    use std::path::PathBuf;
+
+    use ledger_core::command::Command;
+    use ledger_core::keys::SecretKey;
+    use ledger_core::names::RequestId;
+    use ledger_core::read_auth::{KEY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, read_signing_bytes};
+    use tonic::transport::Channel;
+    use tonic::{Code, Request, Status};
+
+    use super::*;
+    use crate::bootstrap::{AdminKey, ensure_genesis};
+    use crate::error::REASON_HEADER;
+    use crate::proto;
+
+    /// A directory removed when the test ends.
+    struct TempDir(PathBuf);
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    struct Client {
+        channel: Channel,
+        ledger_id: LedgerId,
+    }
+
+    impl Client {
+        /// One unary call; with `reader`, signed read metadata for `path`.
+        async fn call<Req, Res>(
+            &self,
+            path: &'static str,
+            message: Req,
+            reader: Option<&SecretKey>,
+        ) -> Result<Res, Status>
+        where
+            Req: prost::Message + Send + Sync + 'static,
+            Res: prost::Message + Default + Send + Sync + 'static,
+        {
+            self.call_signed_for(path, message, reader.map(|key| (key, path))).await
+        }
+
+        /// One unary call to `path`, with read metadata signed for the method it names.
+        async fn call_signed_for<Req, Res>(
+            &self,
+            path: &'static str,
+            message: Req,
+            reader: Option<(&SecretKey, &str)>,
+        ) -> Result<Res, Status>
+        where
+            Req: prost::Message + Send + Sync + 'static,
+            Res: prost::Message + Default + Send + Sync + 'static,
+        {
+            let mut grpc = tonic::client::Grpc::new(self.channel.clone());
+            grpc.ready().await.map_err(|error| Status::unavailable(error.to_string()))?;
+            let mut request = Request::new(message);
+            if let Some((key, signed_for)) = reader {
+                let now =
+                    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+                let signature = key.sign(&read_signing_bytes(self.ledger_id, signed_for, now));
+                let metadata = request.metadata_mut();
+                metadata.insert(KEY_HEADER, key.public_key().to_hex().parse().unwrap());
+                metadata.insert(TIMESTAMP_HEADER, now.to_string().parse().unwrap());
+                metadata.insert(SIGNATURE_HEADER, signature.to_hex().parse().unwrap());
+            }
+            let path = http::uri::PathAndQuery::from_static(path);
+            let codec = tonic_prost::ProstCodec::<Req, Res>::default();
+            grpc.unary(request, path, codec).await.map(tonic::Response::into_inner)
+        }
+
+        fn sign(&self, request_id: &str, command: Command, key: &SecretKey) -> Vec<proto::Signature> {
+            let request_id = RequestId::parse(request_id).unwrap();
+            let signed = SignedCommand::sign(self.ledger_id, request_id, command, key);
+            signed
+                .signatures
+                .iter()
+                .map(|(key, signature)| proto::Signature {
+                    public_key: key.as_bytes().to_vec(),
+                    signature: signature.as_bytes().to_vec(),
+                })
+                .collect()
+        }
+    }
+
+    fn reason(status: &Status) -> (Code, &str) {
+        let reason = status.metadata().get(REASON_HEADER).map_or("", |value| value.to_str().unwrap());
+        (status.code(), reason)
+    }
+
+    fn uuid() -> String {
+        uuid::Uuid::new_v4().to_string()
+    }
+
+    #[tokio::test]
+    async fn serves_a_payment_from_unit_to_audit() {
+        let dir = TempDir(std::env::temp_dir().join(format!("ledgerd-grpc-{}", uuid())));
+        std::fs::create_dir_all(&dir.0).unwrap();
+        let store = crate::store::open(&format!("sqlite://{}/ledger.db", dir.0.display())).await.unwrap();
+        let (writer, writer_task) = crate::writer::spawn(store.clone(), crate::writer::WriterConfig::default());
+        let node = SecretKey::from_seed([1; 32]);
+        let admin = SecretKey::from_seed([2; 32]);
+        let (alice, bob) = (SecretKey::from_seed([3; 32]), SecretKey::from_seed([4; 32]));
+        let boot =
+            ensure_genesis(store.as_ref(), &writer, &dir.0, &node, AdminKey::Given(admin.public_key())).await.unwrap();
+        let ledger_id = boot.meta.ledger_id;
+        let ctx =
+            Arc::new(Context { store, writer, ledger_id, node_key: node.public_key(), limits: ApiLimits::default() });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve(listener, ctx, async {
+            let _ = stopped.await;
+        }));
+        let channel = Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap();
+        let client = Client { channel: channel.clone(), ledger_id };
+
+        let mut health = tonic_health::pb::health_client::HealthClient::new(channel.clone());
+        for service in ["", "ledger.v1.Accounts", "ledger.v1.Transfers", "ledger.v1.Audit"] {
+            let answer = health
+                .check(tonic_health::pb::HealthCheckRequest { service: service.to_owned() })
+                .await
+                .unwrap()
+                .into_inner();
+            assert_eq!(answer.status, tonic_health::pb::health_check_response::ServingStatus::Serving as i32);
+        }
+
+        use tonic_reflection::pb::v1::{
+            ServerReflectionRequest, server_reflection_client::ServerReflectionClient,
+            server_reflection_request::MessageRequest, server_reflection_response::MessageResponse,
+        };
+        let list = ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(MessageRequest::ListServices(String::new())),
+        };
+        let mut answers = ServerReflectionClient::new(channel.clone())
+            .server_reflection_info(tokio_stream::iter([list]))
+            .await
+            .unwrap()
+            .into_inner();
+        let Some(MessageResponse::ListServicesResponse(listed)) =
+            answers.message().await.unwrap().unwrap().message_response
+        else {
+            panic!("reflection lists services")
+        };
+        let names: Vec<&str> = listed.service.iter().map(|service| service.name.as_str()).collect();
+        for service in ["ledger.v1.Accounts", "ledger.v1.Transfers", "ledger.v1.Audit"] {
+            assert!(names.contains(&service), "{names:?}");
+        }
+        drop(answers);
+
+        let ledger: proto::Ledger =
+            client.call("/ledger.v1.Accounts/GetLedger", proto::GetLedgerRequest {}, None).await.unwrap();
+        assert_eq!((ledger.ledger_id, ledger.head_seq), (ledger_id.to_string(), 1));
+
+        let id = uuid();
+        let command = Command::CreateUnit {
+            code: "COMMUN".parse().unwrap(),
+            scale: ledger_core::amount::Scale::new(2).unwrap(),
+            name: ledger_core::names::DisplayName::parse("Commun").unwrap(),
+        };
+        let request = proto::CreateUnitRequest {
+            request_id: id.clone(),
+            code: "COMMUN".into(),
+            scale: 2,
+            display_name: "Commun".into(),
+            signatures: client.sign(&id, command, &admin),
+        };
+        let unit: proto::Unit = client.call("/ledger.v1.Accounts/CreateUnit", request, None).await.unwrap();
+        assert_eq!(unit.fund_account, "fund-commun");
+
+        for (handle, key) in [("alice", &alice), ("bob", &bob)] {
+            let id = uuid();
+            let command = Command::OpenAccount {
+                handle: handle.parse().unwrap(),
+                unit: "COMMUN".parse().unwrap(),
+                kind: ledger_core::account::AccountKind::Member,
+                name: Default::default(),
+                public_key: key.public_key(),
+                credit_limit: ledger_core::amount::Amount::from_minor(10_000).unwrap(),
+                ceiling: None,
+                soft_limit: ledger_core::amount::Amount::from_minor(5_000),
+            };
+            let request = proto::OpenAccountRequest {
+                request_id: id.clone(),
+                handle: handle.into(),
+                unit: "COMMUN".into(),
+                public_key: key.public_key().to_hex(),
+                credit_limit: "100".into(),
+                soft_limit: "50.00".into(),
+                signatures: client.sign(&id, command, &admin),
+                ..Default::default()
+            };
+            let account: proto::Account = client.call("/ledger.v1.Accounts/OpenAccount", request, None).await.unwrap();
+            assert_eq!((account.balance.as_str(), account.credit_limit.as_str()), ("0.00", "100.00"));
+            assert_eq!(account.public_keys, vec![key.public_key().to_hex()]);
+        }
+
+        let id = uuid();
+        let command = Command::Pay {
+            payer: "alice".parse().unwrap(),
+            payee: "bob".parse().unwrap(),
+            unit: "COMMUN".parse().unwrap(),
+            amount: ledger_core::amount::Amount::from_minor(6_000).unwrap(),
+            memo: ledger_core::names::Memo::parse("vegetables").unwrap(),
+        };
+        let pay = proto::CreatePaymentRequest {
+            request_id: id.clone(),
+            payer: "alice".into(),
+            payee: "bob".into(),
+            unit: "COMMUN".into(),
+            amount: "60".into(),
+            memo: "vegetables".into(),
+            signatures: client.sign(&id, command.clone(), &alice),
+        };
+        let paid: proto::Transfer = client.call("/ledger.v1.Transfers/CreatePayment", pay.clone(), None).await.unwrap();
+        assert_eq!((paid.status.as_str(), paid.amount.as_str()), ("committed", "60.00"));
+        assert_eq!(paid.warnings.len(), 1, "alice crossed her soft limit: {paid:?}");
+        let again: proto::Transfer =
+            client.call("/ledger.v1.Transfers/CreatePayment", pay.clone(), None).await.unwrap();
+        assert_eq!((again.seq, again.id.as_str()), (paid.seq, id.as_str()));
+        // The same bytes signed by bob's key replay, but bob may not see alice's transfer that way.
+        let by_bob = proto::CreatePaymentRequest { signatures: client.sign(&id, command, &bob), ..pay.clone() };
+        let refused =
+            client.call::<_, proto::Transfer>("/ledger.v1.Transfers/CreatePayment", by_bob, None).await.unwrap_err();
+        assert_eq!(reason(&refused), (Code::PermissionDenied, "NOT_AUTHORISED"));
+        let bad = proto::CreatePaymentRequest { amount: "12.345".into(), request_id: uuid(), ..pay.clone() };
+        let refused =
+            client.call::<_, proto::Transfer>("/ledger.v1.Transfers/CreatePayment", bad, None).await.unwrap_err();
+        assert_eq!(reason(&refused), (Code::InvalidArgument, "INVALID_AMOUNT"));
+        let unsigned = proto::CreatePaymentRequest { signatures: Vec::new(), request_id: uuid(), ..pay };
+        let refused =
+            client.call::<_, proto::Transfer>("/ledger.v1.Transfers/CreatePayment", unsigned, None).await.unwrap_err();
+        assert_eq!(reason(&refused), (Code::Unauthenticated, "SIGNATURE_MISSING"));
+
+        let get_balance = |name: &str| proto::GetBalanceRequest { name: name.into() };
+        let balance: proto::Balance =
+            client.call("/ledger.v1.Accounts/GetBalance", get_balance("accounts/alice"), Some(&alice)).await.unwrap();
+        assert_eq!((balance.balance.as_str(), balance.available.as_str()), ("-60.00", "40.00"));
+        let refused = client
+            .call::<_, proto::Balance>("/ledger.v1.Accounts/GetBalance", get_balance("bob"), Some(&alice))
+            .await
+            .unwrap_err();
+        assert_eq!(reason(&refused), (Code::PermissionDenied, "NOT_AUTHORISED"));
+        let refused = client
+            .call::<_, proto::Balance>("/ledger.v1.Accounts/GetBalance", get_balance("bob"), None)
+            .await
+            .unwrap_err();
+        assert_eq!(reason(&refused), (Code::Unauthenticated, "MISSING_CREDENTIALS"));
+        // A statement signed for another method opens nothing else.
+        let for_history = Some((&alice, "/ledger.v1.Accounts/ListHistory"));
+        let refused = client
+            .call_signed_for::<_, proto::Balance>("/ledger.v1.Accounts/GetBalance", get_balance("alice"), for_history)
+            .await
+            .unwrap_err();
+        assert_eq!(reason(&refused), (Code::Unauthenticated, "BAD_SIGNATURE"));
+        let stranger = SecretKey::from_seed([9; 32]);
+        let refused = client
+            .call::<_, proto::Balance>("/ledger.v1.Accounts/GetBalance", get_balance("alice"), Some(&stranger))
+            .await
+            .unwrap_err();
+        assert_eq!(reason(&refused), (Code::Unauthenticated, "UNKNOWN_KEY"));
+
+        let transfer: proto::Transfer = client
+            .call("/ledger.v1.Transfers/GetTransfer", proto::GetTransferRequest { name: paid.name.clone() }, Some(&bob))
+            .await
+            .unwrap();
+        assert_eq!((transfer.payer.as_str(), transfer.memo.as_str()), ("alice", "vegetables"));
+
+        let first: proto::ListHistoryResponse = client
+            .call(
+                "/ledger.v1.Accounts/ListHistory",
+                proto::ListHistoryRequest { parent: "alice".into(), page_size: 1, page_token: String::new() },
+                Some(&alice),
+            )
+            .await
+            .unwrap();
+        assert_eq!(first.items[0].amount, "-60.00");
+        assert_eq!((first.items[0].counterparty.as_str(), first.items[0].balance_after.as_str()), ("bob", "-60.00"));
+        let rest: proto::ListHistoryResponse = client
+            .call(
+                "/ledger.v1.Accounts/ListHistory",
+                proto::ListHistoryRequest { parent: "alice".into(), page_size: 10, page_token: first.next_page_token },
+                Some(&alice),
+            )
+            .await
+            .unwrap();
+        assert_eq!(rest.items.last().map(|item| item.kind.as_str()), Some("account"));
+        assert_eq!(rest.next_page_token, "");
+
+        let directory: proto::ListAccountsResponse = client
+            .call("/ledger.v1.Accounts/ListAccounts", proto::ListAccountsRequest::default(), Some(&alice))
+            .await
+            .unwrap();
+        let shown: Vec<(&str, &str)> =
+            directory.accounts.iter().map(|account| (account.handle.as_str(), account.balance.as_str())).collect();
+        assert_eq!(shown, [("alice", "-60.00"), ("bob", ""), ("fund-commun", "")]);
+
+        let trial: proto::TrialBalance = client
+            .call("/ledger.v1.Audit/GetTrialBalance", proto::GetTrialBalanceRequest::default(), Some(&admin))
+            .await
+            .unwrap();
+        assert_eq!((trial.units[0].total.as_str(), trial.units[0].negative.as_str()), ("0.00", "-60.00"));
+        let refused = client
+            .call::<_, proto::TrialBalance>(
+                "/ledger.v1.Audit/GetTrialBalance",
+                proto::GetTrialBalanceRequest::default(),
+                Some(&alice),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(reason(&refused), (Code::PermissionDenied, "NOT_AUTHORISED"));
+        let entries: proto::ListEntriesResponse = client
+            .call(
+                "/ledger.v1.Audit/ListEntries",
+                proto::ListEntriesRequest { from_seq: 0, page_size: 2, page_token: String::new() },
+                Some(&admin),
+            )
+            .await
+            .unwrap();
+        assert_eq!(entries.entries.iter().map(|entry| entry.seq).collect::<Vec<_>>(), [1, 2]);
+        let entries: proto::ListEntriesResponse = client
+            .call(
+                "/ledger.v1.Audit/ListEntries",
+                proto::ListEntriesRequest { from_seq: 0, page_size: 100, page_token: entries.next_page_token },
+                Some(&admin),
+            )
+            .await
+            .unwrap();
+        assert_eq!(entries.entries.last().map(|entry| (entry.seq, entry.kind.as_str())), Some((paid.seq, "payment")));
+
+        drop((client, channel, health));
+        stop.send(()).unwrap();
+        server.await.unwrap().unwrap();
+        // Every handle on the writer went with the server: the writer stops.
+        writer_task.await.unwrap();
+    }
+}

@@ -1,0 +1,614 @@
+//! The store contract: what every storage backend must do, written as functions over
+//! `Arc<dyn Store>` so the PostgreSQL backend can run the very same ones. Each `#[tokio::test]`
+//! below runs one of them against a fresh SQLite file.
+//!
+//! Entries are built with ledger-core exactly as the writer builds them (sign, load, apply, seal,
+//! append, commit), and a whole-ledger [`State`] applied in step serves as the model the store is
+//! compared with.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ledger_core::account::{Account, AccountKind, Role, RoleSet};
+use ledger_core::amount::{Amount, Scale};
+use ledger_core::command::{Command, References, SignedCommand, admin_handle};
+use ledger_core::journal::{Entry, EntryHash};
+use ledger_core::keys::SecretKey;
+use ledger_core::names::{DisplayName, Handle, LedgerId, Memo, RequestId, UnitCode};
+use ledger_core::state::{Changes, State};
+use ledger_server::store::sqlite::SqliteStore;
+use ledger_server::store::{LedgerMeta, PendingEntry, Store, StoreError};
+use sqlx::Connection;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+use tempfile::TempDir;
+use uuid::Uuid;
+
+// ---------------------------------------------------------------------------------------------
+// A small ledger driven like the writer drives the store.
+
+/// What happens to a batch's transaction at the end.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Commit,
+    /// Dropped without commit: must write nothing.
+    Drop,
+}
+
+struct Ledger {
+    ledger_id: LedgerId,
+    node: SecretKey,
+    admin: SecretKey,
+    alice: SecretKey,
+    bob: SecretKey,
+    /// The whole ledger, applied in step with what the store committed.
+    model: State,
+    /// Every committed entry, in order.
+    entries: Vec<Entry>,
+    /// Request ids of committed entries, parallel to `entries`.
+    requests: Vec<RequestId>,
+    next_request: u128,
+}
+
+fn handle(text: &str) -> Handle {
+    Handle::parse(text).expect("a valid handle")
+}
+
+fn commun() -> UnitCode {
+    UnitCode::parse("COMMUN").expect("a valid unit code")
+}
+
+fn amount(minor: i64) -> Amount {
+    Amount::from_minor(minor).expect("an amount in range")
+}
+
+const TIMESTAMP_MS: i64 = 1_750_000_000_000;
+
+impl Ledger {
+    fn new() -> Self {
+        Self {
+            ledger_id: LedgerId::from_uuid(Uuid::new_v4()),
+            node: SecretKey::from_seed([1; 32]),
+            admin: SecretKey::from_seed([2; 32]),
+            alice: SecretKey::from_seed([3; 32]),
+            bob: SecretKey::from_seed([4; 32]),
+            model: State::new(),
+            entries: Vec::new(),
+            requests: Vec::new(),
+            next_request: 1,
+        }
+    }
+
+    fn sign(&mut self, command: Command, key: &SecretKey) -> SignedCommand {
+        let request_id = RequestId::from_uuid(Uuid::from_u128(self.next_request));
+        self.next_request += 1;
+        SignedCommand::sign(self.ledger_id, request_id, command, key)
+    }
+
+    fn genesis(&mut self) -> SignedCommand {
+        let command = Command::Genesis { admin_key: self.admin.public_key(), node_key: self.node.public_key() };
+        let node = self.node.clone();
+        self.sign(command, &node)
+    }
+
+    fn create_unit(&mut self) -> SignedCommand {
+        let command = Command::CreateUnit {
+            code: commun(),
+            scale: Scale::new(2).expect("a valid scale"),
+            name: DisplayName::parse("Commun").expect("a valid name"),
+        };
+        let admin = self.admin.clone();
+        self.sign(command, &admin)
+    }
+
+    fn open_account(&mut self, name: &str, key: &SecretKey, credit_limit: i64) -> SignedCommand {
+        let command = Command::OpenAccount {
+            handle: handle(name),
+            unit: commun(),
+            kind: AccountKind::Member,
+            name: DisplayName::parse(name).expect("a valid name"),
+            public_key: key.public_key(),
+            credit_limit: amount(credit_limit),
+            ceiling: Some(amount(1_000_000)),
+            soft_limit: Some(amount(credit_limit / 2)),
+        };
+        let admin = self.admin.clone();
+        self.sign(command, &admin)
+    }
+
+    fn pay(&mut self, payer: &str, payee: &str, minor: i64, signer: &SecretKey) -> SignedCommand {
+        let command = Command::Pay {
+            payer: handle(payer),
+            payee: handle(payee),
+            unit: commun(),
+            amount: amount(minor),
+            memo: Memo::parse("bread").expect("a valid memo"),
+        };
+        self.sign(command, signer)
+    }
+
+    /// Genesis; the COMMUN unit; alice and bob opened in one batch; alice pays bob 25.00.
+    /// Entries 1 to 5.
+    async fn populate(store: &dyn Store) -> Self {
+        let mut ledger = Ledger::new();
+        let genesis = ledger.genesis();
+        ledger.batch(store, vec![genesis], Outcome::Commit).await;
+        let unit = ledger.create_unit();
+        ledger.batch(store, vec![unit], Outcome::Commit).await;
+        let (alice, bob) = (ledger.alice.clone(), ledger.bob.clone());
+        let open_alice = ledger.open_account("alice", &alice, 10_000);
+        let open_bob = ledger.open_account("bob", &bob, 0);
+        ledger.batch(store, vec![open_alice, open_bob], Outcome::Commit).await;
+        let pay = ledger.pay("alice", "bob", 2_500, &alice);
+        ledger.batch(store, vec![pay], Outcome::Commit).await;
+        ledger
+    }
+
+    /// Runs one batch as the writer does: loads what each command needs into a partial state,
+    /// applies, seals, appends, then commits or drops. Every command must be accepted.
+    async fn batch(&mut self, store: &dyn Store, commands: Vec<SignedCommand>, outcome: Outcome) -> Vec<Entry> {
+        let mut tx = store.begin().await.expect("begin");
+        let (mut seq, mut prev_hash) = tx.head().await.expect("head");
+        let mut state = match store.meta().await.expect("meta") {
+            Some(meta) => State::for_ledger(meta.ledger_id, meta.node_key),
+            None => State::new(),
+        };
+        let mut model = self.model.clone();
+        let mut pending = Vec::new();
+        let mut all_changes = Changes::default();
+        for signed in &commands {
+            assert_eq!(tx.find_request(signed.request_id).await.expect("find request"), None);
+            let mut refs = signed.command.references();
+            refs.keys.extend(signed.signers().copied());
+            tx.load(&mut state, &refs).await.expect("load");
+            let applied = state.apply(signed).expect("the store loaded everything the command needs");
+            model.apply(signed).expect("the model accepts it too");
+            model.take_changes();
+            let changes = state.take_changes();
+            let touched = changes.accounts.iter().chain(&changes.identities).cloned().collect();
+            let balances_after =
+                applied.postings.iter().map(|posting| state.accounts[&posting.account].balance).collect();
+            seq += 1;
+            let entry = Entry::seal(
+                seq,
+                TIMESTAMP_MS + seq as i64,
+                signed.command.entry_kind(),
+                signed.signing_bytes(),
+                signed.signatures.clone(),
+                applied.postings,
+                prev_hash,
+            );
+            prev_hash = entry.hash;
+            all_changes.genesis |= changes.genesis;
+            all_changes.units.extend(changes.units);
+            all_changes.accounts.extend(changes.accounts);
+            all_changes.identities.extend(changes.identities);
+            all_changes.keys.extend(changes.keys);
+            pending.push(PendingEntry { entry, request_id: signed.request_id, touched, balances_after });
+        }
+        tx.append(&pending, &state, &all_changes).await.expect("append");
+        let entries: Vec<Entry> = pending.iter().map(|p| p.entry.clone()).collect();
+        match outcome {
+            Outcome::Commit => {
+                tx.commit().await.expect("commit");
+                self.model = model;
+                self.entries.extend(entries.iter().cloned());
+                self.requests.extend(pending.iter().map(|p| p.request_id));
+            }
+            Outcome::Drop => drop(tx),
+        }
+        entries
+    }
+}
+
+/// Everything a store shows of a ledger, to compare two views of it.
+async fn snapshot(store: &dyn Store) -> (Option<LedgerMeta>, Vec<Entry>, (u64, Vec<Account>)) {
+    let meta = store.meta().await.expect("meta");
+    let entries = store.entries(1, 1_000).await.expect("entries");
+    let balances = store.balances(None).await.expect("balances");
+    (meta, entries, balances)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The contract, one function per behaviour.
+
+/// Before genesis there is no meta and an empty head; after it, meta names the ledger and head.
+pub async fn genesis_sets_meta_and_head(store: Arc<dyn Store>) {
+    assert_eq!(store.meta().await.expect("meta"), None);
+    let mut tx = store.begin().await.expect("begin");
+    assert_eq!(tx.head().await.expect("head"), (0, EntryHash::GENESIS_PREV));
+    drop(tx);
+    assert_eq!(store.entries(1, 10).await.expect("entries"), Vec::<Entry>::new());
+
+    let ledger = Ledger::populate(store.as_ref()).await;
+    let meta = store.meta().await.expect("meta").expect("meta after genesis");
+    let last = ledger.entries.last().expect("entries");
+    assert_eq!(meta.ledger_id, ledger.ledger_id);
+    assert_eq!(meta.node_key, ledger.node.public_key());
+    assert_eq!((meta.head_seq, meta.head_hash), (5, last.hash));
+    let mut tx = store.begin().await.expect("begin");
+    assert_eq!(tx.head().await.expect("head"), (5, last.hash));
+}
+
+/// `load` into an empty state reproduces the model: accounts, identities, keys and units; what
+/// does not exist stays absent.
+pub async fn load_reproduces_the_state(store: Arc<dyn Store>) {
+    let ledger = Ledger::populate(store.as_ref()).await;
+    let model = &ledger.model;
+    let ghost = handle("ghost");
+    let mut state = State::for_ledger(ledger.ledger_id, ledger.node.public_key());
+    let refs = References {
+        handles: vec![admin_handle(), handle("alice"), handle("bob"), handle("fund-commun"), ghost.clone()],
+        units: vec![commun(), UnitCode::parse("NOPE").expect("a valid code")],
+        keys: vec![SecretKey::from_seed([9; 32]).public_key()],
+    };
+    let mut tx = store.begin().await.expect("begin");
+    tx.load(&mut state, &refs).await.expect("load");
+    assert_eq!(state.accounts, model.accounts);
+    assert_eq!(state.identities, model.identities);
+    assert_eq!(state.keys, model.keys);
+    assert_eq!(state.units, model.units);
+    assert!(!state.accounts.contains_key(&ghost) && !state.identities.contains_key(&ghost));
+    assert_eq!(state.check_invariants(true), Ok(()));
+}
+
+/// A key brings its owner record and the owner's identity (not its account); an account brings
+/// its unit; nothing `state` holds is overwritten.
+pub async fn load_follows_references(store: Arc<dyn Store>) {
+    let ledger = Ledger::populate(store.as_ref()).await;
+    let alice = handle("alice");
+    let mut tx = store.begin().await.expect("begin");
+
+    let mut by_key = State::for_ledger(ledger.ledger_id, ledger.node.public_key());
+    let refs = References { keys: vec![ledger.alice.public_key()], ..References::default() };
+    tx.load(&mut by_key, &refs).await.expect("load");
+    assert_eq!(by_key.keys.get(&ledger.alice.public_key()), ledger.model.keys.get(&ledger.alice.public_key()));
+    assert_eq!(by_key.identities.get(&alice), ledger.model.identities.get(&alice));
+    assert!(by_key.accounts.is_empty() && by_key.units.is_empty());
+
+    let mut by_handle = State::for_ledger(ledger.ledger_id, ledger.node.public_key());
+    let refs = References { handles: vec![handle("bob")], ..References::default() };
+    tx.load(&mut by_handle, &refs).await.expect("load");
+    assert_eq!(by_handle.units.get(&commun()), ledger.model.units.get(&commun()));
+    assert_eq!(by_handle.keys.get(&ledger.bob.public_key()), ledger.model.keys.get(&ledger.bob.public_key()));
+
+    let mut changed = ledger.model.clone();
+    changed.accounts.get_mut(&alice).expect("alice").balance = 42;
+    changed.identities.get_mut(&alice).expect("alice").roles = RoleSet::default().with(Role::Auditor);
+    let before = changed.clone();
+    let refs =
+        References { handles: vec![alice.clone()], units: vec![commun()], keys: vec![ledger.alice.public_key()] };
+    tx.load(&mut changed, &refs).await.expect("load");
+    assert_eq!(changed, before, "load must not overwrite what the state holds");
+}
+
+/// Single reads: key owners with roles, identities, units and accounts, with paging.
+pub async fn reads_the_directory(store: Arc<dyn Store>) {
+    let ledger = Ledger::populate(store.as_ref()).await;
+    let model = &ledger.model;
+    let (admin, alice) = (admin_handle(), handle("alice"));
+
+    let (owner, roles) = store.key_owner(&ledger.admin.public_key()).await.expect("key owner").expect("admin key");
+    assert_eq!(owner, model.keys[&ledger.admin.public_key()]);
+    assert_eq!(roles, model.identities[&admin].roles);
+    assert!(roles.has(Role::Admin) && roles.has(Role::Treasurer));
+    assert_eq!(store.key_owner(&SecretKey::from_seed([9; 32]).public_key()).await.expect("key owner"), None);
+    assert_eq!(store.identity(&alice).await.expect("identity").as_ref(), model.identities.get(&alice));
+    assert_eq!(store.identity(&handle("ghost")).await.expect("identity"), None);
+    assert_eq!(store.unit(&commun()).await.expect("unit").as_ref(), model.units.get(&commun()));
+    assert_eq!(store.units(None, 10).await.expect("units"), vec![model.units[&commun()].clone()]);
+    assert_eq!(store.units(Some(&commun()), 10).await.expect("units"), vec![]);
+    assert_eq!(store.account(&alice).await.expect("account").as_ref(), model.accounts.get(&alice));
+    assert_eq!(store.account(&admin).await.expect("account"), None, "admin has no account");
+
+    let page = store.accounts(None, 2).await.expect("accounts");
+    let names: Vec<&str> = page.iter().map(|a| a.handle.as_str()).collect();
+    assert_eq!(names, ["alice", "bob"]);
+    let rest = store.accounts(Some(&page[1].handle), 10).await.expect("accounts");
+    assert_eq!(rest, vec![model.accounts[&handle("fund-commun")].clone()]);
+}
+
+/// Balances come with the head they reflect, ordered by unit then handle, and sum to zero.
+pub async fn balances_sum_to_zero(store: Arc<dyn Store>) {
+    let ledger = Ledger::populate(store.as_ref()).await;
+    let (head, accounts) = store.balances(None).await.expect("balances");
+    assert_eq!(head, 5);
+    let names: Vec<&str> = accounts.iter().map(|a| a.handle.as_str()).collect();
+    assert_eq!(names, ["alice", "bob", "fund-commun"]);
+    assert_eq!(accounts.iter().map(|a| i128::from(a.balance)).sum::<i128>(), 0);
+    for account in &accounts {
+        assert_eq!(Some(account), ledger.model.accounts.get(&account.handle));
+    }
+    assert_eq!(accounts[0].balance, -2_500);
+    assert_eq!(store.balances(Some(&commun())).await.expect("balances"), (head, accounts));
+    let other = UnitCode::parse("HOUR").expect("a valid code");
+    assert_eq!(store.balances(Some(&other)).await.expect("balances"), (5, vec![]));
+}
+
+/// An account's history is newest first, with its delta and balance after when it moved, and
+/// pages with `before_seq`.
+pub async fn history_is_newest_first(store: Arc<dyn Store>) {
+    let mut ledger = Ledger::populate(store.as_ref()).await;
+    let alice_key = ledger.alice.clone();
+    let pay = ledger.pay("alice", "bob", 1_000, &alice_key);
+    ledger.batch(store.as_ref(), vec![pay], Outcome::Commit).await;
+    let alice = handle("alice");
+
+    let history = store.history(&alice, None, 10).await.expect("history");
+    let seqs: Vec<u64> = history.iter().map(|row| row.entry.seq).collect();
+    assert_eq!(seqs, [6, 5, 3]);
+    let moves: Vec<_> = history.iter().map(|row| (row.delta, row.balance_after)).collect();
+    assert_eq!(moves, [(Some(-1_000), Some(-3_500)), (Some(-2_500), Some(-2_500)), (None, None)]);
+    for row in &history {
+        assert_eq!(row.entry, ledger.entries[row.entry.seq as usize - 1]);
+    }
+
+    let page = store.history(&alice, Some(6), 1).await.expect("history");
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0].entry.seq, 5);
+    assert_eq!(store.history(&alice, Some(3), 10).await.expect("history"), vec![]);
+
+    let bob = store.history(&handle("bob"), None, 10).await.expect("history");
+    assert_eq!(bob[0].delta, Some(1_000));
+    assert_eq!(bob[0].balance_after, Some(3_500));
+    let admin = store.history(&admin_handle(), None, 10).await.expect("history");
+    let seqs: Vec<u64> = admin.iter().map(|row| row.entry.seq).collect();
+    assert_eq!(seqs, [1], "genesis touched the admin identity");
+    let fund = store.history(&handle("fund-commun"), None, 10).await.expect("history");
+    assert_eq!(fund.iter().map(|row| row.entry.seq).collect::<Vec<_>>(), [2]);
+}
+
+/// Entries read back equal what was appended, in order, from any seq; and by request id.
+pub async fn entries_round_trip(store: Arc<dyn Store>) {
+    let ledger = Ledger::populate(store.as_ref()).await;
+    assert_eq!(store.entries(1, 100).await.expect("entries"), ledger.entries);
+    assert_eq!(store.entries(0, 100).await.expect("entries"), ledger.entries);
+    assert_eq!(store.entries(3, 2).await.expect("entries"), ledger.entries[2..4]);
+    assert_eq!(store.entries(6, 10).await.expect("entries"), vec![]);
+    assert_eq!(store.entries(1, 0).await.expect("entries"), vec![]);
+
+    for (entry, request) in ledger.entries.iter().zip(&ledger.requests) {
+        assert_eq!(store.entry_by_request(*request).await.expect("by request").as_ref(), Some(entry));
+    }
+    let unknown = RequestId::from_uuid(Uuid::from_u128(999));
+    assert_eq!(store.entry_by_request(unknown).await.expect("by request"), None);
+    let mut tx = store.begin().await.expect("begin");
+    assert_eq!(tx.find_request(ledger.requests[4]).await.expect("find").as_ref(), Some(&ledger.entries[4]));
+    assert_eq!(tx.find_request(unknown).await.expect("find"), None);
+}
+
+/// A transaction dropped without commit writes nothing and releases the write lock.
+pub async fn dropped_batch_writes_nothing(store: Arc<dyn Store>) {
+    let mut ledger = Ledger::populate(store.as_ref()).await;
+    let before = snapshot(store.as_ref()).await;
+    let bob_key = ledger.bob.clone();
+    let pay = ledger.pay("bob", "alice", 500, &bob_key);
+    let request = pay.request_id;
+    ledger.batch(store.as_ref(), vec![pay.clone()], Outcome::Drop).await;
+    assert_eq!(snapshot(store.as_ref()).await, before);
+    assert_eq!(store.entry_by_request(request).await.expect("by request"), None);
+    assert_eq!(store.history(&handle("bob"), Some(6), 10).await.expect("history").len(), 2);
+
+    // The next batch gets the lock and the same seq.
+    let entries = ledger.batch(store.as_ref(), vec![pay], Outcome::Commit).await;
+    assert_eq!(entries[0].seq, 6);
+    assert_eq!(store.entries(1, 100).await.expect("entries"), ledger.entries);
+}
+
+/// `append` refuses entries that do not continue the chain, and the refusal writes nothing.
+pub async fn append_refuses_a_broken_chain(store: Arc<dyn Store>) {
+    let ledger = Ledger::populate(store.as_ref()).await;
+    let before = snapshot(store.as_ref()).await;
+    let replayed = PendingEntry {
+        entry: ledger.entries[4].clone(),
+        request_id: RequestId::from_uuid(Uuid::from_u128(777)),
+        touched: vec![],
+        balances_after: vec![0, 0],
+    };
+    let mut tx = store.begin().await.expect("begin");
+    let state = State::for_ledger(ledger.ledger_id, ledger.node.public_key());
+    let result = tx.append(&[replayed], &state, &Changes::default()).await;
+    assert!(matches!(result, Err(StoreError::Corrupt(_))), "{result:?}");
+    drop(tx);
+    assert_eq!(snapshot(store.as_ref()).await, before);
+}
+
+/// Keys registered and revoked, and roles granted, are written back and read back.
+pub async fn keys_and_roles_are_written_back(store: Arc<dyn Store>) {
+    let mut ledger = Ledger::populate(store.as_ref()).await;
+    let (alice, bob) = (handle("alice"), handle("bob"));
+    let alice_key = ledger.alice.clone();
+    let admin = ledger.admin.clone();
+    let new_key = SecretKey::from_seed([5; 32]);
+    let register =
+        ledger.sign(Command::RegisterKey { handle: alice.clone(), public_key: new_key.public_key() }, &alice_key);
+    let revoke =
+        ledger.sign(Command::RevokeKey { handle: alice.clone(), public_key: alice_key.public_key() }, &new_key);
+    let grant = ledger.sign(Command::GrantRole { handle: bob.clone(), role: Role::Auditor }, &admin);
+    ledger.batch(store.as_ref(), vec![register, revoke, grant], Outcome::Commit).await;
+
+    let identity = store.identity(&alice).await.expect("identity").expect("alice");
+    assert_eq!(identity.keys, BTreeSet::from([new_key.public_key()]));
+    let (owner, _) = store.key_owner(&alice_key.public_key()).await.expect("key owner").expect("old key");
+    assert!(owner.revoked && owner.handle == alice);
+    let (_, roles) = store.key_owner(&ledger.bob.public_key()).await.expect("key owner").expect("bob key");
+    assert!(roles.has(Role::Auditor));
+
+    let mut state = State::for_ledger(ledger.ledger_id, ledger.node.public_key());
+    let refs = References {
+        handles: vec![alice.clone(), bob.clone()],
+        keys: vec![alice_key.public_key()],
+        ..References::default()
+    };
+    store.begin().await.expect("begin").load(&mut state, &refs).await.expect("load");
+    assert_eq!(
+        state.identities,
+        ledger
+            .model
+            .identities
+            .iter()
+            .filter(|(h, _)| **h != admin_handle())
+            .map(|(h, i)| (h.clone(), i.clone()))
+            .collect()
+    );
+    assert_eq!(
+        state.keys,
+        ledger.model.keys.iter().filter(|(_, o)| o.handle != admin_handle()).map(|(k, o)| (*k, o.clone())).collect()
+    );
+    let seqs: Vec<u64> = store.history(&alice, None, 10).await.expect("history").iter().map(|r| r.entry.seq).collect();
+    assert_eq!(seqs, [7, 6, 5, 3]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// SQLite.
+
+fn url(path: &Path) -> String {
+    format!("sqlite://{}", path.display())
+}
+
+async fn fresh() -> (TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // A directory that does not exist yet: opening creates it.
+    let store = SqliteStore::open(&url(&dir.path().join("data/ledger.db"))).await.expect("open");
+    (dir, store)
+}
+
+macro_rules! sqlite_contract {
+    ($($name:ident),* $(,)?) => {$(
+        #[tokio::test]
+        async fn $name() {
+            let (_dir, store) = fresh().await;
+            super::$name(Arc::new(store)).await;
+        }
+    )*};
+}
+
+mod sqlite {
+    use super::*;
+
+    sqlite_contract!(
+        genesis_sets_meta_and_head,
+        load_reproduces_the_state,
+        load_follows_references,
+        reads_the_directory,
+        balances_sum_to_zero,
+        history_is_newest_first,
+        entries_round_trip,
+        dropped_batch_writes_nothing,
+        append_refuses_a_broken_chain,
+        keys_and_roles_are_written_back,
+    );
+}
+
+#[tokio::test]
+async fn sqlite_reopening_keeps_everything() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = url(&dir.path().join("ledger.db"));
+    let store = SqliteStore::open(&url).await.expect("open");
+    let mut ledger = Ledger::populate(&store).await;
+    let before = snapshot(&store).await;
+    store.close().await;
+
+    let store = SqliteStore::open(&url).await.expect("reopen");
+    assert_eq!(snapshot(&store).await, before);
+    let alice_key = ledger.alice.clone();
+    let pay = ledger.pay("alice", "bob", 100, &alice_key);
+    let entries = ledger.batch(&store, vec![pay], Outcome::Commit).await;
+    assert_eq!(entries[0].seq, 6);
+    assert_eq!(entries[0].prev_hash, ledger.entries[4].hash);
+    assert_eq!(store.entries(1, 100).await.expect("entries"), ledger.entries);
+}
+
+#[tokio::test]
+async fn sqlite_writers_serialise_at_begin() {
+    let (dir, store) = fresh().await;
+    let ledger = Ledger::populate(&store).await;
+    let first = store.begin().await.expect("begin");
+    // While one batch holds the write lock a second cannot even start, so the head it reads
+    // cannot move under it; it waits (here, less than the busy timeout) instead.
+    let second = tokio::time::timeout(Duration::from_millis(300), store.begin()).await;
+    assert!(second.is_err(), "a second batch started while the first held the write lock");
+    // Readers are not blocked by the writer (WAL).
+    assert_eq!(store.entries(1, 100).await.expect("entries"), ledger.entries);
+    drop(first);
+    let mut second = store.begin().await.expect("begin once the first ended");
+    assert_eq!(second.head().await.expect("head").0, 5);
+
+    let mut conn = raw(&dir.path().join("data/ledger.db")).await;
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut conn).await.expect("pragma");
+    assert_eq!(mode, "wal");
+}
+
+/// Opens the file behind the store's back, as an attacker with disk access would.
+async fn raw(path: &Path) -> SqliteConnection {
+    SqliteConnection::connect_with(&SqliteConnectOptions::new().filename(path)).await.expect("raw connection")
+}
+
+fn assert_corrupt_entry<T: std::fmt::Debug>(result: Result<T, StoreError>, seq: u64) {
+    match result {
+        Err(StoreError::Corrupt(message)) => {
+            assert!(message.contains(&format!("entry {seq}")), "{message}");
+        }
+        other => panic!("expected corruption of entry {seq}, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn sqlite_tampered_postings_are_detected() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("ledger.db");
+    let store = SqliteStore::open(&url(&path)).await.expect("open");
+    let ledger = Ledger::populate(&store).await;
+
+    // Double the payment on both sides: still balanced, but no longer what was hashed.
+    let mut conn = raw(&path).await;
+    let changed =
+        sqlx::query("UPDATE postings SET delta = delta * 2 WHERE seq = 5").execute(&mut conn).await.expect("tamper");
+    assert_eq!(changed.rows_affected(), 2);
+
+    assert_corrupt_entry(store.entries(1, 100).await, 5);
+    assert_corrupt_entry(store.history(&handle("alice"), None, 10).await, 5);
+    assert_corrupt_entry(store.entry_by_request(ledger.requests[4]).await, 5);
+    // Entries before it still read.
+    assert_eq!(store.entries(1, 4).await.expect("entries"), ledger.entries[..4]);
+}
+
+#[tokio::test]
+async fn sqlite_tampered_commands_are_detected() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("ledger.db");
+    let store = SqliteStore::open(&url(&path)).await.expect("open");
+    let ledger = Ledger::populate(&store).await;
+
+    // Flip the last byte of the payment's signed command (its memo).
+    let mut conn = raw(&path).await;
+    let (mut command,): (Vec<u8>,) =
+        sqlx::query_as("SELECT command FROM journal WHERE seq = 5").fetch_one(&mut conn).await.expect("read");
+    *command.last_mut().expect("non-empty") ^= 0x01;
+    sqlx::query("UPDATE journal SET command = ? WHERE seq = 5").bind(command).execute(&mut conn).await.expect("tamper");
+
+    assert_corrupt_entry(store.entries(1, 100).await, 5);
+    let mut tx = store.begin().await.expect("begin");
+    assert_corrupt_entry(tx.find_request(ledger.requests[4]).await, 5);
+}
+
+#[tokio::test]
+async fn sqlite_tampered_request_index_is_detected() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("ledger.db");
+    let store = SqliteStore::open(&url(&path)).await.expect("open");
+    let ledger = Ledger::populate(&store).await;
+
+    // Point another request id at the payment: its signed bytes still name the original one.
+    let forged = RequestId::from_uuid(Uuid::from_u128(4242));
+    let mut conn = raw(&path).await;
+    sqlx::query("UPDATE journal SET request_id = ? WHERE seq = 5")
+        .bind(forged.as_bytes().as_slice())
+        .execute(&mut conn)
+        .await
+        .expect("tamper");
+
+    assert_corrupt_entry(store.entry_by_request(forged).await, 5);
+    assert_eq!(store.entry_by_request(ledger.requests[4]).await.expect("by request"), None);
+}
