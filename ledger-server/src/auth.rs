@@ -5,9 +5,8 @@
 //! A mutation carries its own proof: the signatures over its canonical command bytes
 //! (ledger-core `command.rs`). The server checks them ([`crate::writer::VerifiedCommand`]) and the
 //! domain checks the signer's roles when it applies the command, so mutations need no metadata.
-//! One gap remains, and [`authorise_replay`] closes it: a request id seen before is answered with the
-//! first result *before* any role check, so a handler that returns private data for a replayed
-//! request first checks that a signer may read it.
+//! A request id seen before is answered with its first result only when the same keys signed the
+//! same bytes (the writer checks), so replaying someone else's request reveals nothing.
 //!
 //! # Reads
 //!
@@ -103,23 +102,6 @@ pub async fn authenticate_read(ctx: &Context, metadata: &MetadataMap, method: &s
         return Err(ServerError::unauthenticated("KEY_REVOKED", format!("key {} has been revoked", credentials.key)));
     }
     Ok(Reader { handle: owner.handle, roles, key: credentials.key })
-}
-
-/// Checks that one of `signers` may read `subject`, before a handler answers a request id seen
-/// before with private data about `subject`.
-///
-/// The writer answers a request id it has seen with the first result without checking roles
-/// again: only the signatures are verified, and any key can sign the same bytes. The first signer
-/// whose key is registered and not revoked must be the holder of `subject` or read every account.
-pub async fn authorise_replay(ctx: &Context, signers: &[PublicKey], subject: &Handle) -> Result<(), ServerError> {
-    for key in signers {
-        if let Some((owner, roles)) = ctx.store.key_owner(key).await?
-            && !owner.revoked
-        {
-            return Reader { handle: owner.handle, roles, key: *key }.may_read_account(subject);
-        }
-    }
-    Err(ServerError::denied(format!("no signer of this request may read {subject}")))
 }
 
 /// The three metadata entries of a signed read, parsed.

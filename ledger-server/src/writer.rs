@@ -6,12 +6,13 @@
 //! commits the whole batch in one transaction (one fsync), and only then answers every caller.
 //! A refused command is answered with its refusal and does not disturb the rest of its batch.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use ledger_core::command::{References, SignedCommand};
 use ledger_core::journal::Entry;
+use ledger_core::keys::PublicKey;
 use ledger_core::names::RequestId;
 use ledger_core::refusal::Refusal;
 use ledger_core::state::{Changes, State, Warning};
@@ -145,11 +146,11 @@ async fn apply_batch(store: &dyn Store, batch: &[Job]) -> Result<Vec<Result<Comm
         let signed = job.command.signed();
         let bytes = signed.signing_bytes();
         if let Some(&index) = in_batch.get(&signed.request_id) {
-            answers.push(replayed(&pending[index].entry, &bytes, signed.request_id));
+            answers.push(replayed(&pending[index].entry, signed, &bytes));
             continue;
         }
         if let Some(entry) = tx.find_request(signed.request_id).await? {
-            answers.push(replayed(&entry, &bytes, signed.request_id));
+            answers.push(replayed(&entry, signed, &bytes));
             continue;
         }
         tx.load(&mut state, &references_with_signers(signed)).await?;
@@ -196,12 +197,16 @@ async fn apply_batch(store: &dyn Store, batch: &[Job]) -> Result<Vec<Result<Comm
     Ok(answers)
 }
 
-/// The original result of a request id seen before, or a refusal if the payload differs.
-fn replayed(entry: &Entry, bytes: &[u8], request_id: RequestId) -> Result<Committed, ServerError> {
-    if entry.command_bytes == bytes {
+/// The original result of a request id seen before, or a refusal if the payload differs. The
+/// signers must be the same too: anyone can sign bytes they have seen, and the original result
+/// (say, an account's limits) belongs only to whoever was authorised to make it.
+fn replayed(entry: &Entry, signed: &SignedCommand, bytes: &[u8]) -> Result<Committed, ServerError> {
+    let signers = |keys: &mut dyn Iterator<Item = &PublicKey>| keys.copied().collect::<BTreeSet<_>>();
+    let same_signers = signers(&mut entry.signatures.iter().map(|(key, _)| key)) == signers(&mut signed.signers());
+    if entry.command_bytes == bytes && same_signers {
         Ok(Committed { entry: entry.clone(), warnings: Vec::new(), replayed: true })
     } else {
-        Err(ServerError::RequestIdReused(request_id.to_string()))
+        Err(ServerError::RequestIdReused(signed.request_id.to_string()))
     }
 }
 

@@ -460,6 +460,42 @@ pub async fn keys_and_roles_are_written_back(store: Arc<dyn Store>) {
     assert_eq!(seqs, [7, 6, 5, 3]);
 }
 
+/// Batches larger than any internal chunking round-trip whole: a hundred accounts opened in one
+/// batch, then a hundred payments in another.
+pub async fn large_batches_round_trip(store: Arc<dyn Store>) {
+    let mut ledger = Ledger::populate(store.as_ref()).await;
+    let members: Vec<(String, SecretKey)> =
+        (0..100u8).map(|i| (format!("member-{i}"), SecretKey::from_seed([100 + i; 32]))).collect();
+    let opens = members.iter().map(|(name, key)| ledger.open_account(name, key, 1_000)).collect();
+    ledger.batch(store.as_ref(), opens, Outcome::Commit).await;
+    let pays = members
+        .iter()
+        .enumerate()
+        .map(|(i, (name, key))| {
+            let payee = &members[(i + 1) % members.len()].0;
+            ledger.pay(name, payee, 10 + i as i64, key)
+        })
+        .collect();
+    ledger.batch(store.as_ref(), pays, Outcome::Commit).await;
+
+    assert_eq!(store.entries(1, 1_000).await.expect("entries"), ledger.entries);
+    let (head, accounts) = store.balances(None).await.expect("balances");
+    assert_eq!(head, 205);
+    assert_eq!(accounts.len(), 103);
+    for account in &accounts {
+        assert_eq!(Some(account), ledger.model.accounts.get(&account.handle));
+    }
+    let mut state = State::for_ledger(ledger.ledger_id, ledger.node.public_key());
+    let refs = References { handles: ledger.model.accounts.keys().cloned().collect(), ..References::default() };
+    store.begin().await.expect("begin").load(&mut state, &refs).await.expect("load");
+    assert_eq!(state.accounts, ledger.model.accounts);
+    assert_eq!(state.check_invariants(true), Ok(()));
+    // member-7 was opened by entry 13, was paid 16 by member-6 in entry 112 and paid 17 in 113.
+    let history = store.history(&handle("member-7"), None, 10).await.expect("history");
+    assert_eq!(history.iter().map(|row| row.entry.seq).collect::<Vec<_>>(), [113, 112, 13]);
+    assert_eq!(history[0].balance_after, Some(16 - 17));
+}
+
 // ---------------------------------------------------------------------------------------------
 // SQLite.
 
@@ -498,6 +534,7 @@ mod sqlite {
         dropped_batch_writes_nothing,
         append_refuses_a_broken_chain,
         keys_and_roles_are_written_back,
+        large_batches_round_trip,
     );
 }
 

@@ -13,12 +13,19 @@ use ledger_core::names::{Handle, LedgerId};
 /// An account as the model sees it.
 #[derive(Clone, Debug)]
 pub struct MAccount {
+    /// Unit code.
     pub unit: String,
+    /// Member, business, or system for a commons fund.
     pub kind: AccountKind,
+    /// Minor units.
     pub balance: i64,
+    /// How far below zero the balance may go.
     pub credit: i64,
+    /// How far above zero it may go; none means up to `BALANCE_MAX`.
     pub ceiling: Option<i64>,
+    /// Below minus this, a payment warns.
     pub soft: Option<i64>,
+    /// Active, frozen or closed.
     pub status: AccountStatus,
 }
 
@@ -30,18 +37,24 @@ impl MAccount {
 
 #[derive(Clone, Debug, Default)]
 pub struct MIdentity {
+    /// Roles held.
     pub roles: HashSet<Role>,
+    /// Active keys.
     pub keys: BTreeSet<PublicKey>,
 }
 
 /// The ledger as the model sees it: plain maps keyed by text, updated by the rules as documented.
 #[derive(Clone, Debug, Default)]
 pub struct Model {
+    /// Set by the genesis entry.
     pub ledger: Option<LedgerId>,
+    /// Set by the genesis entry.
     pub node_key: Option<PublicKey>,
     /// Scale by unit code.
     pub units: HashMap<String, u8>,
+    /// Accounts by handle, funds included.
     pub accounts: HashMap<String, MAccount>,
+    /// Roles and keys by handle: every member account's, and the genesis admin's.
     pub identities: HashMap<String, MIdentity>,
     /// Owner and whether revoked, for every key ever registered.
     pub keys: HashMap<PublicKey, (String, bool)>,

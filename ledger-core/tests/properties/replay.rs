@@ -3,13 +3,14 @@
 
 use ledger_core::command::EntryKind;
 use ledger_core::journal::{Entry, EntryHash, JournalError, Posting};
+use ledger_core::keys::Signature;
 use ledger_core::replay::{ReplayError, Replayer};
 use proptest::prelude::*;
 use proptest::sample::Index;
 
 use crate::run::{Run, drive};
 use crate::scenario::scenario;
-use crate::support::handle;
+use crate::support::{handle, public, unit_code};
 
 /// Seals every accepted command of `run` into a hash chain, as `ledger-server`'s writer does.
 fn journal(run: &Run) -> Vec<Entry> {
@@ -144,7 +145,7 @@ fn tamper(entries: &mut Vec<Entry>, tamper: Tamper, at: Index, byte: Index, bits
                 Some(posting) => posting.delta += i64::from(bits),
                 None => entry.postings.push(Posting {
                     account: handle("m0"),
-                    unit: crate::support::unit_code("COMMUN"),
+                    unit: unit_code("COMMUN"),
                     delta: i64::from(bits),
                 }),
             }
@@ -158,11 +159,7 @@ fn tamper(entries: &mut Vec<Entry>, tamper: Tamper, at: Index, byte: Index, bits
                 entry.postings[1].delta += i64::from(bits);
             } else {
                 for (account, delta) in [("m0", -i64::from(bits)), ("m1", i64::from(bits))] {
-                    entry.postings.push(Posting {
-                        account: handle(account),
-                        unit: crate::support::unit_code("COMMUN"),
-                        delta,
-                    });
+                    entry.postings.push(Posting { account: handle(account), unit: unit_code("COMMUN"), delta });
                 }
             }
             rechain(entries, i);
@@ -183,7 +180,7 @@ fn tamper(entries: &mut Vec<Entry>, tamper: Tamper, at: Index, byte: Index, bits
             let (key, signature) = entries[i].signatures[0];
             let mut bytes = *signature.as_bytes();
             bytes[byte.index(64)] ^= bits;
-            let forged = ledger_core::keys::Signature::from_bytes(&bytes).expect("64 bytes");
+            let forged = Signature::from_bytes(&bytes).expect("64 bytes");
             entries[i].signatures[0] = (key, forged);
             rechain(entries, i);
             i
@@ -191,8 +188,8 @@ fn tamper(entries: &mut Vec<Entry>, tamper: Tamper, at: Index, byte: Index, bits
         Tamper::SignerRechained => {
             let i = at.index(n);
             let (key, signature) = entries[i].signatures[0];
-            let other = if key == crate::support::public(3) { 4 } else { 3 };
-            entries[i].signatures[0] = (crate::support::public(other), signature);
+            let other = if key == public(3) { 4 } else { 3 };
+            entries[i].signatures[0] = (public(other), signature);
             rechain(entries, i);
             i
         }
@@ -214,7 +211,7 @@ fn tamper(entries: &mut Vec<Entry>, tamper: Tamper, at: Index, byte: Index, bits
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
     #[test]
     fn replaying_the_journal_rebuilds_the_live_state(scenario in scenario(30..=60)) {

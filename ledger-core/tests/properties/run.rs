@@ -96,31 +96,33 @@ fn verify_and_apply(state: &mut State, signed: &SignedCommand) -> Result<Applied
     state.apply(signed)
 }
 
-/// The part of `full` a writer loads for `signed`, as `State` documents it: every handle, unit
-/// and key the command references, the signers' keys and their holders' identities, and the unit
-/// of every account loaded.
+/// The part of `full` a writer loads for `signed`: the accounts and identities of the handles
+/// the command references, the keys it references and its signers' keys with their holders'
+/// identities, the units it references and the unit of every account loaded. (`State`'s
+/// documentation names the references and the signers only; without the units of the accounts,
+/// `SetLimits` on the part is refused with `UNIT_NOT_FOUND`.)
 fn partial(full: &State, signed: &SignedCommand) -> State {
     let mut part = match (full.ledger_id, full.node_key) {
         (Some(ledger), Some(node)) => State::for_ledger(ledger, node),
         _ => State::new(),
     };
     let refs = signed.command.references();
-    let keys: Vec<_> = refs.keys.iter().chain(signed.signers()).copied().collect();
-    let mut handles = refs.handles.clone();
     let mut units = refs.units.clone();
-    for key in &keys {
-        if let Some(owner) = full.keys.get(key) {
-            part.keys.insert(*key, owner.clone());
-            handles.push(owner.handle.clone());
-        }
-    }
-    for handle in &handles {
+    for handle in &refs.handles {
         if let Some(account) = full.accounts.get(handle) {
             units.push(account.unit.clone());
             part.accounts.insert(handle.clone(), account.clone());
         }
         if let Some(identity) = full.identities.get(handle) {
             part.identities.insert(handle.clone(), identity.clone());
+        }
+    }
+    for key in refs.keys.iter().chain(signed.signers()) {
+        if let Some(owner) = full.keys.get(key) {
+            part.keys.insert(*key, owner.clone());
+            if let Some(identity) = full.identities.get(&owner.handle) {
+                part.identities.insert(owner.handle.clone(), identity.clone());
+            }
         }
     }
     for code in &units {
@@ -235,14 +237,10 @@ fn check_applied(
 fn check_matches_model(model: &Model, state: &State, step: usize) -> Result<(), TestCaseError> {
     prop_assert_eq!(state.ledger_id, model.ledger);
     prop_assert_eq!(state.node_key, model.node_key);
-    let units: BTreeMap<&str, u8> = state
-        .units
-        .iter()
-        .map(|(code, unit)| {
-            assert_eq!(code, &unit.code, "unit stored under its own code");
-            (code.as_str(), unit.scale.places())
-        })
-        .collect();
+    for (code, unit) in &state.units {
+        prop_assert_eq!(code, &unit.code, "unit stored under another code");
+    }
+    let units: BTreeMap<&str, u8> = state.units.iter().map(|(c, u)| (c.as_str(), u.scale.places())).collect();
     let model_units: BTreeMap<&str, u8> = model.units.iter().map(|(c, s)| (c.as_str(), *s)).collect();
     prop_assert_eq!(units, model_units, "units at step {}", step);
     let handles: BTreeSet<&str> = state.accounts.keys().map(Handle::as_str).collect();
@@ -319,8 +317,11 @@ fn check_invariants(state: &State, step: usize) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// How many random ledgers the model test runs.
+const CASES: u32 = 128;
+
 /// Outcomes every run of the property must see at least once, so the generator is known to reach
-/// them: each comes up 20 times or more in 64 cases. `any` counts a reason for every kind.
+/// them: each comes up 20 times or more per 64 cases. `any` counts a reason for every kind.
 const MUST_SEE: &[(&str, &str)] = &[
     ("payment", "ACCEPTED"),
     ("payment", "SOFT_LIMIT_CROSSED"),
@@ -349,7 +350,7 @@ const MUST_SEE: &[(&str, &str)] = &[
 
 #[test]
 fn payments_conserve_value_and_respect_limits_as_the_model_predicts() {
-    let mut runner = TestRunner::new(Config { cases: 64, ..Config::default() });
+    let mut runner = TestRunner::new(Config { cases: CASES, ..Config::default() });
     let seen: RefCell<BTreeMap<(&str, &str), usize>> = RefCell::default();
     let result = runner.run(&scenario(30..=60), |scenario| {
         let run = drive(&scenario)?;
@@ -364,7 +365,7 @@ fn payments_conserve_value_and_respect_limits_as_the_model_predicts() {
         panic!("{error}");
     }
     let seen = seen.into_inner();
-    eprintln!("outcomes over 64 runs: {seen:?}");
+    eprintln!("outcomes over {CASES} runs: {seen:?}");
     for outcome in MUST_SEE {
         assert!(seen.contains_key(outcome), "never saw {outcome:?}: {seen:?}");
     }

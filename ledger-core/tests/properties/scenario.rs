@@ -12,7 +12,7 @@ use proptest::prelude::*;
 use proptest::sample::select;
 
 use crate::model::Model;
-use crate::support::{amount, handle, public, request_id, scale, secret_of, unit_code};
+use crate::support::{amount, handle, ledger_id, public, request_id, scale, secret_of, unit_code};
 
 /// Handles commands may name. The first six are members, some opened at the start; `ghost` is
 /// never opened.
@@ -82,7 +82,8 @@ pub enum AmountSpec {
     Small(i64),
     /// `payer balance + credit limit + d`: what takes the payer to its floor, ± d.
     ToFloor(i64),
-    /// `payee top − payee balance + d`: what takes the payee to its ceiling, ± d.
+    /// `payee ceiling − payee balance + d`: what takes the payee to its ceiling, ± d (a small
+    /// amount when it has no ceiling).
     ToCeiling(i64),
     Max,
 }
@@ -190,7 +191,7 @@ pub struct Scenario {
 impl Scenario {
     /// The ledger's id.
     pub fn ledger_id(&self) -> LedgerId {
-        crate::support::ledger_id(self.ledger)
+        ledger_id(self.ledger)
     }
 
     /// The commands that set the ledger up: genesis, two units, the first members' accounts.

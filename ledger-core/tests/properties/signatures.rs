@@ -7,7 +7,7 @@ use ledger_core::keys::Signature;
 use proptest::prelude::*;
 use proptest::sample::Index;
 
-use crate::support::{Fields, KEY_COUNT, ledger_id, one_field_changes, public, request_id, secret};
+use crate::support::{Fields, KEY_COUNT, handle, ledger_id, one_field_changes, public, request_id, secret};
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
@@ -80,10 +80,8 @@ proptest! {
 
 #[test]
 fn a_command_needs_between_one_and_signatures_max_signatures() {
-    let command = ledger_core::command::Command::GrantRole {
-        handle: crate::support::handle("alice"),
-        role: ledger_core::account::Role::Auditor,
-    };
+    let command =
+        ledger_core::command::Command::GrantRole { handle: handle("alice"), role: ledger_core::account::Role::Auditor };
     let signed = SignedCommand::sign(ledger_id(1), request_id(2), command, secret(1));
     let bytes = signed.signing_bytes();
     for count in 0..=SIGNATURES_MAX + 2 {

@@ -50,7 +50,7 @@ impl AccountsService {
         };
         let code = code.clone();
         // Units are public: whoever repeats the request may see the unit.
-        submit(&self.ctx, signed, None).await?;
+        submit(&self.ctx, signed).await?;
         let unit = self.ctx.store.unit(&code).await?.ok_or_else(|| missing_after_commit(format!("unit {code}")))?;
         Ok(convert::unit(&unit))
     }
@@ -77,7 +77,7 @@ impl AccountsService {
     async fn open_account(&self, req: &proto::OpenAccountRequest) -> Result<proto::Account, ServerError> {
         let signed = convert::open_account(self.ctx.store.as_ref(), self.ctx.ledger_id, req).await?;
         let handle = subject(&signed.command).clone();
-        submit(&self.ctx, signed, Some(&handle)).await?;
+        submit(&self.ctx, signed).await?;
         self.account_after_commit(&handle).await
     }
 
@@ -121,7 +121,7 @@ impl AccountsService {
     async fn set_limits(&self, req: &proto::SetLimitsRequest) -> Result<proto::Account, ServerError> {
         let signed = convert::set_limits(self.ctx.store.as_ref(), self.ctx.ledger_id, req).await?;
         let handle = subject(&signed.command).clone();
-        submit(&self.ctx, signed, Some(&handle)).await?;
+        submit(&self.ctx, signed).await?;
         self.account_after_commit(&handle).await
     }
 
@@ -170,14 +170,14 @@ impl AccountsService {
     ) -> Result<proto::Identity, ServerError> {
         let signed = convert::change_role(self.ctx.ledger_id, req, change)?;
         let handle = subject(&signed.command).clone();
-        submit(&self.ctx, signed, Some(&handle)).await?;
+        submit(&self.ctx, signed).await?;
         self.identity_after_commit(&handle).await
     }
 
     async fn register_key(&self, req: &proto::ChangeKeyRequest) -> Result<proto::Identity, ServerError> {
         let signed = convert::register_key(self.ctx.ledger_id, req)?;
         let handle = subject(&signed.command).clone();
-        submit(&self.ctx, signed, Some(&handle)).await?;
+        submit(&self.ctx, signed).await?;
         self.identity_after_commit(&handle).await
     }
 

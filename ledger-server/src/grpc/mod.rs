@@ -21,12 +21,11 @@ use std::time::Duration;
 
 use ledger_core::command::SignedCommand;
 use ledger_core::keys::PublicKey;
-use ledger_core::names::{Handle, LedgerId};
+use ledger_core::names::LedgerId;
 use tonic::codegen::http;
 use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
 
-use crate::auth;
 use crate::error::ServerError;
 use crate::proto::accounts_server::AccountsServer;
 use crate::proto::audit_server::AuditServer;
@@ -129,25 +128,10 @@ fn request_span(request: &http::Request<()>) -> tracing::Span {
 }
 
 /// Verifies a mutation's signatures, submits it to the writer and waits for its commit.
-///
-/// `subject` names the handle whose private data the caller will get back. A request id seen
-/// before is answered with its first result without any role check, so then one of the signers
-/// must be allowed to read `subject` ([`auth::authorise_replay`]).
-pub(crate) async fn submit(
-    ctx: &Context,
-    signed: SignedCommand,
-    subject: Option<&Handle>,
-) -> Result<Committed, ServerError> {
+pub(crate) async fn submit(ctx: &Context, signed: SignedCommand) -> Result<Committed, ServerError> {
     tracing::Span::current().record("request_id", tracing::field::display(signed.request_id));
-    let signers: Vec<PublicKey> = signed.signers().copied().collect();
     let verified = VerifiedCommand::verify(signed)?;
-    let committed = ctx.writer.submit(verified).await?;
-    if committed.replayed
-        && let Some(subject) = subject
-    {
-        auth::authorise_replay(ctx, &signers, subject).await?;
-    }
-    Ok(committed)
+    ctx.writer.submit(verified).await
 }
 
 /// A value that a commit should have left in the store, but did not: a storage bug.
@@ -380,11 +364,12 @@ mod tests {
         let again: proto::Transfer =
             client.call("/ledger.v1.Transfers/CreatePayment", pay.clone(), None).await.unwrap();
         assert_eq!((again.seq, again.id.as_str()), (paid.seq, id.as_str()));
-        // The same bytes signed by bob's key replay, but bob may not see alice's transfer that way.
+        // The same bytes signed by bob's key are another request under the same id: refused,
+        // and bob learns nothing about alice's transfer.
         let by_bob = proto::CreatePaymentRequest { signatures: client.sign(&id, command, &bob), ..pay.clone() };
         let refused =
             client.call::<_, proto::Transfer>("/ledger.v1.Transfers/CreatePayment", by_bob, None).await.unwrap_err();
-        assert_eq!(reason(&refused), (Code::PermissionDenied, "NOT_AUTHORISED"));
+        assert_eq!(reason(&refused), (Code::AlreadyExists, "REQUEST_ID_REUSED"));
         let bad = proto::CreatePaymentRequest { amount: "12.345".into(), request_id: uuid(), ..pay.clone() };
         let refused =
             client.call::<_, proto::Transfer>("/ledger.v1.Transfers/CreatePayment", bad, None).await.unwrap_err();

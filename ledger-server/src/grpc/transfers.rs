@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use ledger_core::command::Command;
 use tonic::metadata::MetadataMap;
 use tonic::{Request, Response, Status};
 
@@ -30,9 +29,7 @@ impl TransfersService {
 
     async fn create_payment(&self, req: &proto::CreatePaymentRequest) -> Result<proto::Transfer, ServerError> {
         let (signed, scale) = convert::payment(self.ctx.store.as_ref(), self.ctx.ledger_id, req).await?;
-        let Command::Pay { payer, .. } = &signed.command else { unreachable!("convert::payment builds a Pay") };
-        let payer = payer.clone();
-        let committed = submit(&self.ctx, signed, Some(&payer)).await?;
+        let committed = submit(&self.ctx, signed).await?;
         let payment = convert::payment_of(&committed.entry)?
             .ok_or_else(|| missing_after_commit(format!("the payment of entry {}", committed.entry.seq)))?;
         Ok(convert::transfer(&committed.entry, &payment, scale, &committed.warnings))

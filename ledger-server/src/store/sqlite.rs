@@ -27,7 +27,7 @@ use sqlx::migrate::{MigrateError, Migration, MigrationType, Migrator};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{SqlSafeStr, Sqlite, Transaction};
+use sqlx::{QueryBuilder, SqlSafeStr, Sqlite, Transaction};
 
 use super::{BatchTx, HistoryRow, LedgerMeta, PendingEntry, Store, StoreError};
 
@@ -39,6 +39,10 @@ const BUSY_TIMEOUT_MS: u64 = 5_000;
 
 /// How long a caller waits for a free connection before the store reports itself unavailable.
 const ACQUIRE_TIMEOUT_MS: u64 = 10_000;
+
+/// Most rows in one multi-row INSERT. At 9 columns at most that is 576 bound parameters, far
+/// below SQLite's limit of 32766; full chunks share one cached prepared statement.
+const INSERT_ROWS_MAX: usize = 64;
 
 /// Bytes of one stored signature: public key then signature.
 const SIGNATURE_PAIR_LEN: usize = 32 + 64;
@@ -118,7 +122,7 @@ fn migrator() -> Migrator {
 
 fn migrate_error(error: MigrateError) -> StoreError {
     match error {
-        MigrateError::Execute(error) => db(error),
+        MigrateError::Execute(error) | MigrateError::ExecuteMigration(error, _) => db(error),
         // A schema this binary does not know (newer, edited, half-applied) is not ours to touch.
         other => StoreError::Corrupt(format!("schema migration: {other}")),
     }
@@ -328,6 +332,7 @@ impl Store for SqliteStore {
 /// The writer's transaction: holds the write lock from `BEGIN IMMEDIATE` until commit or drop
 /// (which rolls back).
 struct SqliteBatch {
+    /// The transaction, owning its pooled connection.
     tx: Transaction<'static, Sqlite>,
 }
 
@@ -392,10 +397,12 @@ impl BatchTx for SqliteBatch {
             let unit = state.units.get(code).ok_or_else(|| absent("unit", code))?;
             write_unit(conn, unit).await?;
         }
-        for handle in &changes.accounts {
-            let account = state.accounts.get(handle).ok_or_else(|| absent("account", handle))?;
-            write_account(conn, account).await?;
-        }
+        let accounts = changes
+            .accounts
+            .iter()
+            .map(|handle| state.accounts.get(handle).ok_or_else(|| absent("account", handle)))
+            .collect::<Result<Vec<_>, _>>()?;
+        write_accounts(conn, &accounts).await?;
         // Identities before keys: a key references its holder's identity.
         for handle in &changes.identities {
             let identity = state.identities.get(handle).ok_or_else(|| absent("identity", handle))?;
@@ -405,12 +412,7 @@ impl BatchTx for SqliteBatch {
             let owner = state.keys.get(key).ok_or_else(|| absent("key", key))?;
             write_key(conn, key, owner).await?;
         }
-        // A batch holds up to about a thousand entries: one prepared statement per table, reused
-        // (sqlx caches them per connection), inside the one transaction, costs no fsync per row.
-        for pending in entries {
-            write_entry(conn, pending).await?;
-        }
-        Ok(())
+        write_entries(conn, entries).await
     }
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
@@ -476,29 +478,31 @@ async fn write_unit(conn: &mut SqliteConnection, unit: &Unit) -> Result<(), Stor
     Ok(())
 }
 
-async fn write_account(conn: &mut SqliteConnection, account: &Account) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO accounts
-             (handle, kind, unit, name, balance, credit_limit, ceiling, soft_limit, status)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (handle) DO UPDATE SET
-             kind = excluded.kind, unit = excluded.unit, name = excluded.name,
-             balance = excluded.balance, credit_limit = excluded.credit_limit,
-             ceiling = excluded.ceiling, soft_limit = excluded.soft_limit,
-             status = excluded.status",
-    )
-    .bind(account.handle.as_str())
-    .bind(account.kind.as_str())
-    .bind(account.unit.as_str())
-    .bind(account.name.as_str())
-    .bind(account.balance)
-    .bind(account.limits.credit_limit.minor())
-    .bind(account.limits.ceiling.map(Amount::minor))
-    .bind(account.limits.soft_limit.map(Amount::minor))
-    .bind(account.status.as_str())
-    .execute(conn)
-    .await
-    .map_err(db)?;
+/// Upserts accounts in multi-row statements: a batch of payments changes two accounts each.
+async fn write_accounts(conn: &mut SqliteConnection, accounts: &[&Account]) -> Result<(), StoreError> {
+    for chunk in accounts.chunks(INSERT_ROWS_MAX) {
+        let mut upsert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO accounts (handle, kind, unit, name, balance, credit_limit, ceiling, soft_limit, status) ",
+        );
+        upsert.push_values(chunk, |mut row, account| {
+            row.push_bind(account.handle.as_str())
+                .push_bind(account.kind.as_str())
+                .push_bind(account.unit.as_str())
+                .push_bind(account.name.as_str())
+                .push_bind(account.balance)
+                .push_bind(account.limits.credit_limit.minor())
+                .push_bind(account.limits.ceiling.map(Amount::minor))
+                .push_bind(account.limits.soft_limit.map(Amount::minor))
+                .push_bind(account.status.as_str());
+        });
+        upsert.push(
+            " ON CONFLICT (handle) DO UPDATE SET \
+             kind = excluded.kind, unit = excluded.unit, name = excluded.name, \
+             balance = excluded.balance, credit_limit = excluded.credit_limit, \
+             ceiling = excluded.ceiling, soft_limit = excluded.soft_limit, status = excluded.status",
+        );
+        upsert.build().execute(&mut *conn).await.map_err(db)?;
+    }
     Ok(())
 }
 
@@ -530,56 +534,82 @@ async fn write_key(conn: &mut SqliteConnection, key: &PublicKey, owner: &KeyOwne
     Ok(())
 }
 
-/// Writes one entry: its journal row, its postings and its per-handle history rows.
-async fn write_entry(conn: &mut SqliteConnection, pending: &PendingEntry) -> Result<(), StoreError> {
-    let entry = &pending.entry;
-    let seq = int(entry.seq);
-    let mut signatures = Vec::with_capacity(entry.signatures.len() * SIGNATURE_PAIR_LEN);
-    for (key, signature) in &entry.signatures {
-        signatures.extend_from_slice(key.as_bytes());
-        signatures.extend_from_slice(signature.as_bytes());
+/// Writes the entries: journal rows, postings and per-handle history rows, each table in
+/// multi-row statements of at most [`INSERT_ROWS_MAX`] rows. A batch holds up to about a thousand
+/// entries; one statement per row would cost one round trip to SQLite's worker thread each, which
+/// dominated the batch.
+async fn write_entries(conn: &mut SqliteConnection, entries: &[PendingEntry]) -> Result<(), StoreError> {
+    for chunk in entries.chunks(INSERT_ROWS_MAX) {
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO journal \
+             (seq, request_id, timestamp_ms, kind, command, signatures, prev_hash, hash) ",
+        );
+        insert.push_values(chunk, |mut row, pending| {
+            let entry = &pending.entry;
+            let mut signatures = Vec::with_capacity(entry.signatures.len() * SIGNATURE_PAIR_LEN);
+            for (key, signature) in &entry.signatures {
+                signatures.extend_from_slice(key.as_bytes());
+                signatures.extend_from_slice(signature.as_bytes());
+            }
+            row.push_bind(int(entry.seq))
+                .push_bind(pending.request_id.as_bytes().as_slice())
+                .push_bind(entry.timestamp_ms)
+                .push_bind(entry.kind.as_str())
+                .push_bind(entry.command_bytes.as_slice())
+                .push_bind(signatures)
+                .push_bind(entry.prev_hash.0.as_slice())
+                .push_bind(entry.hash.0.as_slice());
+        });
+        insert.build().execute(&mut *conn).await.map_err(db)?;
     }
-    sqlx::query(
-        "INSERT INTO journal
-             (seq, request_id, timestamp_ms, kind, command, signatures, prev_hash, hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(seq)
-    .bind(pending.request_id.as_bytes().as_slice())
-    .bind(entry.timestamp_ms)
-    .bind(entry.kind.as_str())
-    .bind(entry.command_bytes.as_slice())
-    .bind(signatures)
-    .bind(entry.prev_hash.0.as_slice())
-    .bind(entry.hash.0.as_slice())
-    .execute(&mut *conn)
-    .await
-    .map_err(db)?;
-    for (idx, (posting, balance_after)) in entry.postings.iter().zip(&pending.balances_after).enumerate() {
-        sqlx::query(
-            "INSERT INTO postings (seq, idx, account, unit, delta, balance_after)
-             VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(seq)
-        .bind(int(idx as u64))
-        .bind(posting.account.as_str())
-        .bind(posting.unit.as_str())
-        .bind(posting.delta)
-        .bind(*balance_after)
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
+
+    let postings: Vec<(i64, i64, &Posting, i64)> = entries
+        .iter()
+        .flat_map(|pending| {
+            let seq = int(pending.entry.seq);
+            pending
+                .entry
+                .postings
+                .iter()
+                .zip(&pending.balances_after)
+                .enumerate()
+                .map(move |(idx, (posting, after))| (seq, int(idx as u64), posting, *after))
+        })
+        .collect();
+    for chunk in postings.chunks(INSERT_ROWS_MAX) {
+        let mut insert =
+            QueryBuilder::<Sqlite>::new("INSERT INTO postings (seq, idx, account, unit, delta, balance_after) ");
+        insert.push_values(chunk, |mut row, (seq, idx, posting, balance_after)| {
+            row.push_bind(*seq)
+                .push_bind(*idx)
+                .push_bind(posting.account.as_str())
+                .push_bind(posting.unit.as_str())
+                .push_bind(posting.delta)
+                .push_bind(*balance_after);
+        });
+        insert.build().execute(&mut *conn).await.map_err(db)?;
     }
+
     // Each handle once per entry, whether it was touched, posted to, or both.
-    let handles: BTreeSet<&str> =
-        pending.touched.iter().map(Handle::as_str).chain(entry.postings.iter().map(|p| p.account.as_str())).collect();
-    for handle in handles {
-        sqlx::query("INSERT INTO account_entries (handle, seq) VALUES (?, ?)")
-            .bind(handle)
-            .bind(seq)
-            .execute(&mut *conn)
-            .await
-            .map_err(db)?;
+    let history: Vec<(&str, i64)> = entries
+        .iter()
+        .flat_map(|pending| {
+            let seq = int(pending.entry.seq);
+            let handles: BTreeSet<&str> = pending
+                .touched
+                .iter()
+                .map(Handle::as_str)
+                .chain(pending.entry.postings.iter().map(|p| p.account.as_str()))
+                .collect();
+            handles.into_iter().map(move |handle| (handle, seq))
+        })
+        .collect();
+    for chunk in history.chunks(INSERT_ROWS_MAX) {
+        let mut insert = QueryBuilder::<Sqlite>::new("INSERT INTO account_entries (handle, seq) ");
+        insert.push_values(chunk, |mut row, (handle, seq)| {
+            row.push_bind(*handle).push_bind(*seq);
+        });
+        insert.build().execute(&mut *conn).await.map_err(db)?;
     }
     Ok(())
 }
@@ -833,7 +863,7 @@ fn entry_from_rows(row: JournalRow, postings: &[PostingRow]) -> Result<Entry, St
     let (seq_row, timestamp_ms, kind, command_bytes, signatures, prev_hash, hash) = row;
     let seq = seq_from_row(seq_row)?;
     let bad = |what: String| corrupt(format!("entry {seq}: {what}"));
-    let kind = entry_kind(&kind).ok_or_else(|| bad(format!("unknown kind {kind:?}")))?;
+    let kind = EntryKind::parse(&kind).ok_or_else(|| bad(format!("unknown kind {kind:?}")))?;
     if signatures.len() % SIGNATURE_PAIR_LEN != 0 {
         return Err(bad(format!("signatures column is {} bytes", signatures.len())));
     }
@@ -869,21 +899,4 @@ fn entry_from_rows(row: JournalRow, postings: &[PostingRow]) -> Result<Entry, St
     // The journal error already names the entry ("entry N: ...").
     entry.check().map_err(|error| corrupt(error.to_string()))?;
     Ok(entry)
-}
-
-/// The entry kind stored as its lowercase name. ledger-core has `as_str` but no parse, so the
-/// list is here; a kind missing from it reads back as corruption, never as another kind.
-fn entry_kind(text: &str) -> Option<EntryKind> {
-    [
-        EntryKind::Genesis,
-        EntryKind::Unit,
-        EntryKind::Account,
-        EntryKind::Limits,
-        EntryKind::Status,
-        EntryKind::Role,
-        EntryKind::Key,
-        EntryKind::Payment,
-    ]
-    .into_iter()
-    .find(|kind| kind.as_str() == text)
 }
