@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! sha256( "commons-ledger/entry/v1" 0x00
-//!         seq u64 | timestamp_ms i64 | prev_hash 32 bytes
+//!         seq u64 | timestamp_ms i64 | kind text | prev_hash 32 bytes
 //!         command bytes (length-prefixed signed bytes, see `crate::command`)
 //!         u32 count, then per signature: public key 32 bytes | signature 64 bytes
 //!         u32 count, then per posting: account text | unit text | delta i64 )
@@ -139,7 +139,11 @@ impl Entry {
     /// The hash of the entry's content (everything but `hash` itself).
     pub fn compute_hash(&self) -> EntryHash {
         let mut out = Encoder::with_domain(ENTRY_DOMAIN);
-        out.u64(self.seq).i64(self.timestamp_ms).fixed(&self.prev_hash.0).bytes(&self.command_bytes);
+        out.u64(self.seq)
+            .i64(self.timestamp_ms)
+            .text(self.kind.as_str())
+            .fixed(&self.prev_hash.0)
+            .bytes(&self.command_bytes);
         out.u32(self.signatures.len() as u32);
         for (key, signature) in &self.signatures {
             out.fixed(key.as_bytes()).fixed(signature.as_bytes());

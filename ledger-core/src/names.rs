@@ -50,6 +50,12 @@ impl Handle {
         &self.0
     }
 
+    /// Whether the handle is reserved for the ledger's own accounts (`fund-...`), so a member
+    /// can never take the handle of a unit's fund before the unit exists.
+    pub fn is_reserved(&self) -> bool {
+        self.0.starts_with("fund-")
+    }
+
     /// The handle of a unit's commons fund: `fund-<code in lowercase>`.
     pub fn fund_of(unit: &UnitCode) -> Self {
         Self(format!("fund-{}", unit.as_str().to_ascii_lowercase()))

@@ -60,6 +60,10 @@ pub enum Refusal {
     UnitMismatch { account: Handle, account_unit: UnitCode, unit: UnitCode },
     #[error("payer and payee are the same account")]
     SameAccount,
+    #[error("a transfer moves an amount greater than zero")]
+    ZeroAmount,
+    #[error("handle {0} is reserved for the ledger's own accounts (fund-...)")]
+    HandleReserved(Handle),
     #[error("{0} is a system account; only the ledger moves it")]
     SystemAccount(Handle),
     #[error("accounts are opened as member or business; system accounts are opened by the ledger")]
@@ -95,6 +99,7 @@ impl Refusal {
         match self {
             Refusal::Signature(_) | Refusal::UnknownKey(_) | Refusal::KeyRevoked(_) => Unauthenticated,
             Refusal::WrongLedger | Refusal::SameAccount | Refusal::SystemKindRequested => InvalidArgument,
+            Refusal::ZeroAmount | Refusal::HandleReserved(_) => InvalidArgument,
             Refusal::SoftLimitAboveCreditLimit { .. } | Refusal::UnitMismatch { .. } => InvalidArgument,
             Refusal::NotAuthorised(_) => PermissionDenied,
             Refusal::UnknownAccount(_) | Refusal::UnknownHandle(_) | Refusal::UnknownUnit(_) => NotFound,
@@ -139,6 +144,8 @@ impl Refusal {
             Refusal::LastKey { .. } => "LAST_KEY",
             Refusal::UnitMismatch { .. } => "UNIT_MISMATCH",
             Refusal::SameAccount => "SAME_ACCOUNT",
+            Refusal::ZeroAmount => "INVALID_AMOUNT",
+            Refusal::HandleReserved(_) => "HANDLE_RESERVED",
             Refusal::SystemAccount(_) => "SYSTEM_ACCOUNT",
             Refusal::SystemKindRequested => "SYSTEM_KIND_REQUESTED",
             Refusal::AccountFrozen(_) => "ACCOUNT_FROZEN",

@@ -3,7 +3,8 @@
 //!
 //! A [`State`] may hold the whole ledger (replay, audit, tests) or only the part a batch of
 //! commands touches (the server's writer): the caller loads every handle, unit and key named by
-//! [`Command::references`] and by the signers, and `apply` treats anything absent as not existing.
+//! [`Command::references`] and by the signers, the identity of every key's holder, and the unit
+//! of every account it loads; `apply` treats anything absent as not existing.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -152,10 +153,11 @@ impl State {
                     return Err(Refusal::SystemKindRequested);
                 }
                 let scale = self.unit(unit)?.scale;
-                self.require_free(handle)?;
-                if self.keys.contains_key(public_key) {
-                    return Err(Refusal::KeyInUse(*public_key));
+                if handle.is_reserved() {
+                    return Err(Refusal::HandleReserved(handle.clone()));
                 }
+                self.require_free(handle)?;
+                self.require_unused_key(public_key)?;
                 let limits = Limits { credit_limit: *credit_limit, ceiling: *ceiling, soft_limit: *soft_limit };
                 check_limits(&limits, scale)?;
                 let account = Account {
@@ -181,6 +183,9 @@ impl State {
             Command::SetLimits { handle, credit_limit, ceiling, soft_limit, .. } => {
                 require(has_role(Role::Treasurer), "changing limits needs the treasurer role")?;
                 let account = self.movable_account(handle)?;
+                if account.status == AccountStatus::Closed {
+                    return Err(Refusal::AccountClosed(handle.clone()));
+                }
                 let scale = self.unit(&account.unit)?.scale;
                 let limits = Limits { credit_limit: *credit_limit, ceiling: *ceiling, soft_limit: *soft_limit };
                 check_limits(&limits, scale)?;
@@ -236,9 +241,7 @@ impl State {
             Command::RegisterKey { handle, public_key } => {
                 require(is(handle) || has_role(Role::Treasurer), "a key is added by its holder or a treasurer")?;
                 self.identity(handle)?;
-                if self.keys.contains_key(public_key) {
-                    return Err(Refusal::KeyInUse(*public_key));
-                }
+                self.require_unused_key(public_key)?;
                 self.identity_mut(handle).keys.insert(*public_key);
                 self.keys.insert(*public_key, KeyOwner { handle: handle.clone(), revoked: false });
                 self.changes.keys.insert(*public_key);
@@ -263,6 +266,9 @@ impl State {
                 let payee_account = self.account(payee)?.clone();
                 let scale = self.unit(unit)?.scale;
                 require(is(payer), "only a key of the payer may sign its payment")?;
+                if amount.is_zero() {
+                    return Err(Refusal::ZeroAmount);
+                }
                 if payer == payee {
                     return Err(Refusal::SameAccount);
                 }
@@ -357,6 +363,14 @@ impl State {
             .collect()
     }
 
+    /// Keys are never reused: not a key registered before (even revoked), not the node's key.
+    fn require_unused_key(&self, key: &PublicKey) -> Result<(), Refusal> {
+        if self.keys.contains_key(key) || self.node_key == Some(*key) {
+            return Err(Refusal::KeyInUse(*key));
+        }
+        Ok(())
+    }
+
     fn require_free(&self, handle: &Handle) -> Result<(), Refusal> {
         if self.accounts.contains_key(handle) || self.identities.contains_key(handle) {
             return Err(Refusal::HandleTaken(handle.clone()));
@@ -435,4 +449,89 @@ fn check_limits(limits: &Limits, scale: Scale) -> Result<(), Refusal> {
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::account::AccountKind;
+    use crate::amount::{Amount, Scale};
+    use crate::keys::SecretKey;
+    use crate::names::{Memo, RequestId};
+
+    struct Ledger {
+        state: State,
+        id: LedgerId,
+        node: SecretKey,
+        admin: SecretKey,
+        next: u128,
+    }
+
+    impl Ledger {
+        fn new() -> Self {
+            let (node, admin) = (SecretKey::from_seed([1; 32]), SecretKey::from_seed([2; 32]));
+            let mut ledger =
+                Ledger { state: State::new(), id: LedgerId::from_uuid(uuid::Uuid::from_u128(9)), node, admin, next: 0 };
+            let genesis = Command::Genesis { admin_key: ledger.admin.public_key(), node_key: ledger.node.public_key() };
+            ledger.apply(genesis, &ledger.node.clone()).unwrap();
+            let code = UnitCode::parse("COMMUN").unwrap();
+            ledger
+                .admin(Command::CreateUnit { code, scale: Scale::new(2).unwrap(), name: DisplayName::default() })
+                .unwrap();
+            ledger
+        }
+
+        fn apply(&mut self, command: Command, key: &SecretKey) -> Result<Applied, Refusal> {
+            self.next += 1;
+            let signed =
+                SignedCommand::sign(self.id, RequestId::from_uuid(uuid::Uuid::from_u128(self.next)), command, key);
+            self.state.apply(&signed)
+        }
+
+        fn admin(&mut self, command: Command) -> Result<Applied, Refusal> {
+            let admin = self.admin.clone();
+            self.apply(command, &admin)
+        }
+
+        fn open(&mut self, handle: &str, key: PublicKey) -> Result<Applied, Refusal> {
+            self.admin(Command::OpenAccount {
+                handle: Handle::parse(handle).unwrap(),
+                unit: UnitCode::parse("COMMUN").unwrap(),
+                kind: AccountKind::Member,
+                name: DisplayName::default(),
+                public_key: key,
+                credit_limit: Amount::from_minor(10_000).unwrap(),
+                ceiling: None,
+                soft_limit: None,
+            })
+        }
+    }
+
+    #[test]
+    fn a_zero_payment_is_refused() {
+        let mut ledger = Ledger::new();
+        let alice = SecretKey::from_seed([3; 32]);
+        ledger.open("alice", alice.public_key()).unwrap();
+        ledger.open("bob", SecretKey::from_seed([4; 32]).public_key()).unwrap();
+        let pay = Command::Pay {
+            payer: Handle::parse("alice").unwrap(),
+            payee: Handle::parse("bob").unwrap(),
+            unit: UnitCode::parse("COMMUN").unwrap(),
+            amount: Amount::ZERO,
+            memo: Memo::default(),
+        };
+        assert_eq!(ledger.apply(pay, &alice), Err(Refusal::ZeroAmount));
+    }
+
+    #[test]
+    fn fund_handles_and_the_node_key_are_not_for_members() {
+        let mut ledger = Ledger::new();
+        let key = SecretKey::from_seed([3; 32]).public_key();
+        assert!(matches!(ledger.open("fund-hour", key), Err(Refusal::HandleReserved(_))));
+        let node_key = ledger.node.public_key();
+        assert_eq!(ledger.open("carol", node_key), Err(Refusal::KeyInUse(node_key)));
+        ledger.open("carol", key).unwrap();
+        let register = Command::RegisterKey { handle: Handle::parse("carol").unwrap(), public_key: node_key };
+        assert_eq!(ledger.admin(register), Err(Refusal::KeyInUse(node_key)));
+    }
 }

@@ -177,7 +177,10 @@ impl Model {
                 if self.handle_taken(handle.as_str()) {
                     no.push("HANDLE_TAKEN");
                 }
-                if self.keys.contains_key(public_key) {
+                if handle.as_str().starts_with("fund-") {
+                    no.push("HANDLE_RESERVED");
+                }
+                if self.keys.contains_key(public_key) || self.node_key == Some(*public_key) {
                     no.push("KEY_IN_USE");
                 }
                 if soft_limit.is_some_and(|s| s > *credit_limit) {
@@ -208,6 +211,9 @@ impl Model {
                     Some(account) => {
                         if account.kind == AccountKind::System {
                             no.push("SYSTEM_ACCOUNT");
+                        }
+                        if account.status == AccountStatus::Closed {
+                            no.push("ACCOUNT_CLOSED");
                         }
                         if soft_limit.is_some_and(|s| s > *credit_limit) {
                             no.push("SOFT_LIMIT_ABOVE_CREDIT_LIMIT");
@@ -292,7 +298,7 @@ impl Model {
                 if !self.identities.contains_key(handle.as_str()) {
                     no.push("HANDLE_NOT_FOUND");
                 }
-                if self.keys.contains_key(public_key) {
+                if self.keys.contains_key(public_key) || self.node_key == Some(*public_key) {
                     no.push("KEY_IN_USE");
                 }
                 if no.is_empty() {
