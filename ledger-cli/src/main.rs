@@ -1,45 +1,25 @@
-//! `ledgerctl`: the Commons Ledger command line. A thin front over the gRPC API that signs
-//! commands and reads locally with the user's key; it never touches the database.
+//! `ledgerctl`: the Commons Ledger command line (see the library's docs for the layout).
 //!
 //! Exit codes: 0 done, 1 refused or failed (the server said no, or could not be reached),
 //! 2 usage or configuration error. Data goes to stdout, messages to stderr.
-//!
-//! # Layout
-//!
-//! - `main.rs`: the command line (clap), dispatch, exit codes.
-//! - [`commands`]: one file per verb group, and the global [`commands::Context`].
-//! - [`client`]: connecting, the ledger id, typed service clients.
-//! - [`auth`]: signed read metadata and command signatures.
-//! - [`keyfile`]: creating and reading secret key files.
-//! - [`output`]: stdout/stderr, json or table; [`table`]: aligned text.
-//! - [`error`]: the error type, its exit code and JSON error document.
-//! - [`proto`]: the generated gRPC client.
-
-mod auth;
-mod client;
-mod commands;
-mod error;
-mod keyfile;
-mod output;
-mod proto;
-mod table;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use ledger_cli::{commands, output};
 
-use crate::commands::Context;
-use crate::commands::account::AccountCommand;
-use crate::commands::audit::AuditCommand;
-use crate::commands::balance::BalanceArgs;
-use crate::commands::history::HistoryArgs;
-use crate::commands::key::KeyCommand;
-use crate::commands::pay::PayArgs;
-use crate::commands::role::RoleCommand;
-use crate::commands::unit::UnitCommand;
-use crate::error::CliError;
-use crate::output::Mode;
+use ledger_cli::commands::Context;
+use ledger_cli::commands::account::AccountCommand;
+use ledger_cli::commands::audit::AuditCommand;
+use ledger_cli::commands::balance::BalanceArgs;
+use ledger_cli::commands::history::HistoryArgs;
+use ledger_cli::commands::key::KeyCommand;
+use ledger_cli::commands::pay::PayArgs;
+use ledger_cli::commands::role::RoleCommand;
+use ledger_cli::commands::unit::UnitCommand;
+use ledger_cli::error::CliError;
+use ledger_cli::output::Mode;
 
 /// The Commons Ledger command line.
 #[derive(Debug, Parser)]
