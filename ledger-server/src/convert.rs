@@ -259,23 +259,51 @@ pub fn create_unit(ledger_id: LedgerId, req: &proto::CreateUnitRequest) -> Resul
     Ok(signed(ledger_id, request_id, command, signatures(&req.signatures)?))
 }
 
+/// The fields of an `OpenAccount` request that need no store: all but the limits, which are
+/// parsed at the scale of the account's unit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct OpenAccountFields {
+    /// The request id.
+    request_id: RequestId,
+    /// The new account's handle.
+    handle: Handle,
+    /// The unit the account holds; it may not exist.
+    unit: UnitCode,
+    /// Member or business.
+    kind: AccountKind,
+    /// The display name.
+    name: DisplayName,
+    /// The owner's key.
+    public_key: PublicKey,
+    /// The signatures of the command.
+    signatures: Vec<(PublicKey, Signature)>,
+}
+
+/// Parses what an `OpenAccount` request says without reading anything, so a malformed request
+/// costs no read.
+fn open_account_fields(req: &proto::OpenAccountRequest) -> Result<OpenAccountFields, ServerError> {
+    Ok(OpenAccountFields {
+        request_id: request_id(&req.request_id)?,
+        handle: handle("handle", &req.handle)?,
+        unit: unit_code("unit", &req.unit)?,
+        kind: account_kind(&req.kind)?,
+        name: display_name("display_name", &req.display_name)?,
+        public_key: public_key("public_key", &req.public_key)?,
+        signatures: signatures(&req.signatures)?,
+    })
+}
+
 /// `OpenAccount`; its limits are parsed at the scale of its unit.
 pub async fn open_account(
     store: &dyn Store,
     ledger_id: LedgerId,
     req: &proto::OpenAccountRequest,
 ) -> Result<SignedCommand, ServerError> {
-    let request_id = request_id(&req.request_id)?;
-    let handle = handle("handle", &req.handle)?;
-    let unit_code = unit_code("unit", &req.unit)?;
-    let kind = account_kind(&req.kind)?;
-    let name = display_name("display_name", &req.display_name)?;
-    let public_key = public_key("public_key", &req.public_key)?;
-    let signatures = signatures(&req.signatures)?;
-    let scale = requested_unit(store, &unit_code).await?.scale;
+    let OpenAccountFields { request_id, handle, unit, kind, name, public_key, signatures } = open_account_fields(req)?;
+    let scale = requested_unit(store, &unit).await?.scale;
     let command = Command::OpenAccount {
         handle,
-        unit: unit_code,
+        unit,
         kind,
         name,
         public_key,
@@ -286,16 +314,38 @@ pub async fn open_account(
     Ok(signed(ledger_id, request_id, command, signatures))
 }
 
+/// The fields of a `SetLimits` request that need no store: all but the limits, which are parsed
+/// at the scale of the account's unit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct SetLimitsFields {
+    /// The request id.
+    request_id: RequestId,
+    /// The account whose limits change; it may not exist.
+    handle: Handle,
+    /// Why the limits change.
+    reason: Reason,
+    /// The signatures of the command.
+    signatures: Vec<(PublicKey, Signature)>,
+}
+
+/// Parses what a `SetLimits` request says without reading anything, so a malformed request costs
+/// no read.
+fn set_limits_fields(req: &proto::SetLimitsRequest) -> Result<SetLimitsFields, ServerError> {
+    Ok(SetLimitsFields {
+        request_id: request_id(&req.request_id)?,
+        handle: handle("handle", &req.handle)?,
+        reason: reason(&req.reason)?,
+        signatures: signatures(&req.signatures)?,
+    })
+}
+
 /// `SetLimits`; the limits are parsed at the scale of the account's unit.
 pub async fn set_limits(
     store: &dyn Store,
     ledger_id: LedgerId,
     req: &proto::SetLimitsRequest,
 ) -> Result<SignedCommand, ServerError> {
-    let request_id = request_id(&req.request_id)?;
-    let handle = handle("handle", &req.handle)?;
-    let reason = reason(&req.reason)?;
-    let signatures = signatures(&req.signatures)?;
+    let SetLimitsFields { request_id, handle, reason, signatures } = set_limits_fields(req)?;
     let account = store.account(&handle).await?.ok_or_else(|| Refusal::UnknownAccount(handle.clone()))?;
     let scale = stored_scale(store, &account.unit).await?;
     let command = Command::SetLimits {
@@ -334,21 +384,47 @@ pub fn register_key(ledger_id: LedgerId, req: &proto::ChangeKeyRequest) -> Resul
     Ok(signed(ledger_id, request_id, command, signatures(&req.signatures)?))
 }
 
+/// The fields of a `CreatePayment` request that need no store: all but the amount, which is
+/// parsed at the scale of its unit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct PaymentFields {
+    /// The request id, which becomes the transfer id.
+    request_id: RequestId,
+    /// The paying account.
+    payer: Handle,
+    /// The receiving account.
+    payee: Handle,
+    /// The unit paid in; it may not exist.
+    unit: UnitCode,
+    /// The note to the payee.
+    memo: Memo,
+    /// The signatures of the command.
+    signatures: Vec<(PublicKey, Signature)>,
+}
+
+/// Parses what a `CreatePayment` request says without reading anything, so a malformed request
+/// costs no read.
+fn payment_fields(req: &proto::CreatePaymentRequest) -> Result<PaymentFields, ServerError> {
+    Ok(PaymentFields {
+        request_id: request_id(&req.request_id)?,
+        payer: handle("payer", &req.payer)?,
+        payee: handle("payee", &req.payee)?,
+        unit: unit_code("unit", &req.unit)?,
+        memo: memo(&req.memo)?,
+        signatures: signatures(&req.signatures)?,
+    })
+}
+
 /// `Pay`, and the scale of its unit (to format the answer).
 pub async fn payment(
     store: &dyn Store,
     ledger_id: LedgerId,
     req: &proto::CreatePaymentRequest,
 ) -> Result<(SignedCommand, Scale), ServerError> {
-    let request_id = request_id(&req.request_id)?;
-    let payer = handle("payer", &req.payer)?;
-    let payee = handle("payee", &req.payee)?;
-    let unit_code = unit_code("unit", &req.unit)?;
-    let memo = memo(&req.memo)?;
-    let signatures = signatures(&req.signatures)?;
-    let scale = requested_unit(store, &unit_code).await?.scale;
+    let PaymentFields { request_id, payer, payee, unit, memo, signatures } = payment_fields(req)?;
+    let scale = requested_unit(store, &unit).await?.scale;
     let amount = positive_amount("amount", &req.amount, scale)?;
-    let command = Command::Pay { payer, payee, unit: unit_code, amount, memo };
+    let command = Command::Pay { payer, payee, unit, amount, memo };
     Ok((signed(ledger_id, request_id, command, signatures), scale))
 }
 
@@ -1037,90 +1113,52 @@ mod tests {
         assert_eq!((directory.balance.as_str(), directory.credit_limit.as_str()), ("", ""));
     }
 
-    /// A read-only store with one unit (COMMUN, scale 2) and one account (alice), counting reads.
-    #[derive(Default)]
-    struct FakeStore {
-        reads: std::sync::atomic::AtomicUsize,
+    /// A real ledger in a fresh SQLite file, written through the writer as the server writes it:
+    /// genesis, the unit COMMUN (scale 2) and alice's account in it.
+    struct Seeded {
+        store: std::sync::Arc<dyn Store>,
+        ledger_id: LedgerId,
+        /// Holds the database file; removed when the test ends.
+        _dir: tempfile::TempDir,
     }
 
-    impl FakeStore {
-        fn read(&self) {
-            self.reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        }
+    async fn seeded() -> Seeded {
+        use crate::bootstrap::{AdminKey, ensure_genesis};
+        use crate::writer::{VerifiedCommand, WriterConfig};
 
-        fn reads(&self) -> usize {
-            self.reads.load(std::sync::atomic::Ordering::Relaxed)
+        let dir = tempfile::TempDir::new().expect("a temporary directory");
+        let url = format!("sqlite://{}/ledger.db", dir.path().display());
+        let store: std::sync::Arc<dyn Store> =
+            std::sync::Arc::new(crate::store::sqlite::SqliteStore::open(&url).await.expect("a fresh database"));
+        let (writer, writer_task) = crate::writer::spawn(store.clone(), WriterConfig::default());
+        let (node, admin) = (SecretKey::from_seed([1; 32]), SecretKey::from_seed([2; 32]));
+        let boot = ensure_genesis(store.as_ref(), &writer, dir.path(), &node, AdminKey::Given(admin.public_key()))
+            .await
+            .expect("genesis");
+        let ledger_id = boot.meta.ledger_id;
+        let commun = UnitCode::parse("COMMUN").unwrap();
+        let commands = [
+            Command::CreateUnit { code: commun.clone(), scale: s2(), name: DisplayName::parse("Commun").unwrap() },
+            Command::OpenAccount {
+                handle: Handle::parse("alice").unwrap(),
+                unit: commun,
+                kind: AccountKind::Member,
+                name: DisplayName::parse("Alice").unwrap(),
+                public_key: SecretKey::from_seed([3; 32]).public_key(),
+                credit_limit: Amount::ZERO,
+                ceiling: None,
+                soft_limit: None,
+            },
+        ];
+        for command in commands {
+            let request_id = RequestId::from_uuid(uuid::Uuid::new_v4());
+            let signed = SignedCommand::sign(ledger_id, request_id, command, &admin);
+            writer.submit(VerifiedCommand::verify(signed).expect("signed by the admin")).await.expect("committed");
         }
-    }
-
-    fn commun() -> Unit {
-        Unit { code: UnitCode::parse("COMMUN").unwrap(), scale: s2(), name: DisplayName::default() }
-    }
-
-    fn member(handle: &str) -> Account {
-        Account {
-            handle: Handle::parse(handle).unwrap(),
-            kind: AccountKind::Member,
-            unit: UnitCode::parse("COMMUN").unwrap(),
-            name: DisplayName::default(),
-            balance: 0,
-            limits: Limits::default(),
-            status: AccountStatus::Active,
-        }
-    }
-
-    #[async_trait::async_trait]
-    impl Store for FakeStore {
-        async fn meta(&self) -> Result<Option<LedgerMeta>, StoreError> {
-            self.read();
-            Ok(None)
-        }
-        async fn begin(&self) -> Result<Box<dyn crate::store::BatchTx>, StoreError> {
-            Err(StoreError::Unavailable("a read-only fake".into()))
-        }
-        async fn key_owner(
-            &self,
-            _: &PublicKey,
-        ) -> Result<Option<(ledger_core::state::KeyOwner, ledger_core::account::RoleSet)>, StoreError> {
-            self.read();
-            Ok(None)
-        }
-        async fn identity(&self, _: &Handle) -> Result<Option<Identity>, StoreError> {
-            self.read();
-            Ok(None)
-        }
-        async fn unit(&self, code: &UnitCode) -> Result<Option<Unit>, StoreError> {
-            self.read();
-            Ok((code.as_str() == "COMMUN").then(commun))
-        }
-        async fn units(&self, _: Option<&UnitCode>, _: u32) -> Result<Vec<Unit>, StoreError> {
-            self.read();
-            Ok(vec![commun()])
-        }
-        async fn account(&self, handle: &Handle) -> Result<Option<Account>, StoreError> {
-            self.read();
-            Ok((handle.as_str() == "alice").then(|| member("alice")))
-        }
-        async fn accounts(&self, _: Option<&Handle>, _: u32) -> Result<Vec<Account>, StoreError> {
-            self.read();
-            Ok(Vec::new())
-        }
-        async fn balances(&self, _: Option<&UnitCode>) -> Result<(u64, Vec<Account>), StoreError> {
-            self.read();
-            Ok((0, Vec::new()))
-        }
-        async fn history(&self, _: &Handle, _: Option<u64>, _: u32) -> Result<Vec<HistoryRow>, StoreError> {
-            self.read();
-            Ok(Vec::new())
-        }
-        async fn entries(&self, _: u64, _: u32) -> Result<Vec<Entry>, StoreError> {
-            self.read();
-            Ok(Vec::new())
-        }
-        async fn entry_by_request(&self, _: RequestId) -> Result<Option<Entry>, StoreError> {
-            self.read();
-            Ok(None)
-        }
+        // The writer task ends once its last handle is gone, after committing what it holds.
+        drop(writer);
+        writer_task.await.expect("the writer stops cleanly");
+        Seeded { store, ledger_id, _dir: dir }
     }
 
     fn pay_request(amount: &str) -> proto::CreatePaymentRequest {
@@ -1135,10 +1173,38 @@ mod tests {
         }
     }
 
+    fn limits_request() -> proto::SetLimitsRequest {
+        proto::SetLimitsRequest {
+            request_id: REQUEST_ID.to_owned(),
+            handle: "alice".to_owned(),
+            credit_limit: String::new(),
+            ceiling: "1000".to_owned(),
+            soft_limit: String::new(),
+            reason: "new member".to_owned(),
+            signatures: Vec::new(),
+        }
+    }
+
+    fn open_request() -> proto::OpenAccountRequest {
+        proto::OpenAccountRequest {
+            request_id: REQUEST_ID.to_owned(),
+            handle: "carol".to_owned(),
+            unit: "HOUR".to_owned(),
+            kind: String::new(),
+            display_name: "Carol".to_owned(),
+            public_key: key_hex(),
+            credit_limit: "100".to_owned(),
+            ceiling: String::new(),
+            soft_limit: String::new(),
+            signatures: Vec::new(),
+        }
+    }
+
     #[tokio::test]
     async fn payments_parse_amounts_at_the_units_scale() {
-        let store = FakeStore::default();
-        let (signed, scale) = payment(&store, ledger_id(), &pay_request("12.5")).await.unwrap();
+        let ledger = seeded().await;
+        let store = ledger.store.as_ref();
+        let (signed, scale) = payment(store, ledger.ledger_id, &pay_request("12.5")).await.unwrap();
         assert_eq!(scale, s2());
         let Command::Pay { amount, memo, .. } = &signed.command else { panic!("a payment: {signed:?}") };
         assert_eq!((amount.minor(), memo.as_str()), (1250, "vegetables"));
@@ -1147,15 +1213,25 @@ mod tests {
         assert_eq!(status(refused), (Code::Unauthenticated, "SIGNATURE_MISSING".to_owned()));
 
         for bad in ["1e3", "12.345", "-5", "0", "abc", "99999999999999999999999"] {
-            assert_eq!(status(payment(&store, ledger_id(), &pay_request(bad)).await), invalid_with("INVALID_AMOUNT"));
+            assert_eq!(
+                status(payment(store, ledger.ledger_id, &pay_request(bad)).await),
+                invalid_with("INVALID_AMOUNT"),
+                "{bad:?}"
+            );
         }
         let unknown = proto::CreatePaymentRequest { unit: "NOPE".to_owned(), ..pay_request("1") };
-        assert_eq!(status(payment(&store, ledger_id(), &unknown).await), (Code::NotFound, "UNIT_NOT_FOUND".to_owned()));
+        assert_eq!(
+            status(payment(store, ledger.ledger_id, &unknown).await),
+            (Code::NotFound, "UNIT_NOT_FOUND".to_owned())
+        );
     }
 
-    #[tokio::test]
-    async fn malformed_fields_are_refused_before_any_read() {
-        let store = FakeStore::default();
+    /// The fields that need no store are parsed by functions that take none, before the builders
+    /// read anything: a malformed request costs no read by construction.
+    #[test]
+    fn malformed_fields_are_refused_before_any_read() {
+        let parsed = payment_fields(&pay_request("1")).unwrap();
+        assert_eq!((parsed.payer.as_str(), parsed.unit.as_str()), ("alice", "COMMUN"));
         let memo = "m".repeat(300);
         let long = "a".repeat(200);
         let cases = [
@@ -1168,53 +1244,46 @@ mod tests {
             (proto::CreatePaymentRequest { payee: String::new(), ..pay_request("1") }, "MISSING_FIELD"),
         ];
         for (request, reason) in cases {
-            assert_eq!(status(payment(&store, ledger_id(), &request).await), invalid_with(reason), "{request:?}");
+            assert_eq!(status(payment_fields(&request)), invalid_with(reason), "{request:?}");
         }
-        assert_eq!(store.reads(), 0, "malformed requests cost no read");
+
+        assert_eq!(set_limits_fields(&limits_request()).unwrap().handle.as_str(), "alice");
+        let bad_handle = proto::SetLimitsRequest { handle: "Alice".to_owned(), ..limits_request() };
+        assert_eq!(status(set_limits_fields(&bad_handle)), invalid_with("INVALID_HANDLE"));
+        let no_reason = proto::SetLimitsRequest { reason: String::new(), ..limits_request() };
+        assert_eq!(status(set_limits_fields(&no_reason)), invalid_with("MISSING_FIELD"));
+
+        assert_eq!(open_account_fields(&open_request()).unwrap().unit.as_str(), "HOUR");
+        let bad_unit = proto::OpenAccountRequest { unit: "hour".to_owned(), ..open_request() };
+        assert_eq!(status(open_account_fields(&bad_unit)), invalid_with("INVALID_UNIT"));
+        let system = proto::OpenAccountRequest { kind: "system".to_owned(), ..open_request() };
+        assert_eq!(status(open_account_fields(&system)), invalid_with("SYSTEM_KIND_REQUESTED"));
     }
 
     #[tokio::test]
     async fn limits_are_parsed_at_the_scale_of_the_account() {
-        let store = FakeStore::default();
-        let request = proto::SetLimitsRequest {
-            request_id: REQUEST_ID.to_owned(),
-            handle: "alice".to_owned(),
-            credit_limit: String::new(),
-            ceiling: "1000".to_owned(),
-            soft_limit: String::new(),
-            reason: "new member".to_owned(),
-            signatures: Vec::new(),
-        };
-        let signed = set_limits(&store, ledger_id(), &request).await.unwrap();
+        let ledger = seeded().await;
+        let store = ledger.store.as_ref();
+        let request = limits_request();
+        let signed = set_limits(store, ledger.ledger_id, &request).await.unwrap();
         let Command::SetLimits { credit_limit, ceiling, soft_limit, .. } = signed.command else { panic!("limits") };
         assert_eq!((credit_limit, ceiling.map(Amount::minor), soft_limit), (Amount::ZERO, Some(100_000), None));
         let bad = proto::SetLimitsRequest { credit_limit: "1.005".to_owned(), ..request.clone() };
-        assert_eq!(status(set_limits(&store, ledger_id(), &bad).await), invalid_with("INVALID_AMOUNT"));
+        assert_eq!(status(set_limits(store, ledger.ledger_id, &bad).await), invalid_with("INVALID_AMOUNT"));
         let unknown = proto::SetLimitsRequest { handle: "nobody".to_owned(), ..request };
         assert_eq!(
-            status(set_limits(&store, ledger_id(), &unknown).await),
+            status(set_limits(store, ledger.ledger_id, &unknown).await),
             (Code::NotFound, "ACCOUNT_NOT_FOUND".to_owned())
         );
 
-        let open = proto::OpenAccountRequest {
-            request_id: REQUEST_ID.to_owned(),
-            handle: "carol".to_owned(),
-            unit: "HOUR".to_owned(),
-            kind: String::new(),
-            display_name: "Carol".to_owned(),
-            public_key: key_hex(),
-            credit_limit: "100".to_owned(),
-            ceiling: String::new(),
-            soft_limit: String::new(),
-            signatures: Vec::new(),
-        };
+        let open = open_request();
         assert_eq!(
-            status(open_account(&store, ledger_id(), &open).await),
+            status(open_account(store, ledger.ledger_id, &open).await),
             (Code::NotFound, "UNIT_NOT_FOUND".to_owned())
         );
         let open = proto::OpenAccountRequest { unit: "COMMUN".to_owned(), ..open };
         let Command::OpenAccount { credit_limit, kind, .. } =
-            open_account(&store, ledger_id(), &open).await.unwrap().command
+            open_account(store, ledger.ledger_id, &open).await.unwrap().command
         else {
             panic!("an account")
         };
