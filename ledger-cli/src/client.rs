@@ -39,34 +39,16 @@ pub struct Client {
 impl Client {
     /// Connects to `url` and asks the server which ledger it serves (the one unauthenticated call).
     pub async fn connect(url: &str, key: SecretKey) -> Result<Self, CliError> {
-        let endpoint = Endpoint::from_shared(url.to_owned())
-            .map_err(|error| CliError::Config(format!("invalid server URL {url:?}: {error}")))?;
-        match endpoint.uri().scheme_str() {
-            Some("http") => {}
-            // tonic is built without its TLS features in this workspace.
-            Some("https") => {
-                return Err(CliError::Config(format!(
-                    "server URL {url:?}: this ledgerctl has no TLS support; use http:// (through \
-                     a TLS tunnel or proxy when not on localhost)"
-                )));
-            }
-            _ => {
-                return Err(CliError::Config(format!(
-                    "server URL {url:?} must start with http://, for example http://127.0.0.1:50051"
-                )));
-            }
-        }
-        let endpoint = endpoint
-            .connect_timeout(Duration::from_millis(CONNECT_TIMEOUT_MS))
-            .timeout(Duration::from_millis(REQUEST_TIMEOUT_MS));
-        let channel = endpoint
-            .connect()
-            .await
-            .map_err(|error| CliError::Unreachable { url: url.to_owned(), detail: causes(&error) })?;
+        let channel = connect_channel(url).await?;
         let ledger = AccountsClient::new(channel.clone()).get_ledger(proto::GetLedgerRequest {}).await?.into_inner();
         let ledger_id = LedgerId::parse(&ledger.ledger_id)
             .map_err(|error| CliError::Failed(format!("the server at {url} sent a bad ledger id: {error}")))?;
         Ok(Self { channel, ledger_id, key: Arc::new(key) })
+    }
+
+    /// The ledger's id, bound into every signature.
+    pub fn ledger_id(&self) -> LedgerId {
+        self.ledger_id
     }
 
     /// The Accounts service, for reads.
@@ -97,6 +79,32 @@ impl Client {
     fn reader(&self) -> Reader {
         InterceptedService::new(self.channel.clone(), ReadAuth::new(self.ledger_id, self.key.clone()))
     }
+}
+
+/// Opens a channel to `url`: its own HTTP/2 connection, with the connect and call timeouts of
+/// [`Client::connect`]. Only `http://` URLs are accepted (no TLS in this build).
+pub async fn connect_channel(url: &str) -> Result<Channel, CliError> {
+    let endpoint = Endpoint::from_shared(url.to_owned())
+        .map_err(|error| CliError::Config(format!("invalid server URL {url:?}: {error}")))?;
+    match endpoint.uri().scheme_str() {
+        Some("http") => {}
+        // tonic is built without its TLS features in this workspace.
+        Some("https") => {
+            return Err(CliError::Config(format!(
+                "server URL {url:?}: this ledgerctl has no TLS support; use http:// (through \
+                 a TLS tunnel or proxy when not on localhost)"
+            )));
+        }
+        _ => {
+            return Err(CliError::Config(format!(
+                "server URL {url:?} must start with http://, for example http://127.0.0.1:50051"
+            )));
+        }
+    }
+    let endpoint = endpoint
+        .connect_timeout(Duration::from_millis(CONNECT_TIMEOUT_MS))
+        .timeout(Duration::from_millis(REQUEST_TIMEOUT_MS));
+    endpoint.connect().await.map_err(|error| CliError::Unreachable { url: url.to_owned(), detail: causes(&error) })
 }
 
 /// An error and its causes on one line: tonic's transport error says only "transport error" and

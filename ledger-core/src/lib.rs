@@ -13,10 +13,12 @@
 //! - [`journal`]: entries, postings and the hash chain.
 //! - [`replay`]: rebuilding and checking the state from a journal.
 //! - [`read_auth`]: the signed statement that authenticates reads.
+//! - [`clearing`]: the largest multilateral set-off of invoices, solved exactly, with a certificate.
 
 pub mod account;
 pub mod amount;
 pub mod canonical;
+pub mod clearing;
 pub mod command;
 pub mod journal;
 pub mod keys;

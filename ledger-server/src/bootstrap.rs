@@ -3,6 +3,18 @@
 //! On an empty ledger `ledgerd` creates a ledger id, writes the genesis entry (signed by the node
 //! key, naming the admin key) and, unless `ledgerd init --admin-public-key KEY` gave one, a new
 //! admin key file `<data-dir>/admin.key` (0600). On a ledger that exists it changes nothing.
+//!
+//! # Replicas
+//!
+//! Several `ledgerd` may serve one (PostgreSQL) database, each with its own data directory. They
+//! are one ledger with one node key: the operator copies `node.key` from the data directory of the
+//! server that created the ledger into each replica's (or places one key in every data directory
+//! before the first start). A server whose database already holds a ledger never creates a node
+//! key, a ledger or an admin key: it joins that ledger, and refuses to start if its `node.key` is
+//! missing or is not the ledger's. When replicas start together on an empty database, their
+//! genesis batches serialise on the chain head: one commits, the others' genesis is refused as
+//! `ALREADY_INITIALISED`, and they join the ledger the first one created (removing the admin key
+//! file they had generated, which names no one).
 
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
@@ -13,6 +25,9 @@ use ledger_core::command::{Command, SignedCommand};
 use ledger_core::keys::{PublicKey, SecretKey};
 use ledger_core::names::{LedgerId, RequestId};
 
+use ledger_core::refusal::Refusal;
+
+use crate::error::ServerError;
 use crate::store::{LedgerMeta, Store};
 use crate::writer::{VerifiedCommand, WriterHandle};
 
@@ -40,6 +55,44 @@ pub fn node_key(data_dir: &Path) -> anyhow::Result<SecretKey> {
     write_secret_key(&path, &key)?;
     tracing::info!(path = %path.display(), "created the node key");
     Ok(key)
+}
+
+/// The node key for the ledger `store` holds, from `<data-dir>/node.key`. While the database holds
+/// no ledger, the key is created if missing (this server may write the genesis entry). Once it
+/// holds one, the file must exist and hold that ledger's node key: a replica joining a ledger is
+/// given the key, it never makes one.
+pub async fn node_key_for(store: &dyn Store, data_dir: &Path) -> anyhow::Result<SecretKey> {
+    let Some(meta) = store.meta().await.context("read the ledger's identity")? else {
+        return node_key(data_dir);
+    };
+    let path = data_dir.join(NODE_KEY_FILE);
+    if !path.exists() {
+        bail!(
+            "the database holds ledger {} (node key {}), but {} does not exist: every server of a ledger \
+             shares its node key; copy {NODE_KEY_FILE} from the data directory of a server of this ledger",
+            meta.ledger_id,
+            meta.node_key,
+            path.display()
+        );
+    }
+    let key = read_secret_key(&path)?;
+    check_node_key(&meta, &key, data_dir)?;
+    Ok(key)
+}
+
+/// Refuses a node key that is not the ledger's.
+fn check_node_key(meta: &LedgerMeta, node: &SecretKey, data_dir: &Path) -> anyhow::Result<()> {
+    if meta.node_key != node.public_key() {
+        bail!(
+            "the database holds ledger {} with node key {}, but {} holds {}: every server of a ledger \
+             shares its node key; copy {NODE_KEY_FILE} from the data directory of a server of this ledger",
+            meta.ledger_id,
+            meta.node_key,
+            data_dir.join(NODE_KEY_FILE).display(),
+            node.public_key()
+        );
+    }
+    Ok(())
 }
 
 /// A new secret key from the operating system's random source.
@@ -93,21 +146,10 @@ pub async fn ensure_genesis(
     admin: AdminKey,
 ) -> anyhow::Result<Bootstrapped> {
     if let Some(meta) = store.meta().await.context("read the ledger's identity")? {
-        if meta.node_key != node.public_key() {
-            bail!(
-                "the database belongs to node key {}, but {} holds {}",
-                meta.node_key,
-                data_dir.join(NODE_KEY_FILE).display(),
-                node.public_key()
-            );
-        }
-        if let AdminKey::Given(_) = admin {
-            bail!("ledger {} is initialised already; init changes nothing", meta.ledger_id);
-        }
-        return Ok(Bootstrapped { meta, admin_key_file: None });
+        return join(meta, node, data_dir, &admin);
     }
-    let (admin_key, admin_key_file) = match admin {
-        AdminKey::Given(key) => (key, None),
+    let (admin_key, admin_key_file) = match &admin {
+        AdminKey::Given(key) => (*key, None),
         AdminKey::Generate => {
             let path = data_dir.join(ADMIN_KEY_FILE);
             let key = new_secret_key()?;
@@ -120,7 +162,28 @@ pub async fn ensure_genesis(
     let genesis = Command::Genesis { admin_key, node_key: node.public_key() };
     let signed = SignedCommand::sign(ledger_id, request_id, genesis, node);
     let command = VerifiedCommand::verify(signed).context("sign the genesis entry")?;
-    writer.submit(command).await.context("write the genesis entry")?;
+    match writer.submit(command).await {
+        Ok(_) => {}
+        Err(ServerError::Refused(Refusal::AlreadyInitialised)) => {
+            // Another server created the ledger since we looked: join it. The admin key generated
+            // for our genesis names no one, so it must not lie around looking like the admin's.
+            forget_admin_key(admin_key_file.as_deref());
+            let meta = store
+                .meta()
+                .await
+                .context("read the ledger's identity")?
+                .context("the genesis entry was refused as already written, but the ledger has no identity")?;
+            tracing::info!(ledger_id = %meta.ledger_id, "another server created the ledger first; joining it");
+            return join(meta, node, data_dir, &admin);
+        }
+        Err(error) => {
+            // Only forget the generated admin key if the genesis is known not to be committed.
+            if let Ok(None) = store.meta().await {
+                forget_admin_key(admin_key_file.as_deref());
+            }
+            return Err(error).context("write the genesis entry");
+        }
+    }
     let meta = store
         .meta()
         .await
@@ -128,4 +191,22 @@ pub async fn ensure_genesis(
         .context("the genesis entry was committed but the ledger has no identity")?;
     tracing::info!(ledger_id = %meta.ledger_id, admin_public_key = %admin_key, "created a new ledger");
     Ok(Bootstrapped { meta, admin_key_file })
+}
+
+/// Serves a ledger that exists: checks it is this node key's, and that `init` is not asked of it.
+fn join(meta: LedgerMeta, node: &SecretKey, data_dir: &Path, admin: &AdminKey) -> anyhow::Result<Bootstrapped> {
+    check_node_key(&meta, node, data_dir)?;
+    if let AdminKey::Given(_) = admin {
+        bail!("ledger {} is initialised already; init changes nothing", meta.ledger_id);
+    }
+    Ok(Bootstrapped { meta, admin_key_file: None })
+}
+
+/// Removes an admin key file generated for a genesis entry that was not written.
+fn forget_admin_key(path: Option<&Path>) {
+    if let Some(path) = path
+        && let Err(error) = std::fs::remove_file(path)
+    {
+        tracing::warn!(path = %path.display(), %error, "cannot remove the unused admin key file");
+    }
 }

@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use serde::Deserialize;
 
 use crate::grpc::ApiLimits;
+use crate::store::StoreOptions;
 use crate::writer::WriterConfig;
 
 /// Flags and environment variables shared by every `ledgerd` subcommand.
@@ -28,6 +29,18 @@ pub struct ConfigArgs {
     /// Most commands committed in one database transaction.
     #[arg(long, env = "LEDGER_BATCH_SIZE_MAX", global = true)]
     pub batch_size_max: Option<usize>,
+    /// Most times a batch is run again after a lost race or a dropped connection [default: 3].
+    #[arg(long, env = "LEDGER_BATCH_RETRIES_MAX", global = true)]
+    pub batch_retries_max: Option<u32>,
+    /// Most connections to a PostgreSQL database [default: 8].
+    #[arg(long, env = "LEDGER_DATABASE_CONNECTIONS_MAX", global = true)]
+    pub database_connections_max: Option<u32>,
+    /// Longest a PostgreSQL statement (or lock wait) may take before it fails [default: 5000].
+    #[arg(long, env = "LEDGER_DATABASE_STATEMENT_TIMEOUT_MS", global = true)]
+    pub database_statement_timeout_ms: Option<u64>,
+    /// Longest a request waits for a PostgreSQL connection, reconnecting included [default: 5000].
+    #[arg(long, env = "LEDGER_DATABASE_ACQUIRE_TIMEOUT_MS", global = true)]
+    pub database_acquire_timeout_ms: Option<u64>,
 }
 
 /// The optional configuration file.
@@ -38,6 +51,10 @@ struct FileConfig {
     database: Option<String>,
     data_dir: Option<PathBuf>,
     batch_size_max: Option<usize>,
+    batch_retries_max: Option<u32>,
+    database_connections_max: Option<u32>,
+    database_statement_timeout_ms: Option<u64>,
+    database_acquire_timeout_ms: Option<u64>,
     queue_len_max: Option<usize>,
     page_size_max: Option<u32>,
     message_bytes_max: Option<usize>,
@@ -54,6 +71,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Writer bounds.
     pub writer: WriterConfig,
+    /// Database connection bounds.
+    pub store: StoreOptions,
     /// API bounds.
     pub api: ApiLimits,
 }
@@ -61,6 +80,15 @@ pub struct Config {
 /// The largest batch accepted from configuration: beyond it one transaction holds the write lock
 /// too long for other callers' latency.
 const BATCH_SIZE_MAX_LIMIT: usize = 10_000;
+
+/// The most retries accepted: beyond it a batch that cannot commit holds its callers for minutes.
+const BATCH_RETRIES_MAX_LIMIT: u32 = 100;
+
+/// The most connections accepted from one process (PostgreSQL's own default maximum is 100).
+const DATABASE_CONNECTIONS_MAX_LIMIT: u32 = 1_000;
+
+/// The longest timeout accepted: an hour.
+const TIMEOUT_MS_LIMIT: u64 = 3_600_000;
 
 impl Config {
     /// Resolves flags and environment (already in `args`) over the file over the defaults.
@@ -79,7 +107,38 @@ impl Config {
         let writer = WriterConfig {
             batch_size_max: args.batch_size_max.or(file.batch_size_max).unwrap_or(defaults.batch_size_max),
             queue_len_max: file.queue_len_max.unwrap_or(defaults.queue_len_max),
+            batch_retries_max: args.batch_retries_max.or(file.batch_retries_max).unwrap_or(defaults.batch_retries_max),
         };
+        let store_defaults = StoreOptions::default();
+        let store = StoreOptions {
+            connections_max: args
+                .database_connections_max
+                .or(file.database_connections_max)
+                .unwrap_or(store_defaults.connections_max),
+            statement_timeout_ms: args
+                .database_statement_timeout_ms
+                .or(file.database_statement_timeout_ms)
+                .unwrap_or(store_defaults.statement_timeout_ms),
+            acquire_timeout_ms: args
+                .database_acquire_timeout_ms
+                .or(file.database_acquire_timeout_ms)
+                .unwrap_or(store_defaults.acquire_timeout_ms),
+        };
+        anyhow::ensure!(
+            writer.batch_retries_max <= BATCH_RETRIES_MAX_LIMIT,
+            "batch_retries_max must be at most {BATCH_RETRIES_MAX_LIMIT}"
+        );
+        // The writer holds one connection for its batch; reads need at least one more.
+        anyhow::ensure!(
+            (2..=DATABASE_CONNECTIONS_MAX_LIMIT).contains(&store.connections_max),
+            "database_connections_max must be within 2..={DATABASE_CONNECTIONS_MAX_LIMIT}"
+        );
+        for (name, value) in [
+            ("database_statement_timeout_ms", store.statement_timeout_ms),
+            ("database_acquire_timeout_ms", store.acquire_timeout_ms),
+        ] {
+            anyhow::ensure!((1..=TIMEOUT_MS_LIMIT).contains(&value), "{name} must be within 1..={TIMEOUT_MS_LIMIT}");
+        }
         anyhow::ensure!(
             (1..=BATCH_SIZE_MAX_LIMIT).contains(&writer.batch_size_max),
             "batch_size_max must be within 1..={BATCH_SIZE_MAX_LIMIT}"
@@ -96,6 +155,7 @@ impl Config {
             database,
             data_dir,
             writer,
+            store,
             api,
         })
     }
@@ -115,10 +175,16 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("ledgerd-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("ledgerd.toml");
-        std::fs::write(&file, "data_dir = \"/srv/ledger\"\nbatch_size_max = 50\nlisten = \"0.0.0.0:6000\"\n").unwrap();
+        std::fs::write(
+            &file,
+            "data_dir = \"/srv/ledger\"\nbatch_size_max = 50\nlisten = \"0.0.0.0:6000\"\n\
+             database_connections_max = 4\ndatabase_statement_timeout_ms = 900\nbatch_retries_max = 2\n",
+        )
+        .unwrap();
         let args = ConfigArgs {
             config: Some(file.clone()),
             listen: Some("127.0.0.1:7000".parse().unwrap()),
+            database_connections_max: Some(16),
             ..Default::default()
         };
         let config = Config::resolve(&args).unwrap();
@@ -126,6 +192,10 @@ mod tests {
         assert_eq!(config.data_dir, PathBuf::from("/srv/ledger"));
         assert_eq!(config.database, "sqlite:///srv/ledger/ledger.db");
         assert_eq!(config.writer.batch_size_max, 50);
+        assert_eq!(config.writer.batch_retries_max, 2);
+        assert_eq!(config.store.connections_max, 16);
+        assert_eq!(config.store.statement_timeout_ms, 900);
+        assert_eq!(config.store.acquire_timeout_ms, StoreOptions::default().acquire_timeout_ms);
         std::fs::write(&file, "unknown_key = 1\n").unwrap();
         assert!(Config::resolve(&args).is_err());
         std::fs::remove_dir_all(&dir).unwrap();

@@ -80,8 +80,9 @@ fn main() -> ExitCode {
 /// Serves, or with `init_admin` only initialises.
 async fn run(config: Config, init_admin: Option<AdminKey>) -> anyhow::Result<()> {
     bootstrap::ensure_data_dir(&config.data_dir)?;
-    let node = bootstrap::node_key(&config.data_dir)?;
-    let store = store::open(&config.database).await.context("open database")?;
+    let store = store::open_with(&config.database, &config.store).await.context("open database")?;
+    // After the database: a server joining a ledger that exists is given its node key, never makes one.
+    let node = bootstrap::node_key_for(store.as_ref(), &config.data_dir).await?;
     let (writer, writer_task) = writer::spawn(store.clone(), config.writer);
     let only_init = init_admin.is_some();
     let boot = bootstrap::ensure_genesis(

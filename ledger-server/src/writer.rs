@@ -5,15 +5,23 @@
 //! the batch's own earlier commands), appends one entry per accepted command with its hash chain,
 //! commits the whole batch in one transaction (one fsync), and only then answers every caller.
 //! A refused command is answered with its refusal and does not disturb the rest of its batch.
+//!
+//! A batch whose transaction fails in a way that may pass next time (a lost race with another
+//! replica, a dropped connection; [`StoreError::is_retryable`]) is run again from scratch, up to
+//! `batch_retries_max` times: a new transaction re-reads the head, the state and which request ids
+//! are already committed, so nothing its callers were not told about is ever assumed. That also
+//! settles a commit whose answer was lost with its connection: if it did commit, the next attempt
+//! finds every one of its request ids and answers with the committed entries. Callers only ever
+//! see a batch committed whole or not at all.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ledger_core::command::{References, SignedCommand};
 use ledger_core::journal::Entry;
 use ledger_core::keys::PublicKey;
-use ledger_core::names::RequestId;
+use ledger_core::names::{LedgerId, RequestId};
 use ledger_core::refusal::Refusal;
 use ledger_core::state::{Changes, State, Warning};
 use tokio::sync::{mpsc, oneshot};
@@ -58,13 +66,21 @@ pub struct WriterConfig {
     pub batch_size_max: usize,
     /// Most commands waiting for the writer; callers beyond it wait for room.
     pub queue_len_max: usize,
+    /// Most times a batch is run again after a retryable failure before its callers are told the
+    /// database is unavailable.
+    pub batch_retries_max: u32,
 }
 
 impl Default for WriterConfig {
     fn default() -> Self {
-        Self { batch_size_max: 1024, queue_len_max: 8192 }
+        Self { batch_size_max: 1024, queue_len_max: 8192, batch_retries_max: 3 }
     }
 }
+
+/// Pause before the first retry of a batch; it doubles with every retry.
+const RETRY_BACKOFF_MS: u64 = 5;
+/// Longest pause between two attempts of a batch.
+const RETRY_BACKOFF_MAX_MS: u64 = 500;
 
 struct Job {
     command: VerifiedCommand,
@@ -98,10 +114,11 @@ pub fn spawn(store: Arc<dyn Store>, config: WriterConfig) -> (WriterHandle, toki
 
 async fn run(store: Arc<dyn Store>, config: WriterConfig, mut receiver: mpsc::Receiver<Job>) {
     let mut batch = Vec::with_capacity(config.batch_size_max);
+    let mut ledger = LedgerIdentity::default();
     while receiver.recv_many(&mut batch, config.batch_size_max.max(1)).await > 0 {
         let size = batch.len();
         let span = tracing::info_span!("batch", size);
-        let answers = process(store.as_ref(), &batch).instrument(span).await;
+        let answers = process(store.as_ref(), &mut ledger, &batch, config.batch_retries_max).instrument(span).await;
         for (job, answer) in batch.drain(..).zip(answers) {
             // A caller that went away no longer needs its answer; the commit stands.
             let _ = job.reply.send(answer);
@@ -110,37 +127,95 @@ async fn run(store: Arc<dyn Store>, config: WriterConfig, mut receiver: mpsc::Re
     tracing::info!("writer stopped: no more submitters");
 }
 
-/// Applies and commits one batch; returns one answer per job, in order.
-async fn process(store: &dyn Store, batch: &[Job]) -> Vec<Result<Committed, ServerError>> {
-    match apply_batch(store, batch).await {
-        Ok(answers) => answers,
-        Err(error) => {
-            tracing::error!(%error, "batch not committed");
-            batch
-                .iter()
-                .map(|_| {
-                    Err(ServerError::Unavailable(
-                        "the ledger's database is unavailable; nothing was written, retry".into(),
-                    ))
-                })
-                .collect()
+/// The ledger's id and node key once its genesis entry is committed: they never change after, so
+/// the writer reads them once rather than once per batch.
+#[derive(Default)]
+struct LedgerIdentity(Option<(LedgerId, PublicKey)>);
+
+impl LedgerIdentity {
+    /// An empty state for this ledger. Called inside a batch's transaction, after its head is
+    /// read: a genesis committed before that (by this process or another replica) is seen.
+    async fn state(&mut self, store: &dyn Store) -> Result<State, StoreError> {
+        if self.0.is_none() {
+            self.0 = store.meta().await?.map(|meta| (meta.ledger_id, meta.node_key));
+        }
+        Ok(match self.0 {
+            Some((ledger_id, node_key)) => State::for_ledger(ledger_id, node_key),
+            None => State::new(),
+        })
+    }
+}
+
+/// Applies and commits one batch, running it again after a retryable failure up to
+/// `retries_max` times; returns one answer per job, in order.
+async fn process(
+    store: &dyn Store,
+    ledger: &mut LedgerIdentity,
+    batch: &[Job],
+    retries_max: u32,
+) -> Vec<Result<Committed, ServerError>> {
+    let mut attempt: u32 = 0;
+    loop {
+        match apply_batch(store, ledger, batch).await {
+            Ok(answers) => return answers,
+            Err(error) if error.is_retryable() && attempt < retries_max => {
+                attempt += 1;
+                let backoff_ms = RETRY_BACKOFF_MS.saturating_mul(1 << attempt.min(16)).min(RETRY_BACKOFF_MAX_MS);
+                tracing::warn!(%error, attempt, backoff_ms, "batch not committed; running it again");
+                tokio::time::sleep(Duration::from_millis(backoff_ms)).await;
+            }
+            Err(error) => {
+                tracing::error!(%error, attempts = attempt + 1, "batch not committed");
+                // A commit cut off with its connection may have gone through; the request id makes
+                // the caller's retry safe either way.
+                return batch
+                    .iter()
+                    .map(|_| {
+                        Err(ServerError::Unavailable(
+                            "the ledger's database is unavailable; retry with the same request id".into(),
+                        ))
+                    })
+                    .collect();
+            }
         }
     }
 }
 
-async fn apply_batch(store: &dyn Store, batch: &[Job]) -> Result<Vec<Result<Committed, ServerError>>, StoreError> {
+async fn apply_batch(
+    store: &dyn Store,
+    ledger: &mut LedgerIdentity,
+    batch: &[Job],
+) -> Result<Vec<Result<Committed, ServerError>>, StoreError> {
     let mut tx = store.begin().await?;
     let (mut seq, mut prev_hash) = tx.head().await?;
-    let mut state = match store.meta().await? {
-        Some(meta) => State::for_ledger(meta.ledger_id, meta.node_key),
-        None => State::new(),
-    };
+    let mut state = ledger.state(store).await?;
     let timestamp_ms = now_ms();
     let mut pending: Vec<PendingEntry> = Vec::new();
     let mut all_changes = Changes::default();
     // Where each answer comes from: a new entry of this batch, or an earlier one.
     let mut answers: Vec<Result<Committed, ServerError>> = Vec::with_capacity(batch.len());
     let mut in_batch: HashMap<RequestId, usize> = HashMap::new();
+
+    // Everything the batch needs, asked for up front: one round trip per kind of row instead of
+    // several per command on a networked database. Loading is the same whether it happens here or
+    // per command below (which then finds it all in `state`): nothing else writes while the
+    // transaction holds the head, and loading never overwrites what `state` holds.
+    let request_ids: Vec<RequestId> = batch.iter().map(|job| job.command.signed().request_id).collect();
+    let earlier = tx.find_requests(&request_ids).await?;
+    let mut refs = References::default();
+    for job in batch.iter().filter(|job| !earlier.contains_key(&job.command.signed().request_id)) {
+        let more = references_with_signers(job.command.signed());
+        refs.handles.extend(more.handles);
+        refs.units.extend(more.units);
+        refs.keys.extend(more.keys);
+    }
+    refs.handles.sort_unstable();
+    refs.handles.dedup();
+    refs.units.sort_unstable();
+    refs.units.dedup();
+    refs.keys.sort_unstable();
+    refs.keys.dedup();
+    tx.load(&mut state, &refs).await?;
 
     for job in batch {
         let signed = job.command.signed();
@@ -149,8 +224,8 @@ async fn apply_batch(store: &dyn Store, batch: &[Job]) -> Result<Vec<Result<Comm
             answers.push(replayed(&pending[index].entry, signed, &bytes));
             continue;
         }
-        if let Some(entry) = tx.find_request(signed.request_id).await? {
-            answers.push(replayed(&entry, signed, &bytes));
+        if let Some(entry) = earlier.get(&signed.request_id) {
+            answers.push(replayed(entry, signed, &bytes));
             continue;
         }
         tx.load(&mut state, &references_with_signers(signed)).await?;

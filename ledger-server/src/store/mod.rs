@@ -2,9 +2,21 @@
 //!
 //! Every backend implements [`Store`] (reads) and [`BatchTx`] (the writer's one transaction per
 //! batch). The writer never writes anything but through a `BatchTx`, and every projection row is
-//! written in the same transaction as the entries it projects.
+//! written in the same transaction as the entries it projects. Nothing outside this module knows
+//! which backend it talks to: [`open`] picks one from the database URL.
+//!
+//! # Layout
+//!
+//! - [`sqlite`]: the embedded default, one file owned by one `ledgerd`.
+//! - [`postgres`]: PostgreSQL, safe with several `ledgerd` replicas on one database.
+//! - `rows`: stored rows to domain types, validated the same way for every backend.
 
+pub mod postgres;
+mod rows;
 pub mod sqlite;
+
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use ledger_core::account::{Account, RoleSet, Unit};
@@ -17,12 +29,28 @@ use ledger_core::state::{Changes, Identity, KeyOwner, State};
 /// A storage failure. The message is for logs, never for clients.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The database could not be reached or the transaction failed; nothing was written.
+    /// The database could not be reached or the transaction failed. A transaction that failed
+    /// before its commit wrote nothing; one whose commit was cut off may or may not have committed,
+    /// which a retry finds out (request ids make every command idempotent).
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// The transaction lost a race with another writer (serialization failure, deadlock, lock
+    /// timeout, a unique key taken first) and was rolled back; running it again may succeed.
+    #[error("transaction conflict: {0}")]
+    Conflict(String),
     /// The database holds something that breaks an invariant (corruption, tampering).
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+}
+
+impl StoreError {
+    /// Whether running the transaction again from scratch may succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            StoreError::Unavailable(_) | StoreError::Conflict(_) => true,
+            StoreError::Corrupt(_) => false,
+        }
+    }
 }
 
 /// The ledger's identity and the head of its chain.
@@ -110,6 +138,17 @@ pub trait BatchTx: Send {
     async fn load(&mut self, state: &mut State, refs: &References) -> Result<(), StoreError>;
     /// The entry made by a request id, if any.
     async fn find_request(&mut self, id: RequestId) -> Result<Option<Entry>, StoreError>;
+    /// The entries made by any of these request ids (those never seen are absent). Backends where
+    /// a statement costs a network round trip answer this in one go.
+    async fn find_requests(&mut self, ids: &[RequestId]) -> Result<HashMap<RequestId, Entry>, StoreError> {
+        let mut found = HashMap::new();
+        for id in ids {
+            if let Some(entry) = self.find_request(*id).await? {
+                found.insert(*id, entry);
+            }
+        }
+        Ok(found)
+    }
     /// Appends the entries (in order, seq continuing the head) and writes back, from `state`,
     /// everything `changes` names: ledger meta on genesis, units, accounts, identities, keys.
     async fn append(&mut self, entries: &[PendingEntry], state: &State, changes: &Changes) -> Result<(), StoreError>;
@@ -117,10 +156,63 @@ pub trait BatchTx: Send {
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }
 
-/// Opens the store a database URL names: `sqlite://PATH` (created on first use).
-pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>, StoreError> {
-    if url.starts_with("sqlite:") {
-        return Ok(std::sync::Arc::new(sqlite::SqliteStore::open(url).await?));
+/// Which database a URL names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// `sqlite://PATH`.
+    Sqlite,
+    /// `postgres://...` or `postgresql://...`.
+    Postgres,
+}
+
+impl Backend {
+    /// The backend of a database URL, by its scheme; none for an unknown scheme.
+    pub fn of(url: &str) -> Option<Backend> {
+        let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme);
+        match scheme {
+            "sqlite" => Some(Backend::Sqlite),
+            "postgres" | "postgresql" => Some(Backend::Postgres),
+            _ => None,
+        }
     }
-    Err(StoreError::Unavailable(format!("unsupported database URL {url:?}: this build serves sqlite:// databases")))
+}
+
+/// Bounds of the connection to a database server (PostgreSQL; the SQLite backend keeps its own,
+/// fitted to one local file).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// Most connections this process opens: the writer's plus concurrent readers.
+    pub connections_max: u32,
+    /// Longest one statement may run, lock waits included, before it fails (and its batch is
+    /// retried); also how long a transaction may sit idle before the server ends it, so a replica
+    /// that vanished mid-batch cannot hold the chain head for long.
+    pub statement_timeout_ms: u64,
+    /// Longest a caller waits for a connection, reconnecting included, before the store reports
+    /// itself unavailable; also bounds the first connection at start-up.
+    pub acquire_timeout_ms: u64,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self { connections_max: 8, statement_timeout_ms: 5_000, acquire_timeout_ms: 5_000 }
+    }
+}
+
+/// Opens the store a database URL names, with default bounds: see [`open_with`].
+pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    open_with(url, &StoreOptions::default()).await
+}
+
+/// Opens the store a database URL names and brings its schema up to date: `sqlite://PATH`
+/// (created on first use) or `postgres://USER@HOST:PORT/DATABASE` (the database must exist).
+pub async fn open_with(url: &str, options: &StoreOptions) -> Result<Arc<dyn Store>, StoreError> {
+    match Backend::of(url) {
+        Some(Backend::Sqlite) => Ok(Arc::new(sqlite::SqliteStore::open(url).await?)),
+        Some(Backend::Postgres) => Ok(Arc::new(postgres::PostgresStore::open(url, options).await?)),
+        // Only the scheme is repeated: the rest of a URL may hold a password.
+        None => Err(StoreError::Unavailable(format!(
+            "unsupported database URL scheme {:?}: use sqlite://PATH or postgres://USER@HOST:PORT/DATABASE",
+            url.split_once("://").map_or("", |(scheme, _)| scheme)
+        ))),
+    }
 }

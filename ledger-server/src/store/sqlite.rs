@@ -10,18 +10,18 @@
 //! checked (hash and conservation) before it is returned, so tampering surfaces as
 //! [`StoreError::Corrupt`] naming the entry.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use ledger_core::account::{Account, AccountKind, AccountStatus, Limits, RoleSet, Unit};
-use ledger_core::amount::{Amount, BALANCE_MAX, Scale};
-use ledger_core::command::{EntryKind, References, decode_signing_bytes};
+use ledger_core::account::{Account, RoleSet, Unit};
+use ledger_core::amount::Amount;
+use ledger_core::command::References;
 use ledger_core::journal::{Entry, EntryHash, Posting};
-use ledger_core::keys::{PublicKey, Signature};
-use ledger_core::names::{DisplayName, Handle, LedgerId, RequestId, UnitCode};
+use ledger_core::keys::PublicKey;
+use ledger_core::names::{Handle, RequestId, UnitCode};
 use ledger_core::state::{Changes, Identity, KeyOwner, State};
 use sqlx::migrate::{MigrateError, Migration, MigrationType, Migrator};
 use sqlx::sqlite::{
@@ -29,6 +29,11 @@ use sqlx::sqlite::{
 };
 use sqlx::{QueryBuilder, SqlSafeStr, Sqlite, Transaction};
 
+use super::rows::{
+    AccountRow, JournalRow, MetaRow, PostingRow, UnitRow, absent, account_from_row, check_continues, check_request_id,
+    corrupt, entries_from_rows, entry_from_rows, hash_from_row, history_rows, int, key_from_row, key_owner_from_row,
+    meta_from_row, roles_from_row, seq_from_row, signatures_bytes, unit_from_row,
+};
 use super::{BatchTx, HistoryRow, LedgerMeta, PendingEntry, Store, StoreError};
 
 /// Most connections the pool opens: the writer's plus concurrent readers.
@@ -43,9 +48,6 @@ const ACQUIRE_TIMEOUT_MS: u64 = 10_000;
 /// Most rows in one multi-row INSERT. At 9 columns at most that is 576 bound parameters, far
 /// below SQLite's limit of 32766; full chunks share one cached prepared statement.
 const INSERT_ROWS_MAX: usize = 64;
-
-/// Bytes of one stored signature: public key then signature.
-const SIGNATURE_PAIR_LEN: usize = 32 + 64;
 
 /// The first migration, embedded. `sqlx::migrate!` would do the same but needs sqlx's `macros`
 /// feature, which the workspace does not enable; version and description follow the file name
@@ -146,15 +148,6 @@ fn db(error: sqlx::Error) -> StoreError {
         _ => false,
     };
     if corrupt { StoreError::Corrupt(error.to_string()) } else { StoreError::Unavailable(error.to_string()) }
-}
-
-fn corrupt(message: String) -> StoreError {
-    StoreError::Corrupt(message)
-}
-
-/// Binds a count or sequence number; values past `i64::MAX` mean "no bound" and are clamped.
-fn int(value: u64) -> i64 {
-    i64::try_from(value).unwrap_or(i64::MAX)
 }
 
 #[async_trait]
@@ -299,19 +292,7 @@ impl Store for SqliteStore {
         .await
         .map_err(db)?;
         tx.commit().await.map_err(db)?;
-        let mut postings = group_postings(postings);
-        rows.into_iter()
-            .map(|row| {
-                let own = postings.remove(&row.0).unwrap_or_default();
-                let entry = entry_from_rows(row, &own)?;
-                // An entry may post to an account more than once: the delta is their sum and the
-                // balance after is the one after the last of them.
-                let mine: Vec<&PostingRow> = own.iter().filter(|p| p.1 == handle.as_str()).collect();
-                let delta = (!mine.is_empty()).then(|| mine.iter().map(|p| p.3).sum());
-                let balance_after = mine.last().map(|p| p.4);
-                Ok(HistoryRow { entry, delta, balance_after })
-            })
-            .collect()
+        history_rows(handle, rows, postings)
     }
 
     async fn entries(&self, from_seq: u64, limit: u32) -> Result<Vec<Entry>, StoreError> {
@@ -420,33 +401,6 @@ impl BatchTx for SqliteBatch {
     }
 }
 
-/// Something `changes` names that `state` does not hold: a bug in the caller, refused before
-/// anything inconsistent is written.
-fn absent(what: &str, name: impl std::fmt::Display) -> StoreError {
-    corrupt(format!("append: {what} {name} is marked changed but absent from the state"))
-}
-
-/// Asserts that `entries` continue the chain at `head` and carry one balance per posting.
-fn check_continues(head: (u64, EntryHash), entries: &[PendingEntry]) -> Result<(), StoreError> {
-    let (mut seq, mut hash) = head;
-    for pending in entries {
-        let entry = &pending.entry;
-        if entry.seq != seq + 1 || entry.prev_hash != hash {
-            return Err(corrupt(format!("append: entry {} does not continue the chain at entry {seq}", entry.seq)));
-        }
-        if pending.balances_after.len() != entry.postings.len() {
-            return Err(corrupt(format!(
-                "append: entry {} has {} postings but {} balances after",
-                entry.seq,
-                entry.postings.len(),
-                pending.balances_after.len()
-            )));
-        }
-        (seq, hash) = (entry.seq, entry.hash);
-    }
-    Ok(())
-}
-
 // ---------------------------------------------------------------------------------------------
 // Writes. Each takes the transaction's connection.
 
@@ -546,17 +500,12 @@ async fn write_entries(conn: &mut SqliteConnection, entries: &[PendingEntry]) ->
         );
         insert.push_values(chunk, |mut row, pending| {
             let entry = &pending.entry;
-            let mut signatures = Vec::with_capacity(entry.signatures.len() * SIGNATURE_PAIR_LEN);
-            for (key, signature) in &entry.signatures {
-                signatures.extend_from_slice(key.as_bytes());
-                signatures.extend_from_slice(signature.as_bytes());
-            }
             row.push_bind(int(entry.seq))
                 .push_bind(pending.request_id.as_bytes().as_slice())
                 .push_bind(entry.timestamp_ms)
                 .push_bind(entry.kind.as_str())
                 .push_bind(entry.command_bytes.as_slice())
-                .push_bind(signatures)
+                .push_bind(signatures_bytes(entry))
                 .push_bind(entry.prev_hash.0.as_slice())
                 .push_bind(entry.hash.0.as_slice());
         });
@@ -715,13 +664,7 @@ async fn read_entries(conn: &mut SqliteConnection, from_seq: i64, limit: i64) ->
     .fetch_all(&mut *conn)
     .await
     .map_err(db)?;
-    let mut postings = group_postings(postings);
-    rows.into_iter()
-        .map(|row| {
-            let own = postings.remove(&row.0).unwrap_or_default();
-            entry_from_rows(row, &own)
-        })
-        .collect()
+    entries_from_rows(rows, postings)
 }
 
 async fn read_entry_by_request(conn: &mut SqliteConnection, id: RequestId) -> Result<Option<Entry>, StoreError> {
@@ -744,159 +687,5 @@ async fn read_entry_by_request(conn: &mut SqliteConnection, id: RequestId) -> Re
     .fetch_all(&mut *conn)
     .await
     .map_err(db)?;
-    let entry = entry_from_rows(row, &postings)?;
-    // The request id column is an index, not covered by the hash: the signed bytes are the
-    // authority, so an answer for the wrong request is refused rather than replayed.
-    let (_, signed_id, _) =
-        decode_signing_bytes(&entry.command_bytes).map_err(|error| corrupt(format!("entry {}: {error}", entry.seq)))?;
-    if signed_id != id {
-        return Err(corrupt(format!("entry {}: indexed under request id {id} but signed for {signed_id}", entry.seq)));
-    }
-    Ok(Some(entry))
-}
-
-// ---------------------------------------------------------------------------------------------
-// Rows to domain types. Nothing read from disk is trusted: every value is validated, and a value
-// that fails says which row it came from.
-
-/// `ledger_id, node_key, head seq, head hash`.
-type MetaRow = (Vec<u8>, Vec<u8>, Option<i64>, Option<Vec<u8>>);
-/// `code, scale, name`.
-type UnitRow = (String, i64, String);
-/// `handle, kind, unit, name, balance, credit_limit, ceiling, soft_limit, status`.
-type AccountRow = (String, String, String, String, i64, i64, Option<i64>, Option<i64>, String);
-/// `seq, timestamp_ms, kind, command, signatures, prev_hash, hash`.
-type JournalRow = (i64, i64, String, Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>);
-/// `seq, account, unit, delta, balance_after`.
-type PostingRow = (i64, String, String, i64, i64);
-
-fn meta_from_row(row: MetaRow) -> Result<LedgerMeta, StoreError> {
-    let (ledger_id, node_key, head_seq, head_hash) = row;
-    let ledger_id = uuid::Uuid::from_slice(&ledger_id)
-        .map(LedgerId::from_uuid)
-        .map_err(|error| corrupt(format!("ledger meta: ledger id: {error}")))?;
-    let node_key = key_from_row("ledger meta", &node_key)?;
-    let (head_seq, head_hash) = match (head_seq, head_hash) {
-        (Some(seq), Some(hash)) => (seq_from_row(seq)?, hash_from_row(seq, "hash", &hash)?),
-        // Meta is written with the genesis entry, but an empty journal still reads sensibly.
-        _ => (0, EntryHash::GENESIS_PREV),
-    };
-    Ok(LedgerMeta { ledger_id, node_key, head_seq, head_hash })
-}
-
-fn unit_from_row(row: UnitRow) -> Result<Unit, StoreError> {
-    let (code, scale, name) = row;
-    let code = UnitCode::parse(&code).map_err(|error| corrupt(format!("units: {error}")))?;
-    let scale = u32::try_from(scale)
-        .ok()
-        .and_then(|places| Scale::new(places).ok())
-        .ok_or_else(|| corrupt(format!("unit {code}: scale {scale} out of range")))?;
-    let name = DisplayName::parse(&name).map_err(|error| corrupt(format!("unit {code}: {error}")))?;
-    Ok(Unit { code, scale, name })
-}
-
-fn account_from_row(row: AccountRow) -> Result<Account, StoreError> {
-    let (handle, kind, unit, name, balance, credit_limit, ceiling, soft_limit, status) = row;
-    let handle = Handle::parse(&handle).map_err(|error| corrupt(format!("accounts: {error}")))?;
-    let bad = |what: String| corrupt(format!("account {handle}: {what}"));
-    let kind = AccountKind::parse(&kind).ok_or_else(|| bad(format!("unknown kind {kind:?}")))?;
-    let unit = UnitCode::parse(&unit).map_err(|error| bad(error.to_string()))?;
-    let name = DisplayName::parse(&name).map_err(|error| bad(error.to_string()))?;
-    if !(-BALANCE_MAX..=BALANCE_MAX).contains(&balance) {
-        return Err(bad(format!("balance {balance} out of range")));
-    }
-    let amount =
-        |what: &str, minor: i64| Amount::from_minor(minor).ok_or_else(|| bad(format!("{what} {minor} out of range")));
-    let limits = Limits {
-        credit_limit: amount("credit limit", credit_limit)?,
-        ceiling: ceiling.map(|minor| amount("ceiling", minor)).transpose()?,
-        soft_limit: soft_limit.map(|minor| amount("soft limit", minor)).transpose()?,
-    };
-    let status = AccountStatus::parse(&status).ok_or_else(|| bad(format!("unknown status {status:?}")))?;
-    Ok(Account { handle, kind, unit, name, balance, limits, status })
-}
-
-fn roles_from_row(handle: &Handle, bits: i64) -> Result<RoleSet, StoreError> {
-    // Unknown bits would be dropped silently by `RoleSet::from_bits`; on disk they are corruption.
-    u8::try_from(bits)
-        .ok()
-        .filter(|bits| RoleSet::from_bits(*bits).bits() == *bits)
-        .map(RoleSet::from_bits)
-        .ok_or_else(|| corrupt(format!("identity {handle}: invalid role bits {bits}")))
-}
-
-fn key_owner_from_row(key: &PublicKey, handle: String, revoked: i64) -> Result<KeyOwner, StoreError> {
-    let handle = Handle::parse(&handle).map_err(|error| corrupt(format!("key {key}: {error}")))?;
-    let revoked = match revoked {
-        0 => false,
-        1 => true,
-        other => return Err(corrupt(format!("key {key}: revoked flag {other}"))),
-    };
-    Ok(KeyOwner { handle, revoked })
-}
-
-fn key_from_row(context: &str, bytes: &[u8]) -> Result<PublicKey, StoreError> {
-    PublicKey::from_bytes(bytes).map_err(|error| corrupt(format!("{context}: {error}")))
-}
-
-fn seq_from_row(seq: i64) -> Result<u64, StoreError> {
-    u64::try_from(seq).ok().filter(|seq| *seq >= 1).ok_or_else(|| corrupt(format!("journal: invalid seq {seq}")))
-}
-
-fn hash_from_row(seq: i64, column: &str, bytes: &[u8]) -> Result<EntryHash, StoreError> {
-    EntryHash::from_bytes(bytes)
-        .ok_or_else(|| corrupt(format!("entry {seq}: {column} is {} bytes, not 32", bytes.len())))
-}
-
-/// Postings rows by entry, each entry's in posting order.
-fn group_postings(rows: Vec<PostingRow>) -> BTreeMap<i64, Vec<PostingRow>> {
-    let mut grouped: BTreeMap<i64, Vec<PostingRow>> = BTreeMap::new();
-    for row in rows {
-        grouped.entry(row.0).or_default().push(row);
-    }
-    grouped
-}
-
-/// Rebuilds an entry from its journal row and posting rows, then checks it (hash and
-/// conservation): the read-side half of the invariant asserted when it was sealed.
-fn entry_from_rows(row: JournalRow, postings: &[PostingRow]) -> Result<Entry, StoreError> {
-    let (seq_row, timestamp_ms, kind, command_bytes, signatures, prev_hash, hash) = row;
-    let seq = seq_from_row(seq_row)?;
-    let bad = |what: String| corrupt(format!("entry {seq}: {what}"));
-    let kind = EntryKind::parse(&kind).ok_or_else(|| bad(format!("unknown kind {kind:?}")))?;
-    if signatures.len() % SIGNATURE_PAIR_LEN != 0 {
-        return Err(bad(format!("signatures column is {} bytes", signatures.len())));
-    }
-    let signatures = signatures
-        .chunks_exact(SIGNATURE_PAIR_LEN)
-        .map(|pair| {
-            let (key, signature) = pair.split_at(32);
-            let key = PublicKey::from_bytes(key).map_err(|error| bad(error.to_string()))?;
-            let signature = Signature::from_bytes(signature).map_err(|error| bad(error.to_string()))?;
-            Ok((key, signature))
-        })
-        .collect::<Result<_, StoreError>>()?;
-    let postings = postings
-        .iter()
-        .map(|(_, account, unit, delta, _)| {
-            Ok(Posting {
-                account: Handle::parse(account).map_err(|error| bad(error.to_string()))?,
-                unit: UnitCode::parse(unit).map_err(|error| bad(error.to_string()))?,
-                delta: *delta,
-            })
-        })
-        .collect::<Result<_, StoreError>>()?;
-    let entry = Entry {
-        seq,
-        timestamp_ms,
-        kind,
-        command_bytes,
-        signatures,
-        postings,
-        prev_hash: hash_from_row(seq_row, "prev_hash", &prev_hash)?,
-        hash: hash_from_row(seq_row, "hash", &hash)?,
-    };
-    // The journal error already names the entry ("entry N: ...").
-    entry.check().map_err(|error| corrupt(error.to_string()))?;
-    Ok(entry)
+    check_request_id(entry_from_rows(row, &postings)?, id).map(Some)
 }

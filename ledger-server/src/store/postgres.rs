@@ -1,0 +1,821 @@
+//! The PostgreSQL backend: one database, served by any number of `ledgerd` replicas at once.
+//!
+//! # Locking
+//!
+//! Every batch is one `READ COMMITTED` transaction that starts by locking the single row of
+//! `ledger_head` (`SELECT ... FOR UPDATE`), the seq and hash of the last entry. Whichever replica
+//! holds that lock is the only one appending, so the sequence stays gapless and the chain unbroken;
+//! the others wait for it at `begin`, and when they get it they read the head the winner left
+//! (under `READ COMMITTED` a row lock that waited returns the row's newest version, and every later
+//! statement of the batch sees everything committed before it). Every read of the batch happens
+//! after that lock, so the balances a batch checks limits against are the committed ones: a
+//! stronger isolation level would add nothing but serialization failures.
+//!
+//! The batch then locks the accounts it touches (`FOR UPDATE`, in handle order within each
+//! statement) as it loads them. The writer loads per command, so a later command may lock a handle
+//! that sorts before one an earlier command locked: the order across a batch is not globally
+//! sorted. That cannot deadlock, because every transaction that locks accounts holds the head lock
+//! first, and two transactions never both hold it: a batch waiting for an account lock would be
+//! waiting for a transaction that does not exist. The account locks make any writer that comes
+//! without the head lock (a repair script, a future path) wait for the batch instead of racing it.
+//!
+//! What can still fail is retried by the writer from scratch: a serialization failure, deadlock or
+//! lock timeout (a distributed engine running it `SERIALIZABLE`, a head lock held past the
+//! statement timeout), a unique key taken by a concurrent writer, and any lost connection (see
+//! [`StoreError::is_retryable`]).
+//!
+//! # Portability
+//!
+//! Only SQL that CockroachDB and YugabyteDB also speak: plain tables with CHECK constraints,
+//! `SELECT ... FOR UPDATE`, `INSERT ... ON CONFLICT ... DO UPDATE`, `= ANY($1)` and multi-array
+//! `UNNEST` for set-wise statements, and no sequences, triggers, advisory locks or LISTEN/NOTIFY.
+//! sqlx's migrator serialises migrations with an advisory lock; it is turned off here, and a
+//! migration that loses a race with another replica starting at the same moment (transactional
+//! DDL: it fails whole) is simply run again, which then finds it applied.
+//!
+//! The schema is in `migrations/postgres`, embedded in the binary and applied by
+//! [`PostgresStore::open`]. Rows read back are validated exactly as for SQLite (`super::rows`).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use ledger_core::account::{Account, RoleSet, Unit};
+use ledger_core::amount::Amount;
+use ledger_core::command::References;
+use ledger_core::journal::{Entry, EntryHash};
+use ledger_core::keys::PublicKey;
+use ledger_core::names::{Handle, RequestId, UnitCode};
+use ledger_core::state::{Changes, Identity, KeyOwner, State};
+use sqlx::migrate::{MigrateError, Migration, MigrationType, Migrator};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
+use sqlx::{Connection, Postgres, SqlSafeStr, Transaction};
+
+use super::rows::{
+    AccountRow, JournalRow, PostingRow, UnitRow, absent, account_from_row, check_continues, check_request_id, corrupt,
+    entries_from_rows, entry_from_rows, group_postings, hash_from_row, history_rows, int, key_from_row,
+    key_owner_from_row, meta_from_row, roles_from_row, seq_from_row, signatures_bytes, unit_from_row,
+};
+use super::{BatchTx, HistoryRow, LedgerMeta, PendingEntry, Store, StoreError, StoreOptions};
+
+/// The first migration, embedded (see the SQLite backend for why not `sqlx::migrate!`).
+const MIGRATION_0001: &str = include_str!("../../migrations/postgres/0001_init.sql");
+
+/// How many times start-up runs the migrations when a replica starting at the same moment makes
+/// them fail: the second run finds the schema the other one created.
+const MIGRATE_ATTEMPTS_MAX: u32 = 3;
+
+/// The writer's transaction: `READ COMMITTED`, so that statements after the head lock see every
+/// batch committed before it.
+const BEGIN_BATCH: &str = "BEGIN ISOLATION LEVEL READ COMMITTED";
+
+/// A read of several statements: one snapshot for all of them.
+const BEGIN_READ: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+
+/// A ledger stored in a PostgreSQL (or wire-compatible) database.
+#[derive(Clone, Debug)]
+pub struct PostgresStore {
+    /// Connections to the database; the writer's transaction holds one of them for a batch.
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` (`postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`, which
+    /// must exist) and brings its schema up to date. An unreachable database fails at once with
+    /// the cause, rather than after the pool's reconnection attempts.
+    pub async fn open(url: &str, options: &StoreOptions) -> Result<PostgresStore, StoreError> {
+        let timeout_ms = options.statement_timeout_ms.to_string();
+        let connect = PgConnectOptions::from_str(url)
+            .map_err(|error| StoreError::Unavailable(format!("database url: {error}")))?
+            .application_name("ledgerd")
+            .options([
+                ("statement_timeout", timeout_ms.as_str()),
+                ("lock_timeout", timeout_ms.as_str()),
+                ("idle_in_transaction_session_timeout", timeout_ms.as_str()),
+            ]);
+        let place = format!(
+            "PostgreSQL at {}:{} (database {:?}, user {:?})",
+            connect.get_host(),
+            connect.get_port(),
+            connect.get_database().unwrap_or(connect.get_username()),
+            connect.get_username()
+        );
+        let acquire_timeout = Duration::from_millis(options.acquire_timeout_ms);
+        let mut conn = match tokio::time::timeout(acquire_timeout, PgConnection::connect_with(&connect)).await {
+            Ok(Ok(conn)) => conn,
+            Ok(Err(error)) => return Err(StoreError::Unavailable(format!("cannot connect to {place}: {error}"))),
+            Err(_) => {
+                return Err(StoreError::Unavailable(format!(
+                    "cannot connect to {place}: no answer within {} ms",
+                    options.acquire_timeout_ms
+                )));
+            }
+        };
+        migrate(&mut conn).await?;
+        // The pool connects lazily from here on; a failed close only means the server hung up.
+        let _ = conn.close().await;
+        let pool = PgPoolOptions::new()
+            .max_connections(options.connections_max)
+            .acquire_timeout(acquire_timeout)
+            .connect_lazy_with(connect);
+        Ok(PostgresStore { pool })
+    }
+
+    /// Closes every connection, waiting for those in use.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Starts a read transaction: its statements all see one snapshot.
+    async fn read(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
+        self.pool.begin_with(BEGIN_READ).await.map_err(db)
+    }
+}
+
+fn migrator() -> Migrator {
+    let mut migrator = Migrator::with_migrations(vec![Migration::new(
+        1,
+        "init".into(),
+        MigrationType::Simple,
+        MIGRATION_0001.into_sql_str(),
+        false,
+    )]);
+    // sqlx would take an advisory lock, which CockroachDB and YugabyteDB lack; see the module doc.
+    migrator.set_locking(false);
+    migrator
+}
+
+async fn migrate(conn: &mut PgConnection) -> Result<(), StoreError> {
+    let migrator = migrator();
+    let mut attempt = 1;
+    loop {
+        match migrator.run(&mut *conn).await {
+            Ok(()) => return Ok(()),
+            Err(MigrateError::Execute(error) | MigrateError::ExecuteMigration(error, _))
+                if attempt < MIGRATE_ATTEMPTS_MAX =>
+            {
+                tracing::info!(%error, attempt, "schema migration failed, as when another replica migrates at the same time; looking again");
+                attempt += 1;
+            }
+            Err(error) => return Err(migrate_error(error)),
+        }
+    }
+}
+
+fn migrate_error(error: MigrateError) -> StoreError {
+    match error {
+        MigrateError::Execute(error) | MigrateError::ExecuteMigration(error, _) => db(error),
+        // A schema this binary does not know (newer, edited, half-applied) is not ours to touch.
+        other => StoreError::Corrupt(format!("schema migration: {other}")),
+    }
+}
+
+/// Maps a sqlx error by its SQLSTATE (https://www.postgresql.org/docs/current/errcodes-appendix.html):
+/// a lost race becomes `Conflict`, what says the stored data is wrong becomes `Corrupt`, and
+/// anything about reaching the database (IO, pool, shutdown, timeouts) becomes `Unavailable`.
+fn db(error: sqlx::Error) -> StoreError {
+    match &error {
+        sqlx::Error::Database(database) => {
+            let code = database.code().unwrap_or_default();
+            match code.as_ref() {
+                // serialization_failure, deadlock_detected, lock_not_available, unique_violation.
+                "40001" | "40P01" | "55P03" | "23505" => StoreError::Conflict(error.to_string()),
+                // data_corrupted, index_corrupted; integrity and data exceptions.
+                "XX001" | "XX002" => StoreError::Corrupt(error.to_string()),
+                code if code.starts_with("23") || code.starts_with("22") => StoreError::Corrupt(error.to_string()),
+                _ => StoreError::Unavailable(error.to_string()),
+            }
+        }
+        sqlx::Error::RowNotFound
+        | sqlx::Error::TypeNotFound { .. }
+        | sqlx::Error::ColumnIndexOutOfBounds { .. }
+        | sqlx::Error::ColumnNotFound(_)
+        | sqlx::Error::ColumnDecode { .. }
+        | sqlx::Error::Decode(_) => StoreError::Corrupt(error.to_string()),
+        _ => StoreError::Unavailable(error.to_string()),
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn meta(&self) -> Result<Option<LedgerMeta>, StoreError> {
+        // One statement, so identity and head come from one snapshot.
+        let row: Option<(Vec<u8>, Vec<u8>, i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT m.ledger_id, m.node_key, h.seq, h.hash
+             FROM ledger_meta m CROSS JOIN ledger_head h
+             WHERE m.id = 1 AND h.id = 1",
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        row.map(|(ledger_id, node_key, seq, hash)| {
+            let head = (seq != 0).then_some((seq, hash));
+            let (seq, hash) = head.unzip();
+            meta_from_row((ledger_id, node_key, seq, hash))
+        })
+        .transpose()
+    }
+
+    async fn begin(&self) -> Result<Box<dyn BatchTx>, StoreError> {
+        let mut tx = self.pool.begin_with(BEGIN_BATCH).await.map_err(db)?;
+        // First and before any read: the lock that makes this batch the only one appending.
+        let head = lock_head(&mut tx).await?;
+        Ok(Box::new(PostgresBatch { tx, head }))
+    }
+
+    async fn key_owner(&self, key: &PublicKey) -> Result<Option<(KeyOwner, RoleSet)>, StoreError> {
+        let row: Option<(String, bool, Option<i16>)> = sqlx::query_as(
+            "SELECT k.handle, k.revoked, i.roles
+             FROM keys k LEFT JOIN identities i ON i.handle = k.handle
+             WHERE k.public_key = $1",
+        )
+        .bind(key.as_bytes().as_slice())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        let Some((handle, revoked, roles)) = row else {
+            return Ok(None);
+        };
+        let owner = key_owner_from_row(key, handle, i64::from(revoked))?;
+        // The foreign key from `keys` guarantees the identity row; its absence is corruption.
+        let roles = roles.ok_or_else(|| corrupt(format!("key {key}: its holder {} has no identity", owner.handle)))?;
+        let roles = roles_from_row(&owner.handle, i64::from(roles))?;
+        Ok(Some((owner, roles)))
+    }
+
+    async fn identity(&self, handle: &Handle) -> Result<Option<Identity>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        let mut identities = read_identities(&mut conn, &[handle.as_str()]).await?;
+        Ok(identities.remove(handle))
+    }
+
+    async fn unit(&self, code: &UnitCode) -> Result<Option<Unit>, StoreError> {
+        let row: Option<(String, i16, String)> = sqlx::query_as("SELECT code, scale, name FROM units WHERE code = $1")
+            .bind(code.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        row.map(unit_row).transpose()
+    }
+
+    async fn units(&self, after: Option<&UnitCode>, limit: u32) -> Result<Vec<Unit>, StoreError> {
+        // Every unit code is non-empty, so "" sorts before all of them.
+        let rows: Vec<(String, i16, String)> =
+            sqlx::query_as("SELECT code, scale, name FROM units WHERE code > $1 ORDER BY code LIMIT $2")
+                .bind(after.map_or("", UnitCode::as_str))
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db)?;
+        rows.into_iter().map(unit_row).collect()
+    }
+
+    async fn account(&self, handle: &Handle) -> Result<Option<Account>, StoreError> {
+        let row: Option<AccountRow> = sqlx::query_as(
+            "SELECT handle, kind, unit, name, balance, credit_limit, ceiling, soft_limit, status
+             FROM accounts WHERE handle = $1",
+        )
+        .bind(handle.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        row.map(account_from_row).transpose()
+    }
+
+    async fn accounts(&self, after: Option<&Handle>, limit: u32) -> Result<Vec<Account>, StoreError> {
+        // Every handle is non-empty, so "" sorts before all of them.
+        let rows: Vec<AccountRow> = sqlx::query_as(
+            "SELECT handle, kind, unit, name, balance, credit_limit, ceiling, soft_limit, status
+             FROM accounts WHERE handle > $1 ORDER BY handle LIMIT $2",
+        )
+        .bind(after.map_or("", Handle::as_str))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.into_iter().map(account_from_row).collect()
+    }
+
+    async fn balances(&self, unit: Option<&UnitCode>) -> Result<(u64, Vec<Account>), StoreError> {
+        let mut tx = self.read().await?;
+        let head: i64 =
+            sqlx::query_scalar("SELECT seq FROM ledger_head WHERE id = 1").fetch_one(&mut *tx).await.map_err(db)?;
+        let head = u64::try_from(head).map_err(|_| corrupt(format!("journal head {head} is negative")))?;
+        // `unit = $1 OR $1 IS NULL` would keep one statement but hide the index from the planner.
+        let rows: Vec<AccountRow> = match unit {
+            Some(unit) => sqlx::query_as(
+                "SELECT handle, kind, unit, name, balance, credit_limit, ceiling, soft_limit, status
+                 FROM accounts WHERE unit = $1 ORDER BY unit, handle",
+            )
+            .bind(unit.as_str())
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db)?,
+            None => sqlx::query_as(
+                "SELECT handle, kind, unit, name, balance, credit_limit, ceiling, soft_limit, status
+                 FROM accounts ORDER BY unit, handle",
+            )
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db)?,
+        };
+        tx.commit().await.map_err(db)?;
+        let accounts = rows.into_iter().map(account_from_row).collect::<Result<_, _>>()?;
+        Ok((head, accounts))
+    }
+
+    async fn history(
+        &self,
+        handle: &Handle,
+        before_seq: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<HistoryRow>, StoreError> {
+        let before = before_seq.map_or(i64::MAX, int);
+        let mut tx = self.read().await?;
+        let rows: Vec<JournalRow> = sqlx::query_as(
+            "SELECT j.seq, j.timestamp_ms, j.kind, j.command, j.signatures, j.prev_hash, j.hash
+             FROM account_entries a JOIN journal j ON j.seq = a.seq
+             WHERE a.handle = $1 AND a.seq < $2
+             ORDER BY a.seq DESC LIMIT $3",
+        )
+        .bind(handle.as_str())
+        .bind(before)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        let seqs: Vec<i64> = rows.iter().map(|row| row.0).collect();
+        let postings = read_postings(&mut tx, &seqs).await?;
+        tx.commit().await.map_err(db)?;
+        history_rows(handle, rows, postings)
+    }
+
+    async fn entries(&self, from_seq: u64, limit: u32) -> Result<Vec<Entry>, StoreError> {
+        let mut tx = self.read().await?;
+        let rows: Vec<JournalRow> = sqlx::query_as(
+            "SELECT seq, timestamp_ms, kind, command, signatures, prev_hash, hash
+             FROM journal WHERE seq >= $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(int(from_seq))
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        let postings: Vec<PostingRow> = match (rows.first(), rows.last()) {
+            (Some(first), Some(last)) => sqlx::query_as(
+                "SELECT seq, account, unit, delta, balance_after FROM postings
+                 WHERE seq BETWEEN $1 AND $2 ORDER BY seq, idx",
+            )
+            .bind(first.0)
+            .bind(last.0)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db)?,
+            _ => Vec::new(),
+        };
+        tx.commit().await.map_err(db)?;
+        entries_from_rows(rows, postings)
+    }
+
+    async fn entry_by_request(&self, id: RequestId) -> Result<Option<Entry>, StoreError> {
+        let mut tx = self.read().await?;
+        let mut found = read_entries_by_request(&mut tx, &[id]).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(found.remove(&id))
+    }
+}
+
+/// The writer's transaction: holds the head lock from [`Store::begin`] until commit or drop (which
+/// rolls back, on the server as soon as the connection is next used or closed).
+struct PostgresBatch {
+    /// The transaction, owning its pooled connection.
+    tx: Transaction<'static, Postgres>,
+    /// Seq and hash of the last entry, as locked at `begin` and moved by `append`.
+    head: (u64, EntryHash),
+}
+
+#[async_trait]
+impl BatchTx for PostgresBatch {
+    async fn head(&mut self) -> Result<(u64, EntryHash), StoreError> {
+        Ok(self.head)
+    }
+
+    async fn load(&mut self, state: &mut State, refs: &References) -> Result<(), StoreError> {
+        let conn: &mut PgConnection = &mut self.tx;
+        let mut units: BTreeSet<&str> =
+            refs.units.iter().filter(|code| !state.units.contains_key(*code)).map(UnitCode::as_str).collect();
+
+        let handles: BTreeSet<&str> =
+            refs.handles.iter().filter(|handle| !state.accounts.contains_key(*handle)).map(Handle::as_str).collect();
+        let accounts = lock_accounts(conn, &handles).await?;
+        let account_units: Vec<String> = accounts
+            .iter()
+            .filter(|account| !state.units.contains_key(&account.unit))
+            .map(|account| account.unit.as_str().to_owned())
+            .collect();
+        for account in accounts {
+            state.accounts.insert(account.handle.clone(), account);
+        }
+        units.extend(account_units.iter().map(String::as_str));
+
+        let handles: Vec<&str> = refs
+            .handles
+            .iter()
+            .filter(|handle| !state.identities.contains_key(*handle))
+            .map(Handle::as_str)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        load_identities(conn, state, &handles).await?;
+
+        let keys: BTreeSet<&PublicKey> = refs.keys.iter().filter(|key| !state.keys.contains_key(*key)).collect();
+        for (key, owner) in read_key_owners(conn, &keys).await? {
+            state.keys.insert(key, owner);
+        }
+        // Checked even for a key already held: the owner's identity must come with it.
+        let holders: BTreeSet<String> = refs
+            .keys
+            .iter()
+            .filter_map(|key| state.keys.get(key))
+            .filter(|owner| !state.identities.contains_key(&owner.handle))
+            .map(|owner| owner.handle.as_str().to_owned())
+            .collect();
+        let holders: Vec<&str> = holders.iter().map(String::as_str).collect();
+        load_identities(conn, state, &holders).await?;
+
+        let codes: Vec<&str> = units.into_iter().collect();
+        if !codes.is_empty() {
+            let rows: Vec<(String, i16, String)> =
+                sqlx::query_as("SELECT code, scale, name FROM units WHERE code = ANY($1)")
+                    .bind(&codes)
+                    .fetch_all(&mut *conn)
+                    .await
+                    .map_err(db)?;
+            for row in rows {
+                let unit = unit_row(row)?;
+                state.units.insert(unit.code.clone(), unit);
+            }
+        }
+        Ok(())
+    }
+
+    async fn find_request(&mut self, id: RequestId) -> Result<Option<Entry>, StoreError> {
+        Ok(read_entries_by_request(&mut self.tx, &[id]).await?.remove(&id))
+    }
+
+    async fn find_requests(&mut self, ids: &[RequestId]) -> Result<HashMap<RequestId, Entry>, StoreError> {
+        read_entries_by_request(&mut self.tx, ids).await
+    }
+
+    async fn append(&mut self, entries: &[PendingEntry], state: &State, changes: &Changes) -> Result<(), StoreError> {
+        check_continues(self.head, entries)?;
+        let conn: &mut PgConnection = &mut self.tx;
+        // Projections first: postings reference their accounts and units by foreign key.
+        if changes.genesis {
+            let (Some(ledger_id), Some(node_key)) = (state.ledger_id, state.node_key) else {
+                return Err(corrupt("append: genesis without a ledger id and node key in the state".into()));
+            };
+            // A plain insert: a second genesis violates the single-row key and fails the batch.
+            sqlx::query("INSERT INTO ledger_meta (id, ledger_id, node_key) VALUES (1, $1, $2)")
+                .bind(ledger_id.as_bytes().as_slice())
+                .bind(node_key.as_bytes().as_slice())
+                .execute(&mut *conn)
+                .await
+                .map_err(db)?;
+        }
+        for code in &changes.units {
+            let unit = state.units.get(code).ok_or_else(|| absent("unit", code))?;
+            sqlx::query(
+                "INSERT INTO units (code, scale, name) VALUES ($1, $2, $3)
+                 ON CONFLICT (code) DO UPDATE SET scale = excluded.scale, name = excluded.name",
+            )
+            .bind(unit.code.as_str())
+            .bind(i16::from(unit.scale.places()))
+            .bind(unit.name.as_str())
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+        }
+        let accounts = changes
+            .accounts
+            .iter()
+            .map(|handle| state.accounts.get(handle).ok_or_else(|| absent("account", handle)))
+            .collect::<Result<Vec<_>, _>>()?;
+        write_accounts(conn, &accounts).await?;
+        // Identities before keys: a key references its holder's identity.
+        for handle in &changes.identities {
+            let identity = state.identities.get(handle).ok_or_else(|| absent("identity", handle))?;
+            sqlx::query(
+                "INSERT INTO identities (handle, roles) VALUES ($1, $2)
+                 ON CONFLICT (handle) DO UPDATE SET roles = excluded.roles",
+            )
+            .bind(handle.as_str())
+            .bind(i16::from(identity.roles.bits()))
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+        }
+        for key in &changes.keys {
+            let owner = state.keys.get(key).ok_or_else(|| absent("key", key))?;
+            sqlx::query(
+                "INSERT INTO keys (public_key, handle, revoked) VALUES ($1, $2, $3)
+                 ON CONFLICT (public_key) DO UPDATE SET handle = excluded.handle, revoked = excluded.revoked",
+            )
+            .bind(key.as_bytes().as_slice())
+            .bind(owner.handle.as_str())
+            .bind(owner.revoked)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+        }
+        write_entries(conn, entries).await?;
+        if let Some(last) = entries.last() {
+            let head = (last.entry.seq, last.entry.hash);
+            sqlx::query("UPDATE ledger_head SET seq = $1, hash = $2 WHERE id = 1")
+                .bind(int(head.0))
+                .bind(head.1.0.as_slice())
+                .execute(&mut *conn)
+                .await
+                .map_err(db)?;
+            self.head = head;
+        }
+        Ok(())
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        self.tx.commit().await.map_err(db)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statements of the writer's transaction.
+
+/// Locks the chain head and reads it.
+async fn lock_head(conn: &mut PgConnection) -> Result<(u64, EntryHash), StoreError> {
+    let row: Option<(i64, Vec<u8>)> = sqlx::query_as("SELECT seq, hash FROM ledger_head WHERE id = 1 FOR UPDATE")
+        .fetch_optional(conn)
+        .await
+        .map_err(db)?;
+    match row {
+        None => Err(corrupt("ledger_head has no row: the schema is not this ledger's".into())),
+        Some((0, hash)) if hash == EntryHash::GENESIS_PREV.0 => Ok((0, EntryHash::GENESIS_PREV)),
+        Some((seq, hash)) => Ok((seq_from_row(seq)?, hash_from_row(seq, "hash", &hash)?)),
+    }
+}
+
+/// Reads and locks the accounts of `handles` (absent ones stay absent), in handle order.
+async fn lock_accounts(conn: &mut PgConnection, handles: &BTreeSet<&str>) -> Result<Vec<Account>, StoreError> {
+    if handles.is_empty() {
+        return Ok(Vec::new());
+    }
+    let handles: Vec<&str> = handles.iter().copied().collect();
+    let rows: Vec<AccountRow> = sqlx::query_as(
+        "SELECT handle, kind, unit, name, balance, credit_limit, ceiling, soft_limit, status
+         FROM accounts WHERE handle = ANY($1) ORDER BY handle FOR UPDATE",
+    )
+    .bind(&handles)
+    .fetch_all(conn)
+    .await
+    .map_err(db)?;
+    rows.into_iter().map(account_from_row).collect()
+}
+
+/// Loads the identities of `handles` into `state`, each with the owner record of its active keys
+/// (never replacing a key record `state` already holds).
+async fn load_identities(conn: &mut PgConnection, state: &mut State, handles: &[&str]) -> Result<(), StoreError> {
+    for (handle, identity) in read_identities(conn, handles).await? {
+        for key in &identity.keys {
+            state.keys.entry(*key).or_insert_with(|| KeyOwner { handle: handle.clone(), revoked: false });
+        }
+        state.identities.insert(handle, identity);
+    }
+    Ok(())
+}
+
+/// Owner records of `keys`; unknown keys are absent.
+async fn read_key_owners(
+    conn: &mut PgConnection,
+    keys: &BTreeSet<&PublicKey>,
+) -> Result<Vec<(PublicKey, KeyOwner)>, StoreError> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let bytes: Vec<&[u8]> = keys.iter().map(|key| key.as_bytes().as_slice()).collect();
+    let rows: Vec<(Vec<u8>, String, bool)> =
+        sqlx::query_as("SELECT public_key, handle, revoked FROM keys WHERE public_key = ANY($1)")
+            .bind(&bytes)
+            .fetch_all(conn)
+            .await
+            .map_err(db)?;
+    rows.into_iter()
+        .map(|(key, handle, revoked)| {
+            let key = key_from_row("keys", &key)?;
+            Ok((key, key_owner_from_row(&key, handle, i64::from(revoked))?))
+        })
+        .collect()
+}
+
+/// Upserts accounts in one statement: a batch of payments changes two accounts each.
+async fn write_accounts(conn: &mut PgConnection, accounts: &[&Account]) -> Result<(), StoreError> {
+    if accounts.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO accounts (handle, kind, unit, name, balance, credit_limit, ceiling, soft_limit, status)
+         SELECT * FROM UNNEST($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::BIGINT[], $6::BIGINT[],
+                              $7::BIGINT[], $8::BIGINT[], $9::TEXT[])
+         ON CONFLICT (handle) DO UPDATE SET
+             kind = excluded.kind, unit = excluded.unit, name = excluded.name,
+             balance = excluded.balance, credit_limit = excluded.credit_limit,
+             ceiling = excluded.ceiling, soft_limit = excluded.soft_limit, status = excluded.status",
+    )
+    .bind(accounts.iter().map(|a| a.handle.as_str()).collect::<Vec<_>>())
+    .bind(accounts.iter().map(|a| a.kind.as_str()).collect::<Vec<_>>())
+    .bind(accounts.iter().map(|a| a.unit.as_str()).collect::<Vec<_>>())
+    .bind(accounts.iter().map(|a| a.name.as_str()).collect::<Vec<_>>())
+    .bind(accounts.iter().map(|a| a.balance).collect::<Vec<_>>())
+    .bind(accounts.iter().map(|a| a.limits.credit_limit.minor()).collect::<Vec<_>>())
+    .bind(accounts.iter().map(|a| a.limits.ceiling.map(Amount::minor)).collect::<Vec<_>>())
+    .bind(accounts.iter().map(|a| a.limits.soft_limit.map(Amount::minor)).collect::<Vec<_>>())
+    .bind(accounts.iter().map(|a| a.status.as_str()).collect::<Vec<_>>())
+    .execute(conn)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+/// Writes the entries: journal rows, postings and per-handle history rows, one statement per
+/// table whatever the batch size (arrays bound as single parameters), so each is one round trip
+/// and one cached prepared statement.
+async fn write_entries(conn: &mut PgConnection, entries: &[PendingEntry]) -> Result<(), StoreError> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let journal = entries.iter().map(|pending| &pending.entry);
+    sqlx::query(
+        "INSERT INTO journal (seq, request_id, timestamp_ms, kind, command, signatures, prev_hash, hash)
+         SELECT * FROM UNNEST($1::BIGINT[], $2::BYTEA[], $3::BIGINT[], $4::TEXT[], $5::BYTEA[], $6::BYTEA[],
+                              $7::BYTEA[], $8::BYTEA[])",
+    )
+    .bind(journal.clone().map(|entry| int(entry.seq)).collect::<Vec<_>>())
+    .bind(entries.iter().map(|pending| pending.request_id.as_bytes().as_slice()).collect::<Vec<_>>())
+    .bind(journal.clone().map(|entry| entry.timestamp_ms).collect::<Vec<_>>())
+    .bind(journal.clone().map(|entry| entry.kind.as_str()).collect::<Vec<_>>())
+    .bind(journal.clone().map(|entry| entry.command_bytes.as_slice()).collect::<Vec<_>>())
+    .bind(journal.clone().map(signatures_bytes).collect::<Vec<_>>())
+    .bind(journal.clone().map(|entry| entry.prev_hash.0.as_slice()).collect::<Vec<_>>())
+    .bind(journal.map(|entry| entry.hash.0.as_slice()).collect::<Vec<_>>())
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+
+    let mut postings = PostingColumns::default();
+    for pending in entries {
+        let seq = int(pending.entry.seq);
+        for (idx, (posting, after)) in pending.entry.postings.iter().zip(&pending.balances_after).enumerate() {
+            let idx = i32::try_from(idx)
+                .map_err(|_| corrupt(format!("append: entry {seq} has more postings than can be numbered")))?;
+            postings.seq.push(seq);
+            postings.idx.push(idx);
+            postings.account.push(posting.account.as_str());
+            postings.unit.push(posting.unit.as_str());
+            postings.delta.push(posting.delta);
+            postings.balance_after.push(*after);
+        }
+    }
+    if !postings.seq.is_empty() {
+        sqlx::query(
+            "INSERT INTO postings (seq, idx, account, unit, delta, balance_after)
+             SELECT * FROM UNNEST($1::BIGINT[], $2::INTEGER[], $3::TEXT[], $4::TEXT[], $5::BIGINT[], $6::BIGINT[])",
+        )
+        .bind(postings.seq)
+        .bind(postings.idx)
+        .bind(postings.account)
+        .bind(postings.unit)
+        .bind(postings.delta)
+        .bind(postings.balance_after)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    }
+
+    // Each handle once per entry, whether it was touched, posted to, or both.
+    let (mut handles, mut seqs): (Vec<&str>, Vec<i64>) = (Vec::new(), Vec::new());
+    for pending in entries {
+        let touched: BTreeSet<&str> = pending
+            .touched
+            .iter()
+            .map(Handle::as_str)
+            .chain(pending.entry.postings.iter().map(|p| p.account.as_str()))
+            .collect();
+        for handle in touched {
+            handles.push(handle);
+            seqs.push(int(pending.entry.seq));
+        }
+    }
+    if !handles.is_empty() {
+        sqlx::query("INSERT INTO account_entries (handle, seq) SELECT * FROM UNNEST($1::TEXT[], $2::BIGINT[])")
+            .bind(handles)
+            .bind(seqs)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+    }
+    Ok(())
+}
+
+/// The columns of posting rows about to be written.
+#[derive(Default)]
+struct PostingColumns<'a> {
+    seq: Vec<i64>,
+    idx: Vec<i32>,
+    account: Vec<&'a str>,
+    unit: Vec<&'a str>,
+    delta: Vec<i64>,
+    balance_after: Vec<i64>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reads shared by the store and the writer's transaction.
+
+/// Roles and active keys of each of `handles` that has an identity, in one statement.
+async fn read_identities(conn: &mut PgConnection, handles: &[&str]) -> Result<HashMap<Handle, Identity>, StoreError> {
+    if handles.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(String, i16, Option<Vec<u8>>)> = sqlx::query_as(
+        "SELECT i.handle, i.roles, k.public_key
+         FROM identities i LEFT JOIN keys k ON k.handle = i.handle AND NOT k.revoked
+         WHERE i.handle = ANY($1)",
+    )
+    .bind(handles)
+    .fetch_all(conn)
+    .await
+    .map_err(db)?;
+    let mut identities: HashMap<Handle, Identity> = HashMap::new();
+    for (handle, roles, key) in rows {
+        let handle = Handle::parse(&handle).map_err(|error| corrupt(format!("identities: {error}")))?;
+        let roles = roles_from_row(&handle, i64::from(roles))?;
+        let key = key.map(|bytes| key_from_row(&format!("identity {handle}"), &bytes)).transpose()?;
+        let identity = identities.entry(handle).or_insert_with(|| Identity { roles, keys: BTreeSet::new() });
+        identity.keys.extend(key);
+    }
+    Ok(identities)
+}
+
+/// Posting rows of the entries `seqs`, in entry then posting order.
+async fn read_postings(conn: &mut PgConnection, seqs: &[i64]) -> Result<Vec<PostingRow>, StoreError> {
+    if seqs.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_as(
+        "SELECT seq, account, unit, delta, balance_after FROM postings
+         WHERE seq = ANY($1) ORDER BY seq, idx",
+    )
+    .bind(seqs)
+    .fetch_all(conn)
+    .await
+    .map_err(db)
+}
+
+/// The entries made by any of `ids`, each checked against the request id its signed bytes name.
+async fn read_entries_by_request(
+    conn: &mut PgConnection,
+    ids: &[RequestId],
+) -> Result<HashMap<RequestId, Entry>, StoreError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let bytes: Vec<&[u8]> = ids.iter().map(|id| id.as_bytes().as_slice()).collect();
+    // The request id, then a journal row.
+    type RequestJournalRow = (Vec<u8>, i64, i64, String, Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>);
+    let rows: Vec<RequestJournalRow> = sqlx::query_as(
+        "SELECT request_id, seq, timestamp_ms, kind, command, signatures, prev_hash, hash
+         FROM journal WHERE request_id = ANY($1)",
+    )
+    .bind(&bytes)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    let seqs: Vec<i64> = rows.iter().map(|row| row.1).collect();
+    let mut postings: BTreeMap<i64, Vec<PostingRow>> = group_postings(read_postings(conn, &seqs).await?);
+    let mut found = HashMap::with_capacity(rows.len());
+    for (request_id, seq, timestamp_ms, kind, command, signatures, prev_hash, hash) in rows {
+        let own = postings.remove(&seq).unwrap_or_default();
+        let entry = entry_from_rows((seq, timestamp_ms, kind, command, signatures, prev_hash, hash), &own)?;
+        let id = ids
+            .iter()
+            .find(|id| id.as_bytes().as_slice() == request_id.as_slice())
+            .copied()
+            .ok_or_else(|| corrupt(format!("entry {seq}: found under a request id nobody asked for")))?;
+        found.insert(id, check_request_id(entry, id)?);
+    }
+    Ok(found)
+}
+
+/// A unit row as PostgreSQL types it (`SMALLINT` scale).
+fn unit_row((code, scale, name): (String, i16, String)) -> Result<Unit, StoreError> {
+    let row: UnitRow = (code, i64::from(scale), name);
+    unit_from_row(row)
+}
