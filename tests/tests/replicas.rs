@@ -1,8 +1,10 @@
 //! Two `ledgerd` replicas on one PostgreSQL database: one ledger, whichever replica commits.
 
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
 use std::thread;
 
-use ledger_tests::{Backend, Ledgerd, finish, postgres_skipped};
+use ledger_tests::{Backend, Ledgerd, TestDatabase, bin, finish, key_new, postgres_skipped};
 
 /// Payers racing for their credit, each from two clients, one on each replica.
 const PAYERS: usize = 4;
@@ -115,4 +117,77 @@ fn a_server_without_the_ledgers_node_key_refuses_to_join() {
     // The ledger is untouched: still genesis only.
     let verified = first.admin(&["audit", "verify"]).ok_json();
     assert_eq!(verified["entries"], 1, "{verified}");
+}
+
+#[test]
+fn replicas_starting_together_on_an_empty_database_make_one_ledger() {
+    if postgres_skipped() {
+        return;
+    }
+    let database = TestDatabase::create();
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    // The operator places one node key in every replica's data directory before the first start.
+    let data_dirs = [dir.path().join("a"), dir.path().join("b")];
+    std::fs::create_dir(&data_dirs[0]).expect("a data directory");
+    key_new(&data_dirs[0].join("node.key"));
+    std::fs::create_dir(&data_dirs[1]).expect("a data directory");
+    std::fs::copy(data_dirs[0].join("node.key"), data_dirs[1].join("node.key")).expect("copy the node key");
+
+    let mut servers: Vec<KillOnDrop> = data_dirs
+        .iter()
+        .map(|data_dir| {
+            let log = std::fs::File::create(data_dir.with_extension("log")).expect("a log file");
+            Command::new(bin("ledgerd"))
+                .args(["--listen", "127.0.0.1:0", "--database", &database.url, "--data-dir"])
+                .arg(data_dir)
+                .env_remove("LEDGER_DATABASE_URL")
+                .stdout(Stdio::piped())
+                .stderr(log)
+                .spawn()
+                .map(KillOnDrop)
+                .expect("start ledgerd")
+        })
+        .collect();
+    let urls: Vec<String> = servers
+        .iter_mut()
+        .map(|server| {
+            let mut line = String::new();
+            BufReader::new(server.0.stdout.take().expect("piped")).read_line(&mut line).expect("read stdout");
+            let addr = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("not serving: {line:?}"));
+            format!("http://{addr}")
+        })
+        .collect();
+    let logs: Vec<String> = data_dirs
+        .iter()
+        .map(|data_dir| std::fs::read_to_string(data_dir.with_extension("log")).expect("the log"))
+        .collect();
+    // One created the ledger and kept its admin key; the other joined and kept none.
+    let created: Vec<bool> = logs.iter().map(|log| log.contains("created a new ledger")).collect();
+    assert_eq!(created.iter().filter(|created| **created).count(), 1, "{logs:?}");
+    let creator = created.iter().position(|created| *created).expect("a creator");
+    let admin_keys: Vec<bool> = data_dirs.iter().map(|data_dir| data_dir.join("admin.key").exists()).collect();
+    assert_eq!(admin_keys, [creator == 0, creator == 1], "{logs:?}");
+    // Both served the one ledger: genesis only, verified through each.
+    let admin_key = data_dirs[creator].join("admin.key");
+    for url in &urls {
+        let output = Command::new(bin("ledgerctl"))
+            .args(["--server", url, "--output", "json", "--key"])
+            .arg(&admin_key)
+            .args(["audit", "verify"])
+            .output()
+            .expect("run ledgerctl");
+        let verified: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        assert_eq!(verified["entries"], 1, "{verified} {logs:?}");
+    }
+    drop(servers);
+}
+
+/// A server process stopped when the test ends, passed or not.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
