@@ -12,7 +12,9 @@
 //! are already committed, so nothing its callers were not told about is ever assumed. That also
 //! settles a commit whose answer was lost with its connection: if it did commit, the next attempt
 //! finds every one of its request ids and answers with the committed entries. Callers only ever
-//! see a batch committed whole or not at all.
+//! see a batch committed whole or not at all. When the retries run out, callers are told
+//! `UNAVAILABLE` and whether nothing was written or, after a commit whose answer was lost and not
+//! settled since, the outcome is unknown (a retry with the same request id settles it).
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -146,6 +148,35 @@ impl LedgerIdentity {
     }
 }
 
+/// How far an attempt at a batch got before it failed, which says what its callers may be told.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    /// Before it learnt which request ids are already committed: it settles nothing.
+    Lookup,
+    /// After that and before its commit: nothing of this attempt was written. When none of the
+    /// batch's request ids was found committed, no earlier attempt's commit went through either.
+    Apply {
+        /// Whether the look-up found none of the batch's request ids.
+        none_committed: bool,
+    },
+    /// At its commit, whose answer was lost: it may or may not have committed.
+    Commit,
+}
+
+impl Stage {
+    /// Whether a batch's outcome is unknown after an attempt failed here, given whether it was
+    /// unknown before.
+    fn in_doubt_after(self, in_doubt_before: bool) -> bool {
+        match self {
+            Stage::Lookup => in_doubt_before,
+            // Some request ids were found committed: "nothing was written" would be false for
+            // them, so the batch is answered as unknown, and a retry gives their entries.
+            Stage::Apply { none_committed } => !none_committed,
+            Stage::Commit => true,
+        }
+    }
+}
+
 /// Applies and commits one batch, running it again after a retryable failure up to
 /// `retries_max` times; returns one answer per job, in order.
 async fn process(
@@ -155,40 +186,43 @@ async fn process(
     retries_max: u32,
 ) -> Vec<Result<Committed, ServerError>> {
     let mut attempt: u32 = 0;
+    // Whether some attempt's commit may have gone through unseen, not yet settled by a later
+    // attempt looking the request ids up.
+    let mut in_doubt = false;
     loop {
-        match apply_batch(store, ledger, batch).await {
+        let (error, stage) = match apply_batch(store, ledger, batch).await {
             Ok(answers) => return answers,
-            Err(error) if error.is_retryable() && attempt < retries_max => {
-                attempt += 1;
-                let backoff_ms = RETRY_BACKOFF_MS.saturating_mul(1 << attempt.min(16)).min(RETRY_BACKOFF_MAX_MS);
-                tracing::warn!(%error, attempt, backoff_ms, "batch not committed; running it again");
-                tokio::time::sleep(Duration::from_millis(backoff_ms)).await;
-            }
-            Err(error) => {
-                tracing::error!(%error, attempts = attempt + 1, "batch not committed");
-                // A commit cut off with its connection may have gone through; the request id makes
-                // the caller's retry safe either way.
-                return batch
-                    .iter()
-                    .map(|_| {
-                        Err(ServerError::Unavailable(
-                            "the ledger's database is unavailable; retry with the same request id".into(),
-                        ))
-                    })
-                    .collect();
-            }
+            Err(failure) => failure,
+        };
+        in_doubt = stage.in_doubt_after(in_doubt);
+        if error.is_retryable() && attempt < retries_max {
+            attempt += 1;
+            let backoff_ms = RETRY_BACKOFF_MS.saturating_mul(1 << attempt.min(16)).min(RETRY_BACKOFF_MAX_MS);
+            tracing::warn!(%error, attempt, backoff_ms, "batch not committed; running it again");
+            tokio::time::sleep(Duration::from_millis(backoff_ms)).await;
+            continue;
         }
+        tracing::error!(%error, attempts = attempt + 1, in_doubt, "batch not committed");
+        let message = if in_doubt {
+            "the ledger's database failed while this request may have been committing; whether it was \
+             committed is unknown: retry with the same request id to find out"
+        } else {
+            "the ledger's database is unavailable; nothing was written, retry with the same request id"
+        };
+        return batch.iter().map(|_| Err(ServerError::Unavailable(message.into()))).collect();
     }
 }
 
+/// One attempt at a batch; a failure says how far it got.
 async fn apply_batch(
     store: &dyn Store,
     ledger: &mut LedgerIdentity,
     batch: &[Job],
-) -> Result<Vec<Result<Committed, ServerError>>, StoreError> {
-    let mut tx = store.begin().await?;
-    let (mut seq, mut prev_hash) = tx.head().await?;
-    let mut state = ledger.state(store).await?;
+) -> Result<Vec<Result<Committed, ServerError>>, (StoreError, Stage)> {
+    let at = |stage| move |error| (error, stage);
+    let mut tx = store.begin().await.map_err(at(Stage::Lookup))?;
+    let (mut seq, mut prev_hash) = tx.head().await.map_err(at(Stage::Lookup))?;
+    let mut state = ledger.state(store).await.map_err(at(Stage::Lookup))?;
     let timestamp_ms = now_ms();
     let mut pending: Vec<PendingEntry> = Vec::new();
     let mut all_changes = Changes::default();
@@ -201,7 +235,8 @@ async fn apply_batch(
     // per command below (which then finds it all in `state`): nothing else writes while the
     // transaction holds the head, and loading never overwrites what `state` holds.
     let request_ids: Vec<RequestId> = batch.iter().map(|job| job.command.signed().request_id).collect();
-    let earlier = tx.find_requests(&request_ids).await?;
+    let earlier = tx.find_requests(&request_ids).await.map_err(at(Stage::Lookup))?;
+    let applying = Stage::Apply { none_committed: earlier.is_empty() };
     let mut refs = References::default();
     for job in batch.iter().filter(|job| !earlier.contains_key(&job.command.signed().request_id)) {
         let more = references_with_signers(job.command.signed());
@@ -215,7 +250,7 @@ async fn apply_batch(
     refs.units.dedup();
     refs.keys.sort_unstable();
     refs.keys.dedup();
-    tx.load(&mut state, &refs).await?;
+    tx.load(&mut state, &refs).await.map_err(at(applying))?;
 
     for job in batch {
         let signed = job.command.signed();
@@ -228,7 +263,7 @@ async fn apply_batch(
             answers.push(replayed(entry, signed, &bytes));
             continue;
         }
-        tx.load(&mut state, &references_with_signers(signed)).await?;
+        tx.load(&mut state, &references_with_signers(signed)).await.map_err(at(applying))?;
         match state.apply(signed) {
             Ok(applied) => {
                 let changes = state.take_changes();
@@ -262,11 +297,11 @@ async fn apply_batch(
     }
     if let Err(message) = state.check_invariants(false) {
         // A bug, never an input error: refuse to commit rather than write a broken ledger.
-        return Err(StoreError::Corrupt(format!("batch would break an invariant: {message}")));
+        return Err((StoreError::Corrupt(format!("batch would break an invariant: {message}")), applying));
     }
     if !pending.is_empty() {
-        tx.append(&pending, &state, &all_changes).await?;
-        tx.commit().await?;
+        tx.append(&pending, &state, &all_changes).await.map_err(at(applying))?;
+        tx.commit().await.map_err(at(Stage::Commit))?;
         tracing::debug!(entries = pending.len(), head = seq, "batch committed");
     }
     Ok(answers)
@@ -302,4 +337,19 @@ fn merge(into: &mut Changes, from: Changes) {
 fn now_ms() -> i64 {
     let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).expect("the clock is after 1970");
     i64::try_from(since_epoch.as_millis()).expect("milliseconds fit in i64 until year 292 million")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Stage;
+
+    #[test]
+    fn only_a_look_up_that_found_nothing_clears_a_doubt() {
+        // A lost commit answer leaves the outcome unknown until a later attempt looks it up.
+        assert!(Stage::Commit.in_doubt_after(false));
+        assert!(Stage::Lookup.in_doubt_after(true));
+        assert!(!Stage::Lookup.in_doubt_after(false));
+        assert!(!Stage::Apply { none_committed: true }.in_doubt_after(true));
+        assert!(Stage::Apply { none_committed: false }.in_doubt_after(false));
+    }
 }

@@ -1,6 +1,7 @@
 //! The store contract: what every storage backend must do, written as functions over
-//! `Arc<dyn Store>` so the PostgreSQL backend can run the very same ones. Each `#[tokio::test]`
-//! below runs one of them against a fresh SQLite file.
+//! `Arc<dyn Store>` so every backend runs the very same ones: `contract!` makes each a test on a
+//! fresh SQLite file and a test on a fresh PostgreSQL database (created from
+//! `LEDGER_TEST_POSTGRES_URL` and dropped at the end; skipped, saying so, when it is unset).
 //!
 //! Entries are built with ledger-core exactly as the writer builds them (sign, load, apply, seal,
 //! append, commit), and a whole-ledger [`State`] applied in step serves as the model the store is
@@ -18,10 +19,12 @@ use ledger_core::journal::{Entry, EntryHash};
 use ledger_core::keys::SecretKey;
 use ledger_core::names::{DisplayName, Handle, LedgerId, Memo, RequestId, UnitCode};
 use ledger_core::state::{Changes, State};
+use ledger_server::store::postgres::PostgresStore;
 use ledger_server::store::sqlite::SqliteStore;
-use ledger_server::store::{LedgerMeta, PendingEntry, Store, StoreError};
-use sqlx::Connection;
+use ledger_server::store::{LedgerMeta, PendingEntry, Store, StoreError, StoreOptions};
+use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+use sqlx::{ConnectOptions, Connection};
 use tempfile::TempDir;
 use uuid::Uuid;
 
@@ -510,33 +513,44 @@ async fn fresh() -> (TempDir, SqliteStore) {
     (dir, store)
 }
 
-macro_rules! sqlite_contract {
-    ($($name:ident),* $(,)?) => {$(
-        #[tokio::test]
-        async fn $name() {
-            let (_dir, store) = fresh().await;
-            super::$name(Arc::new(store)).await;
+/// Generates, for each contract function, one test on a fresh SQLite file (`mod sqlite`) and one
+/// on a fresh PostgreSQL database (`mod postgres`).
+macro_rules! contract {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            use super::*;
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let (_dir, store) = fresh().await;
+                    super::$name(Arc::new(store)).await;
+                }
+            )*
         }
-    )*};
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::on_postgres(super::$name).await;
+                }
+            )*
+        }
+    };
 }
 
-mod sqlite {
-    use super::*;
-
-    sqlite_contract!(
-        genesis_sets_meta_and_head,
-        load_reproduces_the_state,
-        load_follows_references,
-        reads_the_directory,
-        balances_sum_to_zero,
-        history_is_newest_first,
-        entries_round_trip,
-        dropped_batch_writes_nothing,
-        append_refuses_a_broken_chain,
-        keys_and_roles_are_written_back,
-        large_batches_round_trip,
-    );
-}
+contract!(
+    genesis_sets_meta_and_head,
+    load_reproduces_the_state,
+    load_follows_references,
+    reads_the_directory,
+    balances_sum_to_zero,
+    history_is_newest_first,
+    entries_round_trip,
+    dropped_batch_writes_nothing,
+    append_refuses_a_broken_chain,
+    keys_and_roles_are_written_back,
+    large_batches_round_trip,
+);
 
 #[tokio::test]
 async fn sqlite_reopening_keeps_everything() {
@@ -648,4 +662,168 @@ async fn sqlite_tampered_request_index_is_detected() {
 
     assert_corrupt_entry(store.entry_by_request(forged).await, 5);
     assert_eq!(store.entry_by_request(ledger.requests[4]).await.expect("by request"), None);
+}
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL.
+
+/// A database of its own for one test, on the server `LEDGER_TEST_POSTGRES_URL` names.
+struct TestDatabase {
+    /// The server, connected to its maintenance database.
+    server: PgConnectOptions,
+    /// The test's database.
+    name: String,
+}
+
+impl TestDatabase {
+    /// Creates an empty database with a random name; none (saying so on stderr, past the test
+    /// harness's capture) when `LEDGER_TEST_POSTGRES_URL` is unset. An unreachable server fails.
+    async fn create() -> Option<TestDatabase> {
+        let Ok(url) = std::env::var("LEDGER_TEST_POSTGRES_URL") else {
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr(), "skipped: LEDGER_TEST_POSTGRES_URL is unset");
+            return None;
+        };
+        let server: PgConnectOptions = url.parse().expect("LEDGER_TEST_POSTGRES_URL is a postgres:// URL");
+        let name = format!("ledger_test_{}", Uuid::new_v4().simple());
+        let mut conn =
+            server.connect().await.unwrap_or_else(|error| panic!("connect to LEDGER_TEST_POSTGRES_URL: {error}"));
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await
+            .expect("create database");
+        Some(TestDatabase { server, name })
+    }
+
+    fn options(&self) -> PgConnectOptions {
+        self.server.clone().database(&self.name)
+    }
+
+    /// A store on the test database, as one `ledgerd` replica would open it.
+    async fn open(&self) -> PostgresStore {
+        let url = self.options().to_url_lossy().to_string();
+        PostgresStore::open(&url, &StoreOptions::default()).await.expect("open")
+    }
+
+    /// A connection behind the store's back, as an attacker with database access would have.
+    async fn raw(&self) -> PgConnection {
+        self.options().connect().await.expect("raw connection")
+    }
+}
+
+impl Drop for TestDatabase {
+    /// Drops the database, also when the test panicked. On a thread of its own with a runtime of
+    /// its own, since the test's runtime may be the one unwinding.
+    fn drop(&mut self) {
+        let (server, sql) = (self.server.clone(), format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+            runtime.block_on(async {
+                let mut conn = server.connect().await.expect("connect to drop the test database");
+                sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await.expect("drop the test database");
+            });
+        });
+        if dropped.join().is_err() && !std::thread::panicking() {
+            panic!("the test database was not dropped");
+        }
+    }
+}
+
+/// Runs a contract function on a fresh PostgreSQL database, which is then dropped.
+async fn on_postgres<F, Fut>(test: F)
+where
+    F: FnOnce(Arc<dyn Store>) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let Some(database) = TestDatabase::create().await else { return };
+    let store = database.open().await;
+    test(Arc::new(store.clone())).await;
+    store.close().await;
+}
+
+#[tokio::test]
+async fn postgres_replicas_serialise_at_begin() {
+    let Some(database) = TestDatabase::create().await else { return };
+    // Two stores on one database: two `ledgerd` replicas.
+    let (one, two) = (database.open().await, database.open().await);
+    let mut ledger = Ledger::populate(&one).await;
+    let first = one.begin().await.expect("begin");
+    // While one replica's batch holds the chain head, the other's cannot start: the head it
+    // would read could still move.
+    let second = tokio::time::timeout(Duration::from_millis(300), two.begin()).await;
+    assert!(second.is_err(), "a second batch started while the first held the chain head");
+    // Readers are not blocked by the writer.
+    assert_eq!(two.entries(1, 100).await.expect("entries"), ledger.entries);
+    drop(first);
+    let mut second = two.begin().await.expect("begin once the first ended");
+    assert_eq!(second.head().await.expect("head").0, 5);
+    drop(second);
+
+    // What one replica commits, the other's next batch continues.
+    let alice = ledger.alice.clone();
+    let pay = ledger.pay("alice", "bob", 100, &alice);
+    ledger.batch(&one, vec![pay], Outcome::Commit).await;
+    let pay = ledger.pay("alice", "bob", 200, &alice);
+    let entries = ledger.batch(&two, vec![pay], Outcome::Commit).await;
+    assert_eq!(entries[0].seq, 7);
+    assert_eq!(entries[0].prev_hash, ledger.entries[5].hash);
+    assert_eq!(snapshot(&one).await, snapshot(&two).await);
+    assert_eq!(one.account(&handle("alice")).await.expect("account").expect("alice").balance, -2_800);
+    one.close().await;
+    two.close().await;
+}
+
+#[tokio::test]
+async fn postgres_reopening_keeps_everything() {
+    let Some(database) = TestDatabase::create().await else { return };
+    let store = database.open().await;
+    let mut ledger = Ledger::populate(&store).await;
+    let before = snapshot(&store).await;
+    store.close().await;
+    // Opening runs the migrations again: they find the schema applied and change nothing.
+    let store = database.open().await;
+    assert_eq!(snapshot(&store).await, before);
+    let alice = ledger.alice.clone();
+    let pay = ledger.pay("alice", "bob", 100, &alice);
+    assert_eq!(ledger.batch(&store, vec![pay], Outcome::Commit).await[0].seq, 6);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn postgres_tampered_rows_are_detected() {
+    let Some(database) = TestDatabase::create().await else { return };
+    let store = database.open().await;
+    let ledger = Ledger::populate(&store).await;
+    let mut conn = database.raw().await;
+    // Double the payment on both sides: still balanced, but no longer what was hashed.
+    let changed =
+        sqlx::query("UPDATE postings SET delta = delta * 2 WHERE seq = 5").execute(&mut conn).await.expect("tamper");
+    assert_eq!(changed.rows_affected(), 2);
+    assert_corrupt_entry(store.entries(1, 100).await, 5);
+    assert_corrupt_entry(store.history(&handle("alice"), None, 10).await, 5);
+    assert_corrupt_entry(store.entry_by_request(ledger.requests[4]).await, 5);
+    let mut tx = store.begin().await.expect("begin");
+    assert_corrupt_entry(tx.find_request(ledger.requests[4]).await, 5);
+    drop(tx);
+
+    // Point another request id at an entry: its signed bytes still name the original one.
+    let forged = RequestId::from_uuid(Uuid::from_u128(4242));
+    sqlx::query("UPDATE journal SET request_id = $1 WHERE seq = 4")
+        .bind(forged.as_bytes().as_slice())
+        .execute(&mut conn)
+        .await
+        .expect("tamper");
+    assert_corrupt_entry(store.entry_by_request(forged).await, 4);
+    assert_eq!(store.entry_by_request(ledger.requests[3]).await.expect("by request"), None);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn postgres_unreachable_server_is_unavailable() {
+    // Port 1: nothing listens there. Opening fails at once, as unavailable, naming where it looked.
+    let options = StoreOptions { acquire_timeout_ms: 2_000, ..StoreOptions::default() };
+    match PostgresStore::open("postgres://postgres@127.0.0.1:1/ledger", &options).await {
+        Err(StoreError::Unavailable(message)) => assert!(message.contains("127.0.0.1:1"), "{message}"),
+        other => panic!("expected unavailable, got {other:?}"),
+    }
 }

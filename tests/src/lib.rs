@@ -1,14 +1,147 @@
-//! End-to-end test support: start a real `ledgerd` on a free port with a fresh data directory,
-//! and run the real `ledgerctl` against it.
+//! End-to-end test support: start a real `ledgerd` on a free port with a fresh data directory
+//! (and, on PostgreSQL, a fresh database), and run the real `ledgerctl` against it.
 //!
 //! The binaries are the ones cargo built for this workspace (`cargo test --workspace` builds them
 //! before any test runs); they are found next to the running test executable.
+//!
+//! # Layout
+//!
+//! - [`Ledgerd`]: a running server; [`Ledgerd::start_fresh_on`] picks the [`Backend`],
+//!   [`Ledgerd::start_replica`] adds a second server on the same PostgreSQL database.
+//! - [`TestDatabase`]: a PostgreSQL database of one test, dropped with it.
+//! - [`on_both_backends!`]: one test definition, run on SQLite and on PostgreSQL.
+//! - [`Run`], [`finish`], [`key_new`]: running `ledgerctl`.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 
 use serde_json::Value;
+use sqlx::ConnectOptions;
+use sqlx::postgres::PgConnectOptions;
+
+/// The variable naming the PostgreSQL server the tests create their databases on.
+pub const POSTGRES_URL_VAR: &str = "LEDGER_TEST_POSTGRES_URL";
+
+/// Which database a test's `ledgerd` runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file in the data directory (the default).
+    Sqlite,
+    /// A fresh database on the server [`POSTGRES_URL_VAR`] names.
+    Postgres,
+}
+
+/// Whether PostgreSQL tests must be skipped: true, saying so on stderr (past the test harness's
+/// capture), when [`POSTGRES_URL_VAR`] is unset.
+pub fn postgres_skipped() -> bool {
+    if std::env::var_os(POSTGRES_URL_VAR).is_some() {
+        return false;
+    }
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "skipped: {POSTGRES_URL_VAR} is unset");
+    true
+}
+
+/// Turns each `fn name(backend: Backend)` listed into two tests, `sqlite::name` and
+/// `postgres::name` (which is skipped, saying so, when [`POSTGRES_URL_VAR`] is unset).
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[test]
+                fn $name() {
+                    super::$name($crate::Backend::Sqlite);
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[test]
+                fn $name() {
+                    if !$crate::postgres_skipped() {
+                        super::$name($crate::Backend::Postgres);
+                    }
+                }
+            )*
+        }
+    };
+}
+
+/// A PostgreSQL database of its own for one test (or for the replicas of one test), with a
+/// random name; dropped, connections and all, when the last holder lets go.
+pub struct TestDatabase {
+    /// The server, as [`POSTGRES_URL_VAR`] names it.
+    server: PgConnectOptions,
+    /// The database's name.
+    pub name: String,
+    /// Its URL, for `ledgerd --database`.
+    pub url: String,
+}
+
+impl TestDatabase {
+    /// Creates the database; panics when [`POSTGRES_URL_VAR`] is unset or the server unreachable.
+    pub fn create() -> Self {
+        let url = std::env::var(POSTGRES_URL_VAR).unwrap_or_else(|_| panic!("{POSTGRES_URL_VAR} is unset"));
+        let server: PgConnectOptions =
+            url.parse().unwrap_or_else(|error| panic!("{POSTGRES_URL_VAR} is not a postgres:// URL: {error}"));
+        let name = format!("ledger_test_{}", uuid::Uuid::new_v4().simple());
+        let database = TestDatabase { url: server.clone().database(&name).to_url_lossy().to_string(), server, name };
+        database.on_server(&format!("CREATE DATABASE {}", database.name));
+        database
+    }
+
+    /// Runs one SQL statement on the server's maintenance database.
+    fn on_server(&self, sql: &str) {
+        block_on(async {
+            let mut conn =
+                self.server.connect().await.unwrap_or_else(|error| panic!("connect to {POSTGRES_URL_VAR}: {error}"));
+            sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(&mut conn)
+                .await
+                .unwrap_or_else(|error| panic!("{sql}: {error}"));
+        });
+    }
+
+    /// Ends every other session on this database, as a crashing server or a failover does;
+    /// returns how many it ended.
+    pub fn terminate_connections(&self) -> usize {
+        let sql = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                   WHERE datname = $1 AND pid <> pg_backend_pid()";
+        block_on(async {
+            let mut conn = self.server.connect().await.expect("connect to terminate sessions");
+            let ended: Vec<bool> =
+                sqlx::query_scalar(sql).bind(&self.name).fetch_all(&mut conn).await.expect("terminate sessions");
+            ended.into_iter().filter(|ended| *ended).count()
+        })
+    }
+
+    /// How many journal entries each request id made, read from the database itself.
+    pub fn journal_count(&self, request_id: &str) -> i64 {
+        let id = uuid::Uuid::parse_str(request_id).expect("a request id is a UUID");
+        block_on(async {
+            let mut conn = self.server.clone().database(&self.name).connect().await.expect("connect");
+            sqlx::query_scalar("SELECT count(*) FROM journal WHERE request_id = $1")
+                .bind(id.as_bytes().as_slice())
+                .fetch_one(&mut conn)
+                .await
+                .expect("count journal rows")
+        })
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        self.on_server(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+    }
+}
+
+/// Runs a future to completion on a runtime of its own (the harness is synchronous).
+fn block_on<T>(future: impl Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime").block_on(future)
+}
 
 /// The directory holding the workspace's built binaries.
 fn bin_dir() -> PathBuf {
@@ -65,26 +198,65 @@ pub struct Ledgerd {
     pub data_dir: PathBuf,
     /// The first admin's key file.
     pub admin_key: PathBuf,
+    /// The PostgreSQL database, shared with replicas; none on SQLite.
+    pub database: Option<Arc<TestDatabase>>,
     _dir: tempfile::TempDir,
 }
 
 impl Ledgerd {
-    /// A new ledger whose first admin key the test holds (`ledgerd init --admin-public-key`).
+    /// A new ledger on SQLite whose first admin key the test holds (`ledgerd init
+    /// --admin-public-key`).
     pub fn start_fresh() -> Self {
+        Self::start_fresh_on(Backend::Sqlite)
+    }
+
+    /// A new ledger on `backend` whose first admin key the test holds.
+    pub fn start_fresh_on(backend: Backend) -> Self {
+        let database = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(Arc::new(TestDatabase::create())),
+        };
         let dir = tempfile::tempdir().expect("create a temporary directory");
-        let data_dir = dir.path().join("data");
         let admin_key = dir.path().join("admin.key");
         let admin_public = key_new(&admin_key);
-        let init = Command::new(bin("ledgerd"))
-            .args(["init", "--admin-public-key", &admin_public, "--data-dir"])
-            .arg(&data_dir)
-            .env_remove("LEDGER_DATABASE_URL")
-            .output()
-            .expect("run ledgerd init");
+        let mut ledgerd = Ledgerd {
+            child: None,
+            url: String::new(),
+            data_dir: dir.path().join("data"),
+            admin_key,
+            database,
+            _dir: dir,
+        };
+        let init =
+            ledgerd.command().args(["init", "--admin-public-key", &admin_public]).output().expect("run ledgerd init");
         assert!(init.status.success(), "ledgerd init failed: {}", String::from_utf8_lossy(&init.stderr));
-        let mut ledgerd = Ledgerd { child: None, url: String::new(), data_dir, admin_key, _dir: dir };
         ledgerd.start();
         ledgerd
+    }
+
+    /// A second server of this ledger on the same PostgreSQL database, with a data directory of
+    /// its own holding a copy of the node key, as an operator adds a replica.
+    pub fn start_replica(&self) -> Self {
+        let database = Some(self.database.clone().expect("replicas share a PostgreSQL database"));
+        let dir = tempfile::tempdir().expect("create a temporary directory");
+        let data_dir = dir.path().join("data");
+        std::fs::create_dir(&data_dir).expect("create the replica's data directory");
+        std::fs::copy(self.data_dir.join("node.key"), data_dir.join("node.key")).expect("copy the node key");
+        let admin_key = dir.path().join("admin.key");
+        std::fs::copy(&self.admin_key, &admin_key).expect("copy the admin key");
+        let mut replica = Ledgerd { child: None, url: String::new(), data_dir, admin_key, database, _dir: dir };
+        replica.start();
+        replica
+    }
+
+    /// `ledgerd --data-dir DIR [--database URL]`, with no database from the environment.
+    pub fn command(&self) -> Command {
+        let mut command = Command::new(bin("ledgerd"));
+        command.arg("--data-dir").arg(&self.data_dir).env_remove("LEDGER_DATABASE_URL");
+        if let Some(database) = &self.database {
+            command.args(["--database", &database.url]);
+        }
+        command
     }
 
     /// Starts (or restarts) the server on the same data directory, on a free port.
@@ -95,10 +267,9 @@ impl Ledgerd {
             .append(true)
             .open(self.data_dir.join("ledgerd.log"))
             .expect("open the server log");
-        let mut child = Command::new(bin("ledgerd"))
-            .args(["--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(&self.data_dir)
-            .env_remove("LEDGER_DATABASE_URL")
+        let mut child = self
+            .command()
+            .args(["--listen", "127.0.0.1:0"])
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
             .stderr(log)

@@ -1,10 +1,9 @@
 //! Who may sign and read what.
 
-use ledger_tests::Ledgerd;
+use ledger_tests::{Backend, Ledgerd, on_both_backends};
 
-#[test]
-fn a_payment_signed_with_another_members_key_is_refused() {
-    let ledger = Ledgerd::start_fresh();
+fn a_payment_signed_with_another_members_key_is_refused(backend: Backend) {
+    let ledger = Ledgerd::start_fresh_on(backend);
     ledger.create_unit("COMMUN", 2);
     ledger.open_member("alice", "COMMUN", "100");
     let bob = ledger.open_member("bob", "COMMUN", "100");
@@ -13,9 +12,8 @@ fn a_payment_signed_with_another_members_key_is_refused() {
     assert_eq!(ledger.balance("alice"), "0.00");
 }
 
-#[test]
-fn an_unknown_key_is_refused_for_writes_and_reads() {
-    let ledger = Ledgerd::start_fresh();
+fn an_unknown_key_is_refused_for_writes_and_reads(backend: Backend) {
+    let ledger = Ledgerd::start_fresh_on(backend);
     ledger.create_unit("COMMUN", 2);
     ledger.open_member("alice", "COMMUN", "100");
     ledger.open_member("bob", "COMMUN", "100");
@@ -29,9 +27,8 @@ fn an_unknown_key_is_refused_for_writes_and_reads() {
     assert_eq!(ledger.balance("alice"), "0.00");
 }
 
-#[test]
-fn a_member_reads_its_own_history_but_not_another_members() {
-    let ledger = Ledgerd::start_fresh();
+fn a_member_reads_its_own_history_but_not_another_members(backend: Backend) {
+    let ledger = Ledgerd::start_fresh_on(backend);
     ledger.create_unit("COMMUN", 2);
     let alice = ledger.open_member("alice", "COMMUN", "100");
     ledger.open_member("bob", "COMMUN", "100");
@@ -44,9 +41,8 @@ fn a_member_reads_its_own_history_but_not_another_members() {
     assert_eq!(refused.json()["error"]["code"], "PERMISSION_DENIED", "{refused:?}");
 }
 
-#[test]
-fn only_an_admin_creates_units_and_only_a_treasurer_opens_accounts() {
-    let ledger = Ledgerd::start_fresh();
+fn only_an_admin_creates_units_and_only_a_treasurer_opens_accounts(backend: Backend) {
+    let ledger = Ledgerd::start_fresh_on(backend);
     ledger.create_unit("COMMUN", 2);
     let alice = ledger.open_member("alice", "COMMUN", "100");
     ledger.ctl(&alice, &["unit", "create", "HOUR", "--scale", "0"]).refused("NOT_AUTHORISED");
@@ -59,3 +55,10 @@ fn only_an_admin_creates_units_and_only_a_treasurer_opens_accounts() {
     ledger.ctl(&alice, &["account", "open", "carol", "--unit", "COMMUN", "--public-key", &public]).ok_json();
     ledger.ctl(&alice, &["balance", "bob"]).refused("ACCOUNT_NOT_FOUND");
 }
+
+on_both_backends!(
+    a_payment_signed_with_another_members_key_is_refused,
+    an_unknown_key_is_refused_for_writes_and_reads,
+    a_member_reads_its_own_history_but_not_another_members,
+    only_an_admin_creates_units_and_only_a_treasurer_opens_accounts,
+);

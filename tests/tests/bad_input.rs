@@ -1,14 +1,13 @@
 //! Bad input gets a clear error and changes nothing.
 
-use ledger_tests::Ledgerd;
+use ledger_tests::{Backend, Ledgerd, on_both_backends};
 
 fn head(ledger: &Ledgerd) -> u64 {
     ledger.trial_balance()["as_of_seq"].as_u64().expect("as_of_seq")
 }
 
-#[test]
-fn malformed_amounts_are_refused_and_nothing_is_written() {
-    let ledger = Ledgerd::start_fresh();
+fn malformed_amounts_are_refused_and_nothing_is_written(backend: Backend) {
+    let ledger = Ledgerd::start_fresh_on(backend);
     ledger.create_unit("COMMUN", 2);
     let alice = ledger.open_member("alice", "COMMUN", "100");
     ledger.open_member("bob", "COMMUN", "100");
@@ -30,9 +29,8 @@ fn malformed_amounts_are_refused_and_nothing_is_written() {
     assert_eq!(ledger.balance("alice"), "0.00");
 }
 
-#[test]
-fn malformed_handles_and_oversized_memos_are_refused() {
-    let ledger = Ledgerd::start_fresh();
+fn malformed_handles_and_oversized_memos_are_refused(backend: Backend) {
+    let ledger = Ledgerd::start_fresh_on(backend);
     ledger.create_unit("COMMUN", 2);
     let alice = ledger.open_member("alice", "COMMUN", "100");
     ledger.open_member("bob", "COMMUN", "100");
@@ -53,9 +51,8 @@ fn malformed_handles_and_oversized_memos_are_refused() {
     assert_eq!(head(&ledger), before, "nothing was written");
 }
 
-#[test]
-fn unknown_units_and_accounts_are_not_found() {
-    let ledger = Ledgerd::start_fresh();
+fn unknown_units_and_accounts_are_not_found(backend: Backend) {
+    let ledger = Ledgerd::start_fresh_on(backend);
     ledger.create_unit("COMMUN", 2);
     let alice = ledger.open_member("alice", "COMMUN", "100");
     let before = head(&ledger);
@@ -68,3 +65,9 @@ fn unknown_units_and_accounts_are_not_found() {
     assert_eq!(run.json()["error"]["code"], "NOT_FOUND", "{run:?}");
     assert_eq!(head(&ledger), before, "nothing was written");
 }
+
+on_both_backends!(
+    malformed_amounts_are_refused_and_nothing_is_written,
+    malformed_handles_and_oversized_memos_are_refused,
+    unknown_units_and_accounts_are_not_found,
+);

@@ -1,10 +1,9 @@
 //! Concurrent payments racing for one account's credit.
 
-use ledger_tests::{Ledgerd, finish};
+use ledger_tests::{Backend, Ledgerd, finish, on_both_backends};
 
-#[test]
-fn two_hundred_concurrent_payments_commit_exactly_as_many_as_the_credit_allows() {
-    let ledger = Ledgerd::start_fresh();
+fn two_hundred_concurrent_payments_commit_exactly_as_many_as_the_credit_allows(backend: Backend) {
+    let ledger = Ledgerd::start_fresh_on(backend);
     ledger.create_unit("COMMUN", 2);
     let alice = ledger.open_member("alice", "COMMUN", "100");
     ledger.open_member("bob", "COMMUN", "1000");
@@ -32,3 +31,5 @@ fn two_hundred_concurrent_payments_commit_exactly_as_many_as_the_credit_allows()
     // genesis, unit, three accounts, 133 payments
     assert_eq!(verified["entries"], 1 + 1 + 3 + 133, "{verified}");
 }
+
+on_both_backends!(two_hundred_concurrent_payments_commit_exactly_as_many_as_the_credit_allows,);

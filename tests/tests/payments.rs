@@ -1,10 +1,9 @@
 //! The foundation scenario: a unit, two members, a payment that fits and one that does not.
 
-use ledger_tests::Ledgerd;
+use ledger_tests::{Backend, Ledgerd, on_both_backends};
 
-#[test]
-fn payment_within_limit_commits_and_payment_past_limit_is_refused() {
-    let ledger = Ledgerd::start_fresh();
+fn payment_within_limit_commits_and_payment_past_limit_is_refused(backend: Backend) {
+    let ledger = Ledgerd::start_fresh_on(backend);
     ledger.create_unit("COMMUN", 2);
     let alice = ledger.open_member("alice", "COMMUN", "100");
     ledger.open_member("bob", "COMMUN", "100");
@@ -34,9 +33,8 @@ fn payment_within_limit_commits_and_payment_past_limit_is_refused() {
     assert!(balances.contains(&("bob".into(), "30.00".into())), "{balances:?}");
 }
 
-#[test]
-fn the_same_transfer_id_twice_commits_once_and_a_different_payload_is_refused() {
-    let ledger = Ledgerd::start_fresh();
+fn the_same_transfer_id_twice_commits_once_and_a_different_payload_is_refused(backend: Backend) {
+    let ledger = Ledgerd::start_fresh_on(backend);
     ledger.create_unit("COMMUN", 2);
     let alice = ledger.open_member("alice", "COMMUN", "100");
     ledger.open_member("bob", "COMMUN", "100");
@@ -54,9 +52,8 @@ fn the_same_transfer_id_twice_commits_once_and_a_different_payload_is_refused() 
     assert_eq!(ledger.balance("alice"), "-10.00");
 }
 
-#[test]
-fn history_lists_payments_newest_first_with_running_balance() {
-    let ledger = Ledgerd::start_fresh();
+fn history_lists_payments_newest_first_with_running_balance(backend: Backend) {
+    let ledger = Ledgerd::start_fresh_on(backend);
     ledger.create_unit("COMMUN", 2);
     let alice = ledger.open_member("alice", "COMMUN", "100");
     ledger.open_member("bob", "COMMUN", "100");
@@ -77,3 +74,9 @@ fn history_lists_payments_newest_first_with_running_balance() {
     assert_eq!(rest[0]["amount"], "-1.00");
     assert_eq!(rest.last().expect("the opening entry")["kind"], "account");
 }
+
+on_both_backends!(
+    payment_within_limit_commits_and_payment_past_limit_is_refused,
+    the_same_transfer_id_twice_commits_once_and_a_different_payload_is_refused,
+    history_lists_payments_newest_first_with_running_balance,
+);

@@ -1,10 +1,9 @@
 //! A restart on the same data directory continues the same ledger.
 
-use ledger_tests::Ledgerd;
+use ledger_tests::{Backend, Ledgerd, TestDatabase, on_both_backends};
 
-#[test]
-fn balances_history_and_chain_continue_after_a_restart() {
-    let mut ledger = Ledgerd::start_fresh();
+fn balances_history_and_chain_continue_after_a_restart(backend: Backend) {
+    let mut ledger = Ledgerd::start_fresh_on(backend);
     ledger.create_unit("COMMUN", 2);
     let alice = ledger.open_member("alice", "COMMUN", "100");
     ledger.open_member("bob", "COMMUN", "100");
@@ -28,12 +27,16 @@ fn balances_history_and_chain_continue_after_a_restart() {
     assert!(!ledger.log().contains("created a new ledger"), "a restart never creates a second ledger");
 }
 
-#[test]
-fn first_start_without_init_creates_an_admin_key_file_readable_only_by_its_owner() {
+fn first_start_without_init_creates_an_admin_key_file_readable_only_by_its_owner(backend: Backend) {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("data");
-    let mut child = std::process::Command::new(ledger_tests::bin("ledgerd"))
+    let database = (backend == Backend::Postgres).then(TestDatabase::create);
+    let mut command = std::process::Command::new(ledger_tests::bin("ledgerd"));
+    if let Some(database) = &database {
+        command.args(["--database", &database.url]);
+    }
+    let mut child = command
         .args(["--listen", "127.0.0.1:0", "--data-dir"])
         .arg(&data_dir)
         .env_remove("LEDGER_DATABASE_URL")
@@ -52,3 +55,8 @@ fn first_start_without_init_creates_an_admin_key_file_readable_only_by_its_owner
     let log = String::from_utf8_lossy(&output.stderr);
     assert!(log.contains(&admin_key.display().to_string()), "the log names the admin key file: {log}");
 }
+
+on_both_backends!(
+    balances_history_and_chain_continue_after_a_restart,
+    first_start_without_init_creates_an_admin_key_file_readable_only_by_its_owner,
+);
