@@ -79,13 +79,13 @@ pub(super) fn min_cost_flow(net: &Network<'_>, supply: &[i64]) -> Optimum {
     let mut queue: Vec<u32> = Vec::new();
     let mut path: Vec<u32> = Vec::new();
     let mut sources: Vec<u32> = (0..n as u32).filter(|&u| excess[u as usize] > 0).collect();
-    let (mut phases, mut rounds) = (0, 0);
+
     loop {
         sources.retain(|&u| excess[u as usize] > 0);
         if sources.is_empty() {
             break;
         }
-        phases += 1;
+
         // Dijkstra on reduced costs from every source, until the nearest sink is known.
         let mut best = i64::MAX;
         for &s in &sources {
@@ -132,7 +132,6 @@ pub(super) fn min_cost_flow(net: &Network<'_>, supply: &[i64]) -> Optimum {
         touched.clear();
         // Dinic on the admissible graph.
         loop {
-            rounds += 1;
             queue.clear();
             for &s in &sources {
                 if excess[s as usize] > 0 {
@@ -228,7 +227,6 @@ pub(super) fn min_cost_flow(net: &Network<'_>, supply: &[i64]) -> Optimum {
             }
         }
     }
-    eprintln!("phases {phases} rounds {rounds}");
     let flow = g.forward.iter().map(|&f| g.res[g.twin[f as usize] as usize]).collect();
     Optimum { flow, potential: h }
 }
