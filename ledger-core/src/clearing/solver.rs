@@ -106,20 +106,60 @@ struct Solver {
     excess: Vec<i64>,
     /// Potentials. A node with unmet demand always has potential 0.
     h: Vec<i64>,
+    /// This phase's admissible graph.
+    adm: Admissible,
     /// Push-relabel distance labels towards a deficit over admissible arcs.
     label: Vec<u32>,
-    /// Push-relabel current arc per node.
+    /// Push-relabel current arc per node, a position in `adm`.
     cur: Vec<u32>,
     /// Whether a node is in the active queue.
     queued: Vec<bool>,
 }
 
+/// The arcs of reduced cost zero in one phase, copied into their own compressed rows: the
+/// potentials do not change during a phase, so neither does this set (an arc and its twin are
+/// in it together), and push-relabel scans only these, often a small part of the graph.
+struct Admissible {
+    /// Node `u`'s admissible arcs are `arcs[first[u]..first[u + 1]]`.
+    first: Vec<u32>,
+    /// Residual capacity and head, updated during the phase.
+    arcs: Vec<AdmissibleArc>,
+    /// The residual arc each admissible arc copies, to write capacities back.
+    origin: Vec<u32>,
+    /// Position of a residual arc in `arcs`, valid for admissible arcs only.
+    position: Vec<u32>,
+}
+
+/// One admissible arc.
+#[derive(Clone, Copy)]
+struct AdmissibleArc {
+    /// Residual capacity.
+    res: i64,
+    /// Head node.
+    to: u32,
+    /// Position of the reverse arc in the admissible arcs.
+    twin: u32,
+}
+
+impl Admissible {
+    fn new(nodes: usize, residual_arcs: usize) -> Self {
+        Self { first: vec![0; nodes + 1], arcs: Vec::new(), origin: Vec::new(), position: vec![0; residual_arcs] }
+    }
+
+    fn arcs_of(&self, u: usize) -> std::ops::Range<usize> {
+        self.first[u] as usize..self.first[u + 1] as usize
+    }
+}
+
 pub(super) fn min_cost_flow(net: &Network<'_>, supply: &[i64]) -> Optimum {
     let n = net.nodes;
+    let g = Residual::new(net);
+    let adm = Admissible::new(n, g.arcs.len());
     let mut s = Solver {
-        g: Residual::new(net),
+        g,
         excess: supply.to_vec(),
         h: vec![0; n],
+        adm,
         label: vec![UNREACHABLE; n],
         cur: vec![0; n],
         queued: vec![false; n],
@@ -135,7 +175,9 @@ pub(super) fn min_cost_flow(net: &Network<'_>, supply: &[i64]) -> Optimum {
             break;
         }
         s.raise_potentials(&sources, &mut dist, &mut heap, &mut touched, &mut settled);
+        s.collect_admissible();
         s.push_relabel(&sources, &mut queue);
+        s.write_back();
     }
     debug_assert!(s.excess.iter().all(|&e| e == 0), "every supply met its demand");
     let flow = s.g.forward.iter().map(|&f| s.g.arcs[s.g.twin[f as usize] as usize].res).collect();
@@ -203,13 +245,37 @@ impl Solver {
         touched.clear();
     }
 
-    /// Whether residual arc `arc` out of `u` has room and reduced cost zero.
-    fn admissible(&self, u: usize, arc: &Arc) -> bool {
-        arc.res > 0 && i64::from(arc.cost) + self.h[u] == self.h[arc.to as usize]
+    /// Copies the arcs of reduced cost zero into `adm`.
+    fn collect_admissible(&mut self) {
+        let adm = &mut self.adm;
+        adm.arcs.clear();
+        adm.origin.clear();
+        for u in 0..self.h.len() {
+            let hu = self.h[u];
+            for e in self.g.arcs_of(u) {
+                let arc = self.g.arcs[e];
+                if i64::from(arc.cost) + hu == self.h[arc.to as usize] {
+                    adm.position[e] = adm.arcs.len() as u32;
+                    adm.arcs.push(AdmissibleArc { res: arc.res, to: arc.to, twin: 0 });
+                    adm.origin.push(e as u32);
+                }
+            }
+            adm.first[u + 1] = adm.arcs.len() as u32;
+        }
+        for k in 0..adm.arcs.len() {
+            adm.arcs[k].twin = adm.position[self.g.twin[adm.origin[k] as usize] as usize];
+        }
     }
 
-    /// Exact labels: breadth-first search backwards from every deficit over admissible arcs.
-    /// Returns the nodes reached, deficits first.
+    /// Writes the phase's residual capacities back into the residual graph.
+    fn write_back(&mut self) {
+        for (arc, &e) in self.adm.arcs.iter().zip(&self.adm.origin) {
+            self.g.arcs[e as usize].res = arc.res;
+        }
+    }
+
+    /// Exact labels: breadth-first search backwards from every deficit over admissible arcs
+    /// with room.
     fn global_relabel(&mut self, order: &mut Vec<u32>) {
         self.label.fill(UNREACHABLE);
         order.clear();
@@ -224,22 +290,17 @@ impl Solver {
             let v = order[next] as usize;
             next += 1;
             let lv = self.label[v];
-            for e in self.g.arcs_of(v) {
-                // The twin of v's arc e is an arc w → v.
-                let w = self.g.arcs[e].to as usize;
-                if self.label[w] != UNREACHABLE {
-                    continue;
-                }
-                let into = self.g.arcs[self.g.twin[e] as usize];
-                if self.admissible(w, &into) {
+            for k in self.adm.arcs_of(v) {
+                // The twin of v's arc k is an arc w → v.
+                let arc = self.adm.arcs[k];
+                let w = arc.to as usize;
+                if self.label[w] == UNREACHABLE && self.adm.arcs[arc.twin as usize].res > 0 {
                     self.label[w] = lv + 1;
                     order.push(w as u32);
                 }
             }
         }
-        for u in 0..self.h.len() {
-            self.cur[u] = self.g.first[u];
-        }
+        self.cur.copy_from_slice(&self.adm.first[..self.h.len()]);
     }
 
     /// Moves excess along admissible arcs towards deficits (FIFO push-relabel with global
@@ -257,7 +318,7 @@ impl Solver {
         // Relabelling work since the last global relabel, in arcs scanned: past the number of
         // arcs, exact labels are cheaper than more local ones.
         let mut work = 0_usize;
-        let work_max = self.g.arcs.len() + self.h.len();
+        let work_max = self.adm.arcs.len() + self.h.len();
         let mut head = 0;
         while head < queue.len() {
             let u = queue[head] as usize;
@@ -292,26 +353,24 @@ impl Solver {
     /// scanned by relabels.
     fn discharge(&mut self, u: usize, queue: &mut Vec<u32>) -> usize {
         let mut work = 0;
-        let range = self.g.arcs_of(u);
-        let hu = self.h[u];
+        let range = self.adm.arcs_of(u);
         while self.excess[u] > 0 && self.label[u] != UNREACHABLE {
             let lu = self.label[u];
-            let mut e = self.cur[u] as usize;
-            while e < range.end {
-                let arc = self.g.arcs[e];
-                let v = arc.to as usize;
-                if arc.res > 0 && self.label[v] + 1 == lu && i64::from(arc.cost) + hu == self.h[v] {
+            let mut k = self.cur[u] as usize;
+            while k < range.end {
+                let arc = self.adm.arcs[k];
+                if arc.res > 0 && self.label[arc.to as usize] + 1 == lu {
                     break;
                 }
-                e += 1;
+                k += 1;
             }
-            if e < range.end {
-                self.cur[u] = e as u32;
-                let v = self.g.arcs[e].to as usize;
-                let delta = self.excess[u].min(self.g.arcs[e].res);
-                self.g.arcs[e].res -= delta;
-                let back = self.g.twin[e] as usize;
-                self.g.arcs[back].res += delta;
+            if k < range.end {
+                self.cur[u] = k as u32;
+                let arc = self.adm.arcs[k];
+                let v = arc.to as usize;
+                let delta = self.excess[u].min(arc.res);
+                self.adm.arcs[k].res -= delta;
+                self.adm.arcs[arc.twin as usize].res += delta;
                 self.excess[u] -= delta;
                 let before = self.excess[v];
                 self.excess[v] += delta;
@@ -321,15 +380,13 @@ impl Solver {
                 }
             } else {
                 let mut lowest = UNREACHABLE;
-                for e in range.clone() {
-                    let arc = self.g.arcs[e];
-                    if self.label[arc.to as usize] < lowest && self.admissible(u, &arc) {
-                        lowest = self.label[arc.to as usize];
+                for arc in &self.adm.arcs[range.clone()] {
+                    if arc.res > 0 {
+                        lowest = lowest.min(self.label[arc.to as usize]);
                     }
                 }
                 work += range.len() + 1;
-                self.label[u] =
-                    if lowest + 1 >= UNREACHABLE || lowest as usize >= self.h.len() { UNREACHABLE } else { lowest + 1 };
+                self.label[u] = if lowest as usize >= self.h.len() { UNREACHABLE } else { lowest + 1 };
                 self.cur[u] = range.start as u32;
             }
         }
