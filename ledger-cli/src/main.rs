@@ -13,6 +13,7 @@ use ledger_cli::commands::Context;
 use ledger_cli::commands::account::AccountCommand;
 use ledger_cli::commands::audit::AuditCommand;
 use ledger_cli::commands::balance::BalanceArgs;
+use ledger_cli::commands::clearing::ClearingCommand;
 use ledger_cli::commands::history::HistoryArgs;
 use ledger_cli::commands::key::KeyCommand;
 use ledger_cli::commands::pay::PayArgs;
@@ -61,6 +62,9 @@ enum Verb {
     /// Audits.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The clearing house.
+    #[command(subcommand)]
+    Clearing(ClearingCommand),
 }
 
 fn main() -> ExitCode {
@@ -90,6 +94,7 @@ async fn run(verb: Verb, ctx: &Context) -> Result<(), CliError> {
         Verb::Balance(args) => commands::balance::run(args, ctx).await,
         Verb::History(args) => commands::history::run(args, ctx).await,
         Verb::Audit(command) => commands::audit::run(command, ctx).await,
+        Verb::Clearing(command) => commands::clearing::run(command),
     }
 }
 
