@@ -208,6 +208,7 @@ async fn apply_batch(
         refs.handles.extend(more.handles);
         refs.units.extend(more.units);
         refs.keys.extend(more.keys);
+        refs.transfers.extend(more.transfers);
     }
     refs.handles.sort_unstable();
     refs.handles.dedup();
@@ -215,6 +216,8 @@ async fn apply_batch(
     refs.units.dedup();
     refs.keys.sort_unstable();
     refs.keys.dedup();
+    refs.transfers.sort_unstable();
+    refs.transfers.dedup();
     tx.load(&mut state, &refs).await?;
 
     for job in batch {
@@ -229,10 +232,24 @@ async fn apply_batch(
             continue;
         }
         tx.load(&mut state, &references_with_signers(signed)).await?;
-        match state.apply(signed) {
+        match state.apply(signed, timestamp_ms) {
             Ok(applied) => {
                 let changes = state.take_changes();
-                let touched: Vec<_> = changes.accounts.iter().chain(&changes.identities).cloned().collect();
+                // A request changes no account, but belongs in the history of both its parties.
+                let parties = changes
+                    .transfers
+                    .iter()
+                    .filter_map(|id| state.transfers.get(id))
+                    .flat_map(|transfer| [transfer.payer.clone(), transfer.payee.clone()]);
+                let touched: Vec<_> = changes
+                    .accounts
+                    .iter()
+                    .chain(&changes.identities)
+                    .cloned()
+                    .chain(parties)
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
                 let balances_after = applied
                     .postings
                     .iter()
@@ -297,6 +314,7 @@ fn merge(into: &mut Changes, from: Changes) {
     into.accounts.extend(from.accounts);
     into.identities.extend(from.identities);
     into.keys.extend(from.keys);
+    into.transfers.extend(from.transfers);
 }
 
 fn now_ms() -> i64 {

@@ -3,7 +3,7 @@
 //! # Layout
 //!
 //! - [`accounts`]: units, accounts, limits, balances, history, roles and keys.
-//! - [`transfers`]: payments and reading them back.
+//! - [`transfers`]: payments, payment requests and reversals, and reading them back.
 //! - [`audit`]: the trial balance and the journal.
 //!
 //! Handlers are thin: they convert the request ([`crate::convert`]), authenticate a read

@@ -1,19 +1,25 @@
-//! The Transfers service: payments.
+//! The Transfers service: payments, payment requests (ask, accept, reject, list) and reversals.
 
 use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
+use ledger_core::command::{Command, SignedCommand};
+use ledger_core::names::RequestId;
+use ledger_core::refusal::Refusal;
+use ledger_core::transfer::Answer;
 use tonic::metadata::MetadataMap;
 use tonic::{Request, Response, Status};
 
 use super::{Context, missing_after_commit, submit};
 use crate::auth::authenticate_read;
-use crate::convert;
+use crate::convert::{self, Scales};
 use crate::error::ServerError;
 use crate::proto;
 
 /// Full gRPC paths of the reads, as signed in read metadata.
 mod method {
     pub const GET_TRANSFER: &str = "/ledger.v1.Transfers/GetTransfer";
+    pub const LIST_PAYMENT_REQUESTS: &str = "/ledger.v1.Transfers/ListPaymentRequests";
 }
 
 /// The Transfers service.
@@ -35,6 +41,66 @@ impl TransfersService {
         Ok(convert::transfer(&committed.entry, &payment, scale, &committed.warnings))
     }
 
+    /// Submits a command that creates or changes one transfer, and answers with that transfer as
+    /// it stands after the commit.
+    async fn submit_transfer(
+        &self,
+        signed: SignedCommand,
+        transfer: RequestId,
+    ) -> Result<proto::Transfer, ServerError> {
+        let committed = submit(&self.ctx, signed).await?;
+        let store = self.ctx.store.as_ref();
+        let record =
+            store.transfer(transfer).await?.ok_or_else(|| missing_after_commit(format!("transfer {transfer}")))?;
+        let scale = convert::stored_scale(store, &record.unit).await?;
+        let entry = (committed.entry.seq, committed.entry.timestamp_ms);
+        Ok(convert::transfer_record(&record, scale, entry, &committed.warnings, now_ms()))
+    }
+
+    async fn request_payment(&self, req: &proto::RequestPaymentRequest) -> Result<proto::Transfer, ServerError> {
+        let (signed, _) = convert::request_payment(self.ctx.store.as_ref(), self.ctx.ledger_id, req).await?;
+        let id = signed.request_id;
+        self.submit_transfer(signed, id).await
+    }
+
+    async fn answer_request(
+        &self,
+        req: &proto::AnswerRequestRequest,
+        answer: Answer,
+    ) -> Result<proto::Transfer, ServerError> {
+        let signed = convert::answer_request(self.ctx.store.as_ref(), self.ctx.ledger_id, req, answer).await?;
+        let request = match &signed.command {
+            Command::AcceptRequest { request, .. } | Command::RejectRequest { request, .. } => *request,
+            _ => unreachable!("convert::answer_request builds an answer"),
+        };
+        self.submit_transfer(signed, request).await
+    }
+
+    async fn reverse_transfer(&self, req: &proto::ReverseTransferRequest) -> Result<proto::Transfer, ServerError> {
+        let signed = convert::reverse(self.ctx.store.as_ref(), self.ctx.ledger_id, req).await?;
+        let id = signed.request_id;
+        self.submit_transfer(signed, id).await
+    }
+
+    async fn list_payment_requests(
+        &self,
+        metadata: &MetadataMap,
+        req: &proto::ListPaymentRequestsRequest,
+    ) -> Result<proto::ListPaymentRequestsResponse, ServerError> {
+        let reader = authenticate_read(&self.ctx, metadata, method::LIST_PAYMENT_REQUESTS).await?;
+        let handle = convert::account_name("parent", &req.parent)?;
+        reader.may_read_account(&handle)?;
+        let size = convert::page_size(req.page_size, &self.ctx.limits)?;
+        let after = convert::requests_page_start(&req.page_token, &handle)?;
+        let store = self.ctx.store.as_ref();
+        if store.account(&handle).await?.is_none() {
+            return Err(Refusal::UnknownAccount(handle).into());
+        }
+        let requests = store.pending_requests(&handle, after, convert::fetch_limit(size)).await?;
+        let scales = Scales::load(store).await?;
+        convert::requests_page(requests, size, &handle, &scales, now_ms())
+    }
+
     async fn get_transfer(
         &self,
         metadata: &MetadataMap,
@@ -45,6 +111,14 @@ impl TransfersService {
         let store = self.ctx.store.as_ref();
         let not_found = || ServerError::not_found("TRANSFER_NOT_FOUND", format!("transfer {id} does not exist"));
         let entry = store.entry_by_request(id).await?.ok_or_else(not_found)?;
+        if let Some(record) = store.transfer(id).await? {
+            if reader.may_read_account(&record.payer).is_err() {
+                reader.may_read_account(&record.payee)?;
+            }
+            let scale = convert::stored_scale(store, &record.unit).await?;
+            return Ok(convert::transfer_record(&record, scale, (entry.seq, entry.timestamp_ms), &[], now_ms()));
+        }
+        // A payment committed before transfers were projected reads back from its entry.
         // A request id that made something other than a payment names no transfer.
         let payment = convert::payment_of(&entry)?.ok_or_else(not_found)?;
         if reader.may_read_account(&payment.payer).is_err() {
@@ -70,4 +144,46 @@ impl proto::transfers_server::Transfers for TransfersService {
     ) -> Result<Response<proto::Transfer>, Status> {
         Ok(Response::new(self.get_transfer(request.metadata(), request.get_ref()).await?))
     }
+
+    async fn request_payment(
+        &self,
+        request: Request<proto::RequestPaymentRequest>,
+    ) -> Result<Response<proto::Transfer>, Status> {
+        Ok(Response::new(self.request_payment(request.get_ref()).await?))
+    }
+
+    async fn accept_request(
+        &self,
+        request: Request<proto::AnswerRequestRequest>,
+    ) -> Result<Response<proto::Transfer>, Status> {
+        Ok(Response::new(self.answer_request(request.get_ref(), Answer::Accept).await?))
+    }
+
+    async fn reject_request(
+        &self,
+        request: Request<proto::AnswerRequestRequest>,
+    ) -> Result<Response<proto::Transfer>, Status> {
+        Ok(Response::new(self.answer_request(request.get_ref(), Answer::Reject).await?))
+    }
+
+    async fn list_payment_requests(
+        &self,
+        request: Request<proto::ListPaymentRequestsRequest>,
+    ) -> Result<Response<proto::ListPaymentRequestsResponse>, Status> {
+        Ok(Response::new(self.list_payment_requests(request.metadata(), request.get_ref()).await?))
+    }
+
+    async fn reverse_transfer(
+        &self,
+        request: Request<proto::ReverseTransferRequest>,
+    ) -> Result<Response<proto::Transfer>, Status> {
+        Ok(Response::new(self.reverse_transfer(request.get_ref()).await?))
+    }
+}
+
+/// The server's clock, to show a pending request past its expiry as expired. Only shown: whether
+/// a request can still be accepted is judged by the accepting entry's timestamp.
+fn now_ms() -> i64 {
+    let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).expect("the clock is after 1970");
+    i64::try_from(since_epoch.as_millis()).expect("milliseconds fit in i64 until year 292 million")
 }
