@@ -13,6 +13,7 @@ use ledger_cli::commands::Context;
 use ledger_cli::commands::account::AccountCommand;
 use ledger_cli::commands::audit::AuditCommand;
 use ledger_cli::commands::balance::BalanceArgs;
+use ledger_cli::commands::batch::PayManyArgs;
 use ledger_cli::commands::history::HistoryArgs;
 use ledger_cli::commands::key::KeyCommand;
 use ledger_cli::commands::pay::PayArgs;
@@ -57,6 +58,8 @@ enum Verb {
     Role(RoleCommand),
     /// Pays PAYEE from PAYER, signed with --key.
     Pay(PayArgs),
+    /// Many payments from a CSV file in one call; --atomic commits all or none.
+    PayMany(PayManyArgs),
     /// Asks PAYER to pay PAYEE, signed by the payee with --key: a pending request.
     Request(RequestArgs),
     /// Accepts a pending request, signed by its payer: the value moves now.
@@ -100,6 +103,7 @@ async fn run(verb: Verb, ctx: &Context) -> Result<(), CliError> {
         Verb::Account(command) => commands::account::run(command, ctx).await,
         Verb::Role(command) => commands::role::run(command, ctx).await,
         Verb::Pay(args) => commands::pay::run(args, ctx).await,
+        Verb::PayMany(args) => commands::batch::run(args, ctx).await,
         Verb::Request(args) => commands::request::request(args, ctx).await,
         Verb::Accept(args) => commands::request::answer(args, Answer::Accept, ctx).await,
         Verb::Reject(args) => commands::request::answer(args, Answer::Reject, ctx).await,

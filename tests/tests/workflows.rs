@@ -226,3 +226,56 @@ fn a_reversal_respects_limits_and_a_treasurer_raises_the_limit_first_with_a_reas
     assert_eq!(ledger.balance("bob"), "-150.00");
     assert_eq!(ledger.trial_balance()["units"][0]["total"], "0.00");
 }
+
+/// Writes a `pay-many` file in the ledger's data directory.
+fn batch_file(ledger: &Ledgerd, name: &str, text: &str) -> String {
+    let path = ledger.data_dir.join(name);
+    std::fs::write(&path, text).expect("write the batch file");
+    path.to_str().expect("a UTF-8 path").to_owned()
+}
+
+#[test]
+fn an_atomic_batch_with_one_bad_payment_commits_nothing() {
+    let (ledger, alice, bob) = two_members();
+    ledger.open_member("carol", "COMMUN", "100");
+    let (alice_key, bob_key) = (alice.to_str().unwrap(), bob.to_str().unwrap());
+    // A market day: three payments signed by their payers; the third breaks bob's limit.
+    let text = format!(
+        "payer,payee,amount,memo,key\nalice,bob,30,veg,{alice_key}\nbob,carol,10,bread,{bob_key}\nbob,carol,150,oops,{bob_key}\n"
+    );
+    let file = batch_file(&ledger, "market.csv", &text);
+    let refused = ledger.admin(&["pay-many", &file, "--atomic"]).refused("CREDIT_LIMIT_EXCEEDED");
+    let message = refused["error"]["message"].as_str().unwrap();
+    assert!(message.starts_with("payment 3 of 3 ("), "names the first refused payment: {message}");
+    for handle in ["alice", "bob", "carol"] {
+        assert_eq!(ledger.balance(handle), "0.00", "{handle}: nothing committed");
+    }
+
+    // The same day without the bad line commits as a whole.
+    let text = format!("alice,bob,30,veg,{alice_key}\nbob,carol,10,bread,{bob_key}\n");
+    let file = batch_file(&ledger, "fixed.csv", &text);
+    let done = ledger.admin(&["pay-many", &file, "--atomic"]).ok_json();
+    let results = done["results"].as_array().expect("results");
+    assert_eq!(results.len(), 2);
+    assert!(results.iter().all(|r| r["transfer"]["status"] == "committed"), "{done}");
+    assert_eq!(ledger.balance("bob"), "20.00");
+}
+
+#[test]
+fn a_non_atomic_batch_commits_the_good_payments_and_reports_each_refusal() {
+    let (ledger, alice, _bob) = two_members();
+    let text = "alice,bob,10\nalice,nobody,5\nalice,bob,500\nalice,bob,2.5\n";
+    let file = batch_file(&ledger, "day.csv", text);
+    let run = ledger.ctl(&alice, &["pay-many", &file]);
+    let doc = run.ok_json();
+    let results = doc["results"].as_array().expect("results");
+    let outcome: Vec<&str> =
+        results.iter().map(|r| r["transfer"]["status"].as_str().or(r["error"]["reason"].as_str()).unwrap()).collect();
+    assert_eq!(outcome, ["committed", "ACCOUNT_NOT_FOUND", "CREDIT_LIMIT_EXCEEDED", "committed"]);
+    assert!(run.stderr.contains("payment 3 refused: CREDIT_LIMIT_EXCEEDED"), "{run:?}");
+    assert_eq!(ledger.balance("alice"), "-12.50");
+    // A payment signed by someone else than its payer is refused on its own too.
+    let file = batch_file(&ledger, "forged.csv", "bob,alice,1\n");
+    let doc = ledger.ctl(&alice, &["pay-many", &file]).ok_json();
+    assert_eq!(doc["results"][0]["error"]["reason"], "NOT_AUTHORISED");
+}

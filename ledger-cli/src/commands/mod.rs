@@ -4,6 +4,7 @@
 pub mod account;
 pub mod audit;
 pub mod balance;
+pub mod batch;
 pub mod history;
 pub mod key;
 pub mod pay;

@@ -1,20 +1,23 @@
-//! The Transfers service: payments, payment requests (ask, accept, reject, list) and reversals.
+//! The Transfers service: payments (one, or many at once, atomically or not), payment requests
+//! (ask, accept, reject, list) and reversals.
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use ledger_core::amount::Scale;
 use ledger_core::command::{Command, SignedCommand};
 use ledger_core::names::RequestId;
 use ledger_core::refusal::Refusal;
 use ledger_core::transfer::Answer;
 use tonic::metadata::MetadataMap;
-use tonic::{Request, Response, Status};
+use tonic::{Code, Request, Response, Status};
 
 use super::{Context, missing_after_commit, submit};
 use crate::auth::authenticate_read;
 use crate::convert::{self, Scales};
-use crate::error::ServerError;
+use crate::error::{REASON_HEADER, ServerError};
 use crate::proto;
+use crate::writer::{Committed, VerifiedCommand};
 
 /// Full gRPC paths of the reads, as signed in read metadata.
 mod method {
@@ -101,6 +104,75 @@ impl TransfersService {
         convert::requests_page(requests, size, &handle, &scales, now_ms())
     }
 
+    /// `CreateTransfers`. Each payment is parsed and its signatures verified here; with `atomic`
+    /// any failure fails the call and nothing commits.
+    async fn create_transfers(
+        &self,
+        req: &proto::CreateTransfersRequest,
+    ) -> Result<proto::CreateTransfersResponse, Status> {
+        let count = req.payments.len();
+        if count == 0 || count > TRANSFERS_PER_CALL_MAX {
+            let message = format!("a call carries 1 to {TRANSFERS_PER_CALL_MAX} payments, not {count}");
+            return Err(ServerError::invalid("INVALID_BATCH_SIZE", message).into());
+        }
+        let store = self.ctx.store.as_ref();
+        let mut prepared: Vec<Result<(VerifiedCommand, Scale), ServerError>> = Vec::with_capacity(count);
+        for payment in &req.payments {
+            prepared.push(match convert::payment(store, self.ctx.ledger_id, payment).await {
+                Ok((signed, scale)) => VerifiedCommand::verify(signed).map(|verified| (verified, scale)),
+                Err(error) => Err(error),
+            });
+        }
+        let results = if req.atomic {
+            let mut commands = Vec::with_capacity(count);
+            let mut scales = Vec::with_capacity(count);
+            for (index, item) in prepared.into_iter().enumerate() {
+                let (command, scale) = item.map_err(|error| in_batch(index, count, &req.payments[index], error))?;
+                commands.push(command);
+                scales.push(scale);
+            }
+            let committed = self
+                .ctx
+                .writer
+                .submit_atomic(commands)
+                .await
+                .map_err(|(index, error)| in_batch(index, count, &req.payments[index], error))?;
+            committed
+                .iter()
+                .zip(scales)
+                .map(|(committed, scale)| payment_answer(committed, scale))
+                .map(transfer_result)
+                .collect()
+        } else {
+            let mut answers: Vec<Option<Result<proto::Transfer, ServerError>>> = Vec::with_capacity(count);
+            let mut commands = Vec::new();
+            let mut scales = Vec::new();
+            for item in prepared {
+                match item {
+                    Ok((command, scale)) => {
+                        answers.push(None);
+                        commands.push(command);
+                        scales.push(scale);
+                    }
+                    Err(error) => answers.push(Some(Err(error))),
+                }
+            }
+            let mut committed = self.ctx.writer.submit_each(commands).await.into_iter().zip(scales);
+            answers
+                .into_iter()
+                .map(|answer| match answer {
+                    Some(refused) => refused,
+                    None => {
+                        let (result, scale) = committed.next().expect("one answer per submitted payment");
+                        result.and_then(|committed| payment_answer(&committed, scale))
+                    }
+                })
+                .map(transfer_result)
+                .collect()
+        };
+        Ok(proto::CreateTransfersResponse { results })
+    }
+
     async fn get_transfer(
         &self,
         metadata: &MetadataMap,
@@ -178,6 +250,76 @@ impl proto::transfers_server::Transfers for TransfersService {
         request: Request<proto::ReverseTransferRequest>,
     ) -> Result<Response<proto::Transfer>, Status> {
         Ok(Response::new(self.reverse_transfer(request.get_ref()).await?))
+    }
+
+    async fn create_transfers(
+        &self,
+        request: Request<proto::CreateTransfersRequest>,
+    ) -> Result<Response<proto::CreateTransfersResponse>, Status> {
+        Ok(Response::new(self.create_transfers(request.get_ref()).await?))
+    }
+}
+
+/// The most payments one `CreateTransfers` call carries.
+pub const TRANSFERS_PER_CALL_MAX: usize = 1000;
+
+/// A committed payment as answered.
+fn payment_answer(committed: &Committed, scale: Scale) -> Result<proto::Transfer, ServerError> {
+    let payment = convert::payment_of(&committed.entry)?
+        .ok_or_else(|| missing_after_commit(format!("the payment of entry {}", committed.entry.seq)))?;
+    Ok(convert::transfer(&committed.entry, &payment, scale, &committed.warnings))
+}
+
+/// One payment's result in a non-atomic batch.
+fn transfer_result(result: Result<proto::Transfer, ServerError>) -> proto::TransferResult {
+    match result {
+        Ok(transfer) => proto::TransferResult { transfer: Some(transfer), error: None },
+        Err(error) => {
+            let status = Status::from(error);
+            let reason = status.metadata().get(REASON_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
+            let error = proto::TransferError {
+                code: code_name(status.code()).to_owned(),
+                reason: reason.to_owned(),
+                message: status.message().to_owned(),
+            };
+            proto::TransferResult { transfer: None, error: Some(error) }
+        }
+    }
+}
+
+/// The status of an atomic batch refused because of payment `index` (from 0) of `count`: that
+/// payment's code and reason, with a message naming it (counted from 1, as people do).
+fn in_batch(index: usize, count: usize, payment: &proto::CreatePaymentRequest, error: ServerError) -> Status {
+    let status = Status::from(error);
+    let message = format!(
+        "payment {} of {count} ({}): {}; nothing in this batch was committed",
+        index + 1,
+        payment.request_id.chars().take(36).collect::<String>(),
+        status.message()
+    );
+    Status::with_metadata(status.code(), message, status.metadata().clone())
+}
+
+/// The canonical name of a gRPC code.
+fn code_name(code: Code) -> &'static str {
+    match code {
+        Code::Ok => "OK",
+        Code::Cancelled => "CANCELLED",
+        Code::Unknown => "UNKNOWN",
+        Code::InvalidArgument => "INVALID_ARGUMENT",
+        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
+        Code::NotFound => "NOT_FOUND",
+        Code::AlreadyExists => "ALREADY_EXISTS",
+        Code::PermissionDenied => "PERMISSION_DENIED",
+        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
+        Code::FailedPrecondition => "FAILED_PRECONDITION",
+        Code::Aborted => "ABORTED",
+        Code::OutOfRange => "OUT_OF_RANGE",
+        Code::Unimplemented => "UNIMPLEMENTED",
+        Code::Internal => "INTERNAL",
+        Code::Unavailable => "UNAVAILABLE",
+        Code::DataLoss => "DATA_LOSS",
+        Code::Unauthenticated => "UNAUTHENTICATED",
     }
 }
 
