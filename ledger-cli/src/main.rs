@@ -14,6 +14,7 @@ use ledger_cli::commands::account::AccountCommand;
 use ledger_cli::commands::audit::AuditCommand;
 use ledger_cli::commands::balance::BalanceArgs;
 use ledger_cli::commands::batch::PayManyArgs;
+use ledger_cli::commands::feed::FeedArgs;
 use ledger_cli::commands::history::HistoryArgs;
 use ledger_cli::commands::key::KeyCommand;
 use ledger_cli::commands::pay::PayArgs;
@@ -74,6 +75,8 @@ enum Verb {
     Balance(BalanceArgs),
     /// The entries that touched an account, newest first.
     History(HistoryArgs),
+    /// Follows committed entries as they happen, for one account or all.
+    Feed(FeedArgs),
     /// Audits.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -111,6 +114,7 @@ async fn run(verb: Verb, ctx: &Context) -> Result<(), CliError> {
         Verb::Reverse(args) => commands::reverse::run(args, ctx).await,
         Verb::Balance(args) => commands::balance::run(args, ctx).await,
         Verb::History(args) => commands::history::run(args, ctx).await,
+        Verb::Feed(args) => commands::feed::run(args, ctx).await,
         Verb::Audit(command) => commands::audit::run(command, ctx).await,
     }
 }

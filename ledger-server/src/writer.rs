@@ -27,7 +27,7 @@ use ledger_core::keys::PublicKey;
 use ledger_core::names::{LedgerId, RequestId};
 use ledger_core::refusal::Refusal;
 use ledger_core::state::{Changes, State, Warning};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tracing::Instrument;
 
 use crate::error::ServerError;
@@ -102,6 +102,17 @@ enum Outcome {
     Atomic(Result<Vec<Committed>, (usize, ServerError)>),
 }
 
+impl Outcome {
+    /// The highest sequence number this outcome committed, if any.
+    fn last_seq(&self) -> Option<u64> {
+        match self {
+            Outcome::One(Ok(committed)) => Some(committed.entry.seq),
+            Outcome::Atomic(Ok(committed)) => committed.iter().map(|c| c.entry.seq).max(),
+            Outcome::One(Err(_)) | Outcome::Atomic(Err(_)) => None,
+        }
+    }
+}
+
 struct Job {
     work: Work,
     reply: oneshot::Sender<Outcome>,
@@ -112,6 +123,8 @@ struct Job {
 #[derive(Clone)]
 pub struct WriterHandle {
     jobs: mpsc::Sender<Job>,
+    /// The last sequence number this writer committed (0 until its first commit).
+    head: watch::Receiver<u64>,
 }
 
 impl WriterHandle {
@@ -158,6 +171,13 @@ impl WriterHandle {
         results
     }
 
+    /// Wakes whoever follows the journal (the live feed) after each commit of this writer. Only a
+    /// wake-up: followers read the entries from the store, and poll too, since other replicas may
+    /// write to the same database.
+    pub fn committed_head(&self) -> watch::Receiver<u64> {
+        self.head.clone()
+    }
+
     async fn send(&self, work: Work) -> Result<Outcome, ServerError> {
         let (reply, answer) = oneshot::channel();
         let job = Job { work, reply, span: tracing::Span::current() };
@@ -170,17 +190,25 @@ impl WriterHandle {
 /// in flight and answering its callers; await the returned task for a clean shutdown.
 pub fn spawn(store: Arc<dyn Store>, config: WriterConfig) -> (WriterHandle, tokio::task::JoinHandle<()>) {
     let (jobs, receiver) = mpsc::channel(config.queue_len_max.max(1));
-    let task = tokio::spawn(run(store, config, receiver));
-    (WriterHandle { jobs }, task)
+    let (head_sender, head) = watch::channel(0);
+    let task = tokio::spawn(run(store, config, receiver, head_sender));
+    (WriterHandle { jobs, head }, task)
 }
 
-async fn run(store: Arc<dyn Store>, config: WriterConfig, mut receiver: mpsc::Receiver<Job>) {
+async fn run(store: Arc<dyn Store>, config: WriterConfig, mut receiver: mpsc::Receiver<Job>, head: watch::Sender<u64>) {
     let mut batch = Vec::with_capacity(config.batch_size_max);
     let mut ledger = LedgerIdentity::default();
     while receiver.recv_many(&mut batch, config.batch_size_max.max(1)).await > 0 {
         let size = batch.len();
         let span = tracing::info_span!("batch", size);
         let answers = process(store.as_ref(), &mut ledger, &batch, config.batch_retries_max).instrument(span).await;
+        if let Some(seq) = answers.iter().filter_map(Outcome::last_seq).max() {
+            head.send_if_modified(|last| {
+                let newer = seq > *last;
+                *last = (*last).max(seq);
+                newer
+            });
+        }
         for (job, answer) in batch.drain(..).zip(answers) {
             // A caller that went away no longer needs its answer; the commit stands.
             let _ = job.reply.send(answer);

@@ -279,3 +279,38 @@ fn a_non_atomic_batch_commits_the_good_payments_and_reports_each_refusal() {
     let doc = ledger.ctl(&alice, &["pay-many", &file]).ok_json();
     assert_eq!(doc["results"][0]["error"]["reason"], "NOT_AUTHORISED");
 }
+
+/// The sequence numbers of the JSON lines a `feed` printed.
+fn feed_seqs(run: &ledger_tests::Run) -> Vec<u64> {
+    assert_eq!(run.code, 0, "{run:?}");
+    run.stdout
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).expect("one JSON document per line")["seq"].as_u64().unwrap())
+        .collect()
+}
+
+#[test]
+fn the_feed_follows_new_entries_and_resumes_without_gap_or_duplicate() {
+    let (ledger, alice, bob) = two_members();
+    // Entries so far: genesis 1, unit 2, alice opened 3, bob opened 4. Alice follows her account
+    // from the start while three payments are made: her opening, then each payment.
+    let follower = ledger.spawn_ctl(&alice, &["feed", "alice", "--limit", "4"]);
+    for amount in ["1", "2", "3"] {
+        ledger.ctl(&alice, &["pay", "alice", "bob", amount]).ok_json();
+    }
+    let followed = ledger_tests::finish(follower);
+    assert_eq!(feed_seqs(&followed), [3, 5, 6, 7]);
+    let first: Value = serde_json::from_str(followed.stdout.lines().nth(1).unwrap()).unwrap();
+    assert_eq!(first["kind"], "payment");
+    assert_eq!(first["postings"][0]["amount"], "-1.00");
+
+    // The whole journal, read in two sittings: the second resumes after the last seq seen.
+    let part = feed_seqs(&ledger.admin(&["feed", "--limit", "3"]));
+    let rest = feed_seqs(&ledger.admin(&["feed", "--from-seq", &(part[2] + 1).to_string(), "--limit", "4"]));
+    let all: Vec<u64> = part.into_iter().chain(rest).collect();
+    assert_eq!(all, (1..=7).collect::<Vec<u64>>());
+
+    // A member follows only its own account.
+    ledger.ctl(&bob, &["feed", "alice", "--limit", "1"]).refused("NOT_AUTHORISED");
+    ledger.ctl(&bob, &["feed", "--limit", "1"]).refused("NOT_AUTHORISED");
+}

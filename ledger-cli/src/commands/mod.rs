@@ -5,6 +5,7 @@ pub mod account;
 pub mod audit;
 pub mod balance;
 pub mod batch;
+pub mod feed;
 pub mod history;
 pub mod key;
 pub mod pay;

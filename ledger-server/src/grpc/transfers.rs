@@ -12,6 +12,7 @@ use ledger_core::transfer::Answer;
 use tonic::metadata::MetadataMap;
 use tonic::{Code, Request, Response, Status};
 
+use super::feed::{self, Feed};
 use super::{Context, missing_after_commit, submit};
 use crate::auth::authenticate_read;
 use crate::convert::{self, Scales};
@@ -23,6 +24,7 @@ use crate::writer::{Committed, VerifiedCommand};
 mod method {
     pub const GET_TRANSFER: &str = "/ledger.v1.Transfers/GetTransfer";
     pub const LIST_PAYMENT_REQUESTS: &str = "/ledger.v1.Transfers/ListPaymentRequests";
+    pub const WATCH_ENTRIES: &str = "/ledger.v1.Transfers/WatchEntries";
 }
 
 /// The Transfers service.
@@ -173,6 +175,26 @@ impl TransfersService {
         Ok(proto::CreateTransfersResponse { results })
     }
 
+    async fn watch_entries(
+        &self,
+        metadata: &MetadataMap,
+        req: &proto::WatchEntriesRequest,
+    ) -> Result<Feed, ServerError> {
+        let reader = authenticate_read(&self.ctx, metadata, method::WATCH_ENTRIES).await?;
+        let account = if req.account.is_empty() {
+            reader.require_reads_all()?;
+            None
+        } else {
+            let handle = convert::account_name("account", &req.account)?;
+            reader.may_read_account(&handle)?;
+            if self.ctx.store.account(&handle).await?.is_none() {
+                return Err(Refusal::UnknownAccount(handle).into());
+            }
+            Some(handle)
+        };
+        Ok(feed::follow(self.ctx.clone(), account, req.from_seq))
+    }
+
     async fn get_transfer(
         &self,
         metadata: &MetadataMap,
@@ -250,6 +272,15 @@ impl proto::transfers_server::Transfers for TransfersService {
         request: Request<proto::ReverseTransferRequest>,
     ) -> Result<Response<proto::Transfer>, Status> {
         Ok(Response::new(self.reverse_transfer(request.get_ref()).await?))
+    }
+
+    type WatchEntriesStream = Feed;
+
+    async fn watch_entries(
+        &self,
+        request: Request<proto::WatchEntriesRequest>,
+    ) -> Result<Response<Self::WatchEntriesStream>, Status> {
+        Ok(Response::new(self.watch_entries(request.metadata(), request.get_ref()).await?))
     }
 
     async fn create_transfers(
