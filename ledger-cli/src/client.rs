@@ -56,6 +56,11 @@ impl Client {
         AccountsClient::new(self.reader())
     }
 
+    /// The Transfers service, for reads.
+    pub fn transfers(&self) -> TransfersClient<Reader> {
+        TransfersClient::new(self.reader())
+    }
+
     /// The Audit service, for reads.
     pub fn audit(&self) -> AuditClient<Reader> {
         AuditClient::new(self.reader())

@@ -13,14 +13,19 @@ use ledger_cli::commands::Context;
 use ledger_cli::commands::account::AccountCommand;
 use ledger_cli::commands::audit::AuditCommand;
 use ledger_cli::commands::balance::BalanceArgs;
+use ledger_cli::commands::batch::PayManyArgs;
 use ledger_cli::commands::clearing::ClearingCommand;
+use ledger_cli::commands::feed::FeedArgs;
 use ledger_cli::commands::history::HistoryArgs;
 use ledger_cli::commands::key::KeyCommand;
 use ledger_cli::commands::pay::PayArgs;
+use ledger_cli::commands::request::{AnswerArgs, RequestArgs, RequestsArgs};
+use ledger_cli::commands::reverse::ReverseArgs;
 use ledger_cli::commands::role::RoleCommand;
 use ledger_cli::commands::unit::UnitCommand;
 use ledger_cli::error::CliError;
 use ledger_cli::output::Mode;
+use ledger_core::transfer::Answer;
 
 /// The Commons Ledger command line.
 #[derive(Debug, Parser)]
@@ -55,10 +60,24 @@ enum Verb {
     Role(RoleCommand),
     /// Pays PAYEE from PAYER, signed with --key.
     Pay(PayArgs),
+    /// Many payments from a CSV file in one call; --atomic commits all or none.
+    PayMany(PayManyArgs),
+    /// Asks PAYER to pay PAYEE, signed by the payee with --key: a pending request.
+    Request(RequestArgs),
+    /// Accepts a pending request, signed by its payer: the value moves now.
+    Accept(AnswerArgs),
+    /// Rejects a pending request, signed by its payer.
+    Reject(AnswerArgs),
+    /// Lists the pending requests an account pays or receives.
+    Requests(RequestsArgs),
+    /// Undoes a committed transfer with a transfer back: by its payee or a treasurer.
+    Reverse(ReverseArgs),
     /// An account's balance and limits.
     Balance(BalanceArgs),
     /// The entries that touched an account, newest first.
     History(HistoryArgs),
+    /// Follows committed entries as they happen, for one account or all.
+    Feed(FeedArgs),
     /// Audits.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -91,8 +110,15 @@ async fn run(verb: Verb, ctx: &Context) -> Result<(), CliError> {
         Verb::Account(command) => commands::account::run(command, ctx).await,
         Verb::Role(command) => commands::role::run(command, ctx).await,
         Verb::Pay(args) => commands::pay::run(args, ctx).await,
+        Verb::PayMany(args) => commands::batch::run(args, ctx).await,
+        Verb::Request(args) => commands::request::request(args, ctx).await,
+        Verb::Accept(args) => commands::request::answer(args, Answer::Accept, ctx).await,
+        Verb::Reject(args) => commands::request::answer(args, Answer::Reject, ctx).await,
+        Verb::Requests(args) => commands::request::list(args, ctx).await,
+        Verb::Reverse(args) => commands::reverse::run(args, ctx).await,
         Verb::Balance(args) => commands::balance::run(args, ctx).await,
         Verb::History(args) => commands::history::run(args, ctx).await,
+        Verb::Feed(args) => commands::feed::run(args, ctx).await,
         Verb::Audit(command) => commands::audit::run(command, ctx).await,
         Verb::Clearing(command) => commands::clearing::run(command),
     }

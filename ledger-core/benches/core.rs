@@ -180,7 +180,7 @@ fn apply(c: &mut Criterion) {
     let signed = SignedCommand::sign(ledger_id(), request_id(7), command, &key);
     group.bench_function("apply_payment", |b| {
         b.iter(|| {
-            let applied = state.apply(black_box(&signed)).expect("the payment is within limits");
+            let applied = state.apply(black_box(&signed), 0).expect("the payment is within limits");
             // The writer takes the changes after every command; so does the benchmark.
             black_box(state.take_changes());
             applied
@@ -195,7 +195,7 @@ fn journal(c: &mut Criterion) {
     let key = secret(1);
     let mut state = state_for_payment(&key);
     let signed = SignedCommand::sign(ledger_id(), request_id(7), payment(), &key);
-    let postings = state.apply(&signed).expect("the payment is within limits").postings;
+    let postings = state.apply(&signed, 0).expect("the payment is within limits").postings;
     let bytes = signed.signing_bytes();
     let prev = EntryHash([7; 32]);
     group.bench_function("seal_payment", |b| {

@@ -11,7 +11,12 @@
 //! ```
 //!
 //! Enumerations are one byte: account kind member=1 business=2 system=3; role admin=1
-//! treasurer=2 steward=3 auditor=4; status active=1 frozen=2 closed=3.
+//! treasurer=2 steward=3 auditor=4; status active=1 frozen=2 closed=3. A transfer id inside a
+//! command is its 16 UUID bytes.
+//!
+//! Revision 2 of the layout (transfer workflows) added tags 11 to 14 (`RequestPayment`,
+//! `AcceptRequest`, `RejectRequest`, `Reverse`) without changing tags 1 to 10, so every entry
+//! signed under revision 1 keeps its bytes and its signatures.
 
 use crate::account::{AccountKind, AccountStatus, Role};
 use crate::amount::{Amount, Scale};
@@ -126,6 +131,59 @@ pub enum Command {
         /// Note to the payee.
         memo: Memo,
     },
+    /// Asks `payer` to pay `amount` to `payee`: a pending transfer. Signed by the payee.
+    RequestPayment {
+        /// Receiving account, which asks.
+        payee: Handle,
+        /// Account asked to pay.
+        payer: Handle,
+        /// Unit of both accounts.
+        unit: UnitCode,
+        /// Positive amount.
+        amount: Amount,
+        /// Note to the payer.
+        memo: Memo,
+        /// How long after its entry the request can be accepted, in milliseconds (positive, at
+        /// most [`crate::transfer::REQUEST_LIFETIME_MAX_MS`]).
+        lifetime_ms: i64,
+    },
+    /// Accepts a pending request: value moves now, within the payer's limits. Signed by the
+    /// payer, over the request's parties and amount, so the payer signs exactly what it pays.
+    AcceptRequest {
+        /// The request's transfer id.
+        request: RequestId,
+        /// The paying account, as in the request.
+        payer: Handle,
+        /// The receiving account, as in the request.
+        payee: Handle,
+        /// Unit, as in the request.
+        unit: UnitCode,
+        /// Amount, as in the request.
+        amount: Amount,
+    },
+    /// Declines a pending request. Signed by the payer.
+    RejectRequest {
+        /// The request's transfer id.
+        request: RequestId,
+        /// The account asked to pay, as in the request.
+        payer: Handle,
+    },
+    /// Undoes a committed payment or accepted request with a new transfer back. Signed by the
+    /// original payee (a refund) or a treasurer (a correction).
+    Reverse {
+        /// The transfer undone.
+        transfer: RequestId,
+        /// Who pays back: the original payee.
+        payer: Handle,
+        /// Who is paid back: the original payer.
+        payee: Handle,
+        /// Unit, as in the original.
+        unit: UnitCode,
+        /// Amount, as in the original.
+        amount: Amount,
+        /// Why.
+        reason: Reason,
+    },
 }
 
 /// What kind of journal entry a command makes, as shown in history.
@@ -139,11 +197,15 @@ pub enum EntryKind {
     Role,
     Key,
     Payment,
+    Request,
+    Acceptance,
+    Rejection,
+    Reversal,
 }
 
 impl EntryKind {
     /// Every kind.
-    pub const ALL: [EntryKind; 8] = [
+    pub const ALL: [EntryKind; 12] = [
         EntryKind::Genesis,
         EntryKind::Unit,
         EntryKind::Account,
@@ -152,6 +214,10 @@ impl EntryKind {
         EntryKind::Role,
         EntryKind::Key,
         EntryKind::Payment,
+        EntryKind::Request,
+        EntryKind::Acceptance,
+        EntryKind::Rejection,
+        EntryKind::Reversal,
     ];
 
     /// From the lowercase name.
@@ -170,6 +236,10 @@ impl EntryKind {
             EntryKind::Role => "role",
             EntryKind::Key => "key",
             EntryKind::Payment => "payment",
+            EntryKind::Request => "request",
+            EntryKind::Acceptance => "acceptance",
+            EntryKind::Rejection => "rejection",
+            EntryKind::Reversal => "reversal",
         }
     }
 }
@@ -184,6 +254,8 @@ pub struct References {
     pub units: Vec<UnitCode>,
     /// Keys whose owner is read.
     pub keys: Vec<PublicKey>,
+    /// Transfers read or written.
+    pub transfers: Vec<RequestId>,
 }
 
 impl Command {
@@ -200,6 +272,10 @@ impl Command {
             Command::RegisterKey { .. } => 8,
             Command::RevokeKey { .. } => 9,
             Command::Pay { .. } => 10,
+            Command::RequestPayment { .. } => 11,
+            Command::AcceptRequest { .. } => 12,
+            Command::RejectRequest { .. } => 13,
+            Command::Reverse { .. } => 14,
         }
     }
 
@@ -214,6 +290,10 @@ impl Command {
             Command::GrantRole { .. } | Command::RevokeRole { .. } => EntryKind::Role,
             Command::RegisterKey { .. } | Command::RevokeKey { .. } => EntryKind::Key,
             Command::Pay { .. } => EntryKind::Payment,
+            Command::RequestPayment { .. } => EntryKind::Request,
+            Command::AcceptRequest { .. } => EntryKind::Acceptance,
+            Command::RejectRequest { .. } => EntryKind::Rejection,
+            Command::Reverse { .. } => EntryKind::Reversal,
         }
     }
 
@@ -242,9 +322,23 @@ impl Command {
                 refs.handles.push(handle.clone());
                 refs.keys.push(*public_key);
             }
-            Command::Pay { payer, payee, unit, .. } => {
+            Command::Pay { payer, payee, unit, .. } | Command::RequestPayment { payer, payee, unit, .. } => {
                 refs.handles.extend([payer.clone(), payee.clone()]);
                 refs.units.push(unit.clone());
+            }
+            Command::AcceptRequest { request, payer, payee, unit, .. } => {
+                refs.handles.extend([payer.clone(), payee.clone()]);
+                refs.units.push(unit.clone());
+                refs.transfers.push(*request);
+            }
+            Command::RejectRequest { request, payer } => {
+                refs.handles.push(payer.clone());
+                refs.transfers.push(*request);
+            }
+            Command::Reverse { transfer, payer, payee, unit, .. } => {
+                refs.handles.extend([payer.clone(), payee.clone()]);
+                refs.units.push(unit.clone());
+                refs.transfers.push(*transfer);
             }
         }
         refs
@@ -299,6 +393,32 @@ impl Command {
                     .i64(amount.minor())
                     .text(memo.as_str());
             }
+            Command::RequestPayment { payee, payer, unit, amount, memo, lifetime_ms } => {
+                out.text(payee.as_str())
+                    .text(payer.as_str())
+                    .text(unit.as_str())
+                    .i64(amount.minor())
+                    .text(memo.as_str())
+                    .i64(*lifetime_ms);
+            }
+            Command::AcceptRequest { request, payer, payee, unit, amount } => {
+                out.fixed(request.as_bytes())
+                    .text(payer.as_str())
+                    .text(payee.as_str())
+                    .text(unit.as_str())
+                    .i64(amount.minor());
+            }
+            Command::RejectRequest { request, payer } => {
+                out.fixed(request.as_bytes()).text(payer.as_str());
+            }
+            Command::Reverse { transfer, payer, payee, unit, amount, reason } => {
+                out.fixed(transfer.as_bytes())
+                    .text(payer.as_str())
+                    .text(payee.as_str())
+                    .text(unit.as_str())
+                    .i64(amount.minor())
+                    .text(reason.as_str());
+            }
         }
     }
 
@@ -342,6 +462,30 @@ impl Command {
                 unit: unit(d)?,
                 amount: amount(d)?,
                 memo: Memo::parse(d.text()?).map_err(invalid)?,
+            },
+            11 => Command::RequestPayment {
+                payee: handle(d)?,
+                payer: handle(d)?,
+                unit: unit(d)?,
+                amount: amount(d)?,
+                memo: Memo::parse(d.text()?).map_err(invalid)?,
+                lifetime_ms: d.i64()?,
+            },
+            12 => Command::AcceptRequest {
+                request: transfer_id(d)?,
+                payer: handle(d)?,
+                payee: handle(d)?,
+                unit: unit(d)?,
+                amount: amount(d)?,
+            },
+            13 => Command::RejectRequest { request: transfer_id(d)?, payer: handle(d)? },
+            14 => Command::Reverse {
+                transfer: transfer_id(d)?,
+                payer: handle(d)?,
+                payee: handle(d)?,
+                unit: unit(d)?,
+                amount: amount(d)?,
+                reason: Reason::parse(d.text()?).map_err(invalid)?,
             },
             other => return Err(DecodeError(format!("unknown command tag {other}"))),
         })
@@ -441,6 +585,10 @@ fn key(d: &mut Decoder<'_>) -> Result<PublicKey, DecodeError> {
 
 fn handle(d: &mut Decoder<'_>) -> Result<Handle, DecodeError> {
     Handle::parse(d.text()?).map_err(invalid)
+}
+
+fn transfer_id(d: &mut Decoder<'_>) -> Result<RequestId, DecodeError> {
+    Ok(RequestId::from_uuid(uuid::Uuid::from_bytes(d.array()?)))
 }
 
 fn unit(d: &mut Decoder<'_>) -> Result<UnitCode, DecodeError> {

@@ -10,6 +10,7 @@
 //! - [`command`]: every state change, and its canonical signed bytes.
 //! - [`refusal`]: every reason a command is refused, with its class and reason code.
 //! - [`state`]: the ledger state and `apply`, which turns a command into postings or a refusal.
+//! - [`transfer`]: transfers (payments, requests, reversals) and where each stands.
 //! - [`journal`]: entries, postings and the hash chain.
 //! - [`replay`]: rebuilding and checking the state from a journal.
 //! - [`read_auth`]: the signed statement that authenticates reads.
@@ -27,3 +28,4 @@ pub mod read_auth;
 pub mod refusal;
 pub mod replay;
 pub mod state;
+pub mod transfer;

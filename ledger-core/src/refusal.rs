@@ -4,7 +4,7 @@
 use crate::account::Role;
 use crate::command::SignatureError;
 use crate::keys::PublicKey;
-use crate::names::{Handle, UnitCode};
+use crate::names::{Handle, RequestId, UnitCode};
 
 /// The kind of failure, independent of any wire protocol.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,6 +90,22 @@ pub enum Refusal {
     RoleNotHeld { handle: Handle, role: Role },
     #[error("nobody revokes their own admin role, so one admin always remains")]
     OwnAdminRole,
+    #[error("transfer {0} does not exist")]
+    UnknownTransfer(RequestId),
+    #[error("transfer {0} is not a payment request")]
+    NotARequest(RequestId),
+    #[error("the command does not match transfer {0} (parties, unit or amount differ)")]
+    TransferMismatch(RequestId),
+    #[error("request {id} is {status}, no longer pending")]
+    RequestNotPending { id: RequestId, status: &'static str },
+    #[error("request {0} has expired")]
+    RequestExpired(RequestId),
+    #[error("a request's lifetime is from 1 millisecond to {max_days} days")]
+    InvalidLifetime { max_days: i64 },
+    #[error("transfer {id} cannot be reversed: {why}")]
+    NotReversible { id: RequestId, why: &'static str },
+    #[error("transfer {id} was already reversed by {by}")]
+    AlreadyReversed { id: RequestId, by: RequestId },
 }
 
 impl Refusal {
@@ -118,7 +134,14 @@ impl Refusal {
             | Refusal::LimitsExcludeBalance { .. }
             | Refusal::RoleAlreadyHeld { .. }
             | Refusal::RoleNotHeld { .. }
-            | Refusal::OwnAdminRole => FailedPrecondition,
+            | Refusal::OwnAdminRole
+            | Refusal::NotARequest(_)
+            | Refusal::RequestNotPending { .. }
+            | Refusal::RequestExpired(_)
+            | Refusal::NotReversible { .. }
+            | Refusal::AlreadyReversed { .. } => FailedPrecondition,
+            Refusal::UnknownTransfer(_) => NotFound,
+            Refusal::TransferMismatch(_) | Refusal::InvalidLifetime { .. } => InvalidArgument,
         }
     }
 
@@ -159,6 +182,14 @@ impl Refusal {
             Refusal::RoleAlreadyHeld { .. } => "ROLE_ALREADY_HELD",
             Refusal::RoleNotHeld { .. } => "ROLE_NOT_HELD",
             Refusal::OwnAdminRole => "OWN_ADMIN_ROLE",
+            Refusal::UnknownTransfer(_) => "TRANSFER_NOT_FOUND",
+            Refusal::NotARequest(_) => "NOT_A_REQUEST",
+            Refusal::TransferMismatch(_) => "TRANSFER_MISMATCH",
+            Refusal::RequestNotPending { .. } => "REQUEST_NOT_PENDING",
+            Refusal::RequestExpired(_) => "REQUEST_EXPIRED",
+            Refusal::InvalidLifetime { .. } => "INVALID_EXPIRY",
+            Refusal::NotReversible { .. } => "NOT_REVERSIBLE",
+            Refusal::AlreadyReversed { .. } => "ALREADY_REVERSED",
         }
     }
 }

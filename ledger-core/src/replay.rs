@@ -59,7 +59,8 @@ impl Replayer {
         }
         let signed = SignedCommand { ledger_id, request_id, command, signatures: entry.signatures.clone() };
         signed.verify_signatures().map_err(|error| ReplayError::Refused { seq, refusal: error.into() })?;
-        let applied = self.state.apply(&signed).map_err(|refusal| ReplayError::Refused { seq, refusal })?;
+        let applied =
+            self.state.apply(&signed, entry.timestamp_ms).map_err(|refusal| ReplayError::Refused { seq, refusal })?;
         if applied.postings != entry.postings {
             return Err(ReplayError::PostingsMismatch { seq });
         }

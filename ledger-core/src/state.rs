@@ -9,12 +9,16 @@
 use std::collections::{BTreeSet, HashMap};
 
 use crate::account::{Account, AccountKind, AccountStatus, Limits, Role, RoleSet, Unit};
-use crate::amount::{BALANCE_MAX, Scale, format_minor};
+use crate::amount::{Amount, BALANCE_MAX, Scale, format_minor};
 use crate::command::{Command, SignedCommand, admin_handle};
 use crate::journal::Posting;
 use crate::keys::PublicKey;
-use crate::names::{DisplayName, Handle, LedgerId, UnitCode};
+use crate::names::{DisplayName, Handle, LedgerId, Memo, RequestId, UnitCode};
 use crate::refusal::Refusal;
+use crate::transfer::{REQUEST_LIFETIME_MAX_MS, Transfer, TransferKind, TransferStatus};
+
+/// One day in milliseconds.
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// Who a handle is, for authentication and authorisation: its roles and active keys. Every
 /// account has one; the genesis `admin` handle has one without an account.
@@ -48,6 +52,8 @@ pub struct Changes {
     pub identities: BTreeSet<Handle>,
     /// Keys registered or revoked.
     pub keys: BTreeSet<PublicKey>,
+    /// Transfers created or changed.
+    pub transfers: BTreeSet<RequestId>,
 }
 
 /// Something worth telling the caller about a command that was applied.
@@ -88,6 +94,8 @@ pub struct State {
     pub identities: HashMap<Handle, Identity>,
     /// Every key ever registered.
     pub keys: HashMap<PublicKey, KeyOwner>,
+    /// Transfers by id.
+    pub transfers: HashMap<RequestId, Transfer>,
     changes: Changes,
 }
 
@@ -108,8 +116,10 @@ impl State {
     }
 
     /// Applies a command whose signatures the caller has verified
-    /// ([`SignedCommand::verify_signatures`]). On refusal nothing changed.
-    pub fn apply(&mut self, signed: &SignedCommand) -> Result<Applied, Refusal> {
+    /// ([`SignedCommand::verify_signatures`]) in an entry stamped `timestamp_ms` (milliseconds
+    /// since the Unix epoch; request expiry is judged by it, so a replay judges the same). On
+    /// refusal nothing changed.
+    pub fn apply(&mut self, signed: &SignedCommand, timestamp_ms: i64) -> Result<Applied, Refusal> {
         if let Command::Genesis { admin_key, node_key } = &signed.command {
             return self.genesis(signed, *admin_key, *node_key);
         }
@@ -261,63 +271,216 @@ impl State {
                 self.changes.keys.insert(*public_key);
                 Ok(Applied::default())
             }
-            Command::Pay { payer, payee, unit, amount, .. } => {
-                let payer_account = self.account(payer)?.clone();
-                let payee_account = self.account(payee)?.clone();
-                let scale = self.unit(unit)?.scale;
+            Command::Pay { payer, payee, unit, amount, memo } => {
+                self.account(payer)?;
+                self.account(payee)?;
+                self.unit(unit)?;
                 require(is(payer), "only a key of the payer may sign its payment")?;
-                if amount.is_zero() {
-                    return Err(Refusal::ZeroAmount);
+                let applied = self.move_value(payer, payee, unit, *amount)?;
+                self.insert_transfer(Transfer {
+                    id: signed.request_id,
+                    kind: TransferKind::Payment,
+                    status: TransferStatus::Committed,
+                    payer: payer.clone(),
+                    payee: payee.clone(),
+                    unit: unit.clone(),
+                    amount: *amount,
+                    memo: memo.clone(),
+                    created_ms: timestamp_ms,
+                    expires_at_ms: None,
+                    reverses: None,
+                    reversed_by: None,
+                });
+                Ok(applied)
+            }
+            Command::RequestPayment { payee, payer, unit, amount, memo, lifetime_ms } => {
+                self.account(payer)?;
+                self.account(payee)?;
+                self.unit(unit)?;
+                require(is(payee), "only a key of the payee may sign its payment request")?;
+                if !(1..=REQUEST_LIFETIME_MAX_MS).contains(lifetime_ms) {
+                    return Err(Refusal::InvalidLifetime { max_days: REQUEST_LIFETIME_MAX_MS / DAY_MS });
                 }
-                if payer == payee {
-                    return Err(Refusal::SameAccount);
+                // The same checks as a payment, but nothing moves until the payer accepts; limits
+                // are checked then, against the balances of that moment.
+                self.check_transfer(payer, payee, unit, *amount)?;
+                self.insert_transfer(Transfer {
+                    id: signed.request_id,
+                    kind: TransferKind::Request,
+                    status: TransferStatus::Pending,
+                    payer: payer.clone(),
+                    payee: payee.clone(),
+                    unit: unit.clone(),
+                    amount: *amount,
+                    memo: memo.clone(),
+                    created_ms: timestamp_ms,
+                    expires_at_ms: Some(timestamp_ms.saturating_add(*lifetime_ms)),
+                    reverses: None,
+                    reversed_by: None,
+                });
+                Ok(Applied::default())
+            }
+            Command::AcceptRequest { request, payer, payee, unit, amount } => {
+                let pending = self.pending_request(*request)?;
+                require(is(&pending.payer), "only a key of the payer may accept its request")?;
+                let same = pending.payer == *payer
+                    && pending.payee == *payee
+                    && pending.unit == *unit
+                    && pending.amount == *amount;
+                if !same {
+                    return Err(Refusal::TransferMismatch(*request));
                 }
-                for account in [&payer_account, &payee_account] {
-                    if account.unit != *unit {
-                        return Err(Refusal::UnitMismatch {
-                            account: account.handle.clone(),
-                            account_unit: account.unit.clone(),
-                            unit: unit.clone(),
-                        });
-                    }
-                    if account.kind == AccountKind::System {
-                        return Err(Refusal::SystemAccount(account.handle.clone()));
-                    }
-                    check_active(account)?;
+                if pending.expired_at(timestamp_ms) {
+                    return Err(Refusal::RequestExpired(*request));
                 }
-                let payer_after = payer_account.balance - amount.minor();
-                let payee_after = payee_account.balance + amount.minor();
-                if payer_after < payer_account.limits.floor() || payer_after < -BALANCE_MAX {
-                    return Err(Refusal::CreditLimitExceeded {
-                        account: payer.clone(),
-                        balance_after: format_minor(i128::from(payer_after), scale),
-                        credit_limit: payer_account.limits.credit_limit.format(scale),
-                    });
+                let applied = self.move_value(payer, payee, unit, *amount)?;
+                self.insert_transfer(Transfer { status: TransferStatus::Committed, ..pending });
+                Ok(applied)
+            }
+            Command::RejectRequest { request, payer } => {
+                let pending = self.pending_request(*request)?;
+                require(is(&pending.payer), "only a key of the payer may reject its request")?;
+                if pending.payer != *payer {
+                    return Err(Refusal::TransferMismatch(*request));
                 }
-                if payee_after > payee_account.limits.top() {
-                    return Err(Refusal::CeilingExceeded {
-                        account: payee.clone(),
-                        balance_after: format_minor(i128::from(payee_after), scale),
-                        ceiling: format_minor(i128::from(payee_account.limits.top()), scale),
-                    });
+                self.insert_transfer(Transfer { status: TransferStatus::Rejected, ..pending });
+                Ok(Applied::default())
+            }
+            Command::Reverse { transfer, payer, payee, unit, amount, reason } => {
+                let original = self.transfers.get(transfer).cloned().ok_or(Refusal::UnknownTransfer(*transfer))?;
+                require(
+                    is(&original.payee) || has_role(Role::Treasurer),
+                    "a transfer is reversed by its payee (a refund) or a treasurer (a correction)",
+                )?;
+                let same = original.payee == *payer
+                    && original.payer == *payee
+                    && original.unit == *unit
+                    && original.amount == *amount;
+                if !same {
+                    return Err(Refusal::TransferMismatch(*transfer));
                 }
-                let mut warnings = Vec::new();
-                if payer_account.limits.past_soft_limit(payer_after) {
-                    warnings.push(Warning::SoftLimitCrossed {
-                        account: payer.clone(),
-                        balance: format_minor(i128::from(payer_after), scale),
-                        soft_limit: payer_account.limits.soft_limit.unwrap_or_default().format(scale),
-                    });
+                if original.kind == TransferKind::Reversal {
+                    return Err(Refusal::NotReversible { id: *transfer, why: "it is a reversal itself" });
                 }
-                self.account_mut(payer).balance = payer_after;
-                self.account_mut(payee).balance = payee_after;
-                let postings = vec![
-                    Posting { account: payer.clone(), unit: unit.clone(), delta: -amount.minor() },
-                    Posting { account: payee.clone(), unit: unit.clone(), delta: amount.minor() },
-                ];
-                Ok(Applied { postings, warnings })
+                if original.status != TransferStatus::Committed {
+                    return Err(Refusal::NotReversible { id: *transfer, why: "no value moved" });
+                }
+                if let Some(by) = original.reversed_by {
+                    return Err(Refusal::AlreadyReversed { id: *transfer, by });
+                }
+                // A reversal is a transfer like any other: both accounts active, both within their
+                // limits after it. A treasurer who must correct past a limit changes the limit
+                // first (`SetLimits`, with its reason), so no balance is ever outside its limits.
+                let applied = self.move_value(payer, payee, unit, *amount)?;
+                self.insert_transfer(Transfer { reversed_by: Some(signed.request_id), ..original });
+                self.insert_transfer(Transfer {
+                    id: signed.request_id,
+                    kind: TransferKind::Reversal,
+                    status: TransferStatus::Committed,
+                    payer: payer.clone(),
+                    payee: payee.clone(),
+                    unit: unit.clone(),
+                    amount: *amount,
+                    memo: Memo::parse(reason.as_str()).expect("a reason is a valid memo"),
+                    created_ms: timestamp_ms,
+                    expires_at_ms: None,
+                    reverses: Some(*transfer),
+                    reversed_by: None,
+                });
+                Ok(applied)
             }
         }
+    }
+
+    /// Checks that `amount` of `unit` may move from `payer` to `payee` (both exist, hold the unit,
+    /// are members or businesses and are active), limits aside.
+    fn check_transfer(&self, payer: &Handle, payee: &Handle, unit: &UnitCode, amount: Amount) -> Result<(), Refusal> {
+        let payer_account = self.account(payer)?;
+        let payee_account = self.account(payee)?;
+        self.unit(unit)?;
+        if amount.is_zero() {
+            return Err(Refusal::ZeroAmount);
+        }
+        if payer == payee {
+            return Err(Refusal::SameAccount);
+        }
+        for account in [payer_account, payee_account] {
+            if account.unit != *unit {
+                return Err(Refusal::UnitMismatch {
+                    account: account.handle.clone(),
+                    account_unit: account.unit.clone(),
+                    unit: unit.clone(),
+                });
+            }
+            if account.kind == AccountKind::System {
+                return Err(Refusal::SystemAccount(account.handle.clone()));
+            }
+            check_active(account)?;
+        }
+        Ok(())
+    }
+
+    /// Moves `amount` from `payer` to `payee` within both accounts' limits: the postings, and a
+    /// warning when the payer crosses its soft limit.
+    fn move_value(
+        &mut self,
+        payer: &Handle,
+        payee: &Handle,
+        unit: &UnitCode,
+        amount: Amount,
+    ) -> Result<Applied, Refusal> {
+        self.check_transfer(payer, payee, unit, amount)?;
+        let scale = self.unit(unit)?.scale;
+        let payer_account = self.account(payer)?.clone();
+        let payee_account = self.account(payee)?.clone();
+        let payer_after = payer_account.balance - amount.minor();
+        let payee_after = payee_account.balance + amount.minor();
+        if payer_after < payer_account.limits.floor() || payer_after < -BALANCE_MAX {
+            return Err(Refusal::CreditLimitExceeded {
+                account: payer.clone(),
+                balance_after: format_minor(i128::from(payer_after), scale),
+                credit_limit: payer_account.limits.credit_limit.format(scale),
+            });
+        }
+        if payee_after > payee_account.limits.top() {
+            return Err(Refusal::CeilingExceeded {
+                account: payee.clone(),
+                balance_after: format_minor(i128::from(payee_after), scale),
+                ceiling: format_minor(i128::from(payee_account.limits.top()), scale),
+            });
+        }
+        let mut warnings = Vec::new();
+        if payer_account.limits.past_soft_limit(payer_after) {
+            warnings.push(Warning::SoftLimitCrossed {
+                account: payer.clone(),
+                balance: format_minor(i128::from(payer_after), scale),
+                soft_limit: payer_account.limits.soft_limit.unwrap_or_default().format(scale),
+            });
+        }
+        self.account_mut(payer).balance = payer_after;
+        self.account_mut(payee).balance = payee_after;
+        let postings = vec![
+            Posting { account: payer.clone(), unit: unit.clone(), delta: -amount.minor() },
+            Posting { account: payee.clone(), unit: unit.clone(), delta: amount.minor() },
+        ];
+        Ok(Applied { postings, warnings })
+    }
+
+    /// A request still pending (expired or not).
+    fn pending_request(&self, id: RequestId) -> Result<Transfer, Refusal> {
+        let transfer = self.transfers.get(&id).ok_or(Refusal::UnknownTransfer(id))?;
+        if transfer.kind != TransferKind::Request {
+            return Err(Refusal::NotARequest(id));
+        }
+        if transfer.status != TransferStatus::Pending {
+            return Err(Refusal::RequestNotPending { id, status: transfer.status.as_str() });
+        }
+        Ok(transfer.clone())
+    }
+
+    fn insert_transfer(&mut self, transfer: Transfer) {
+        self.changes.transfers.insert(transfer.id);
+        self.transfers.insert(transfer.id, transfer);
     }
 
     fn genesis(
@@ -455,7 +618,7 @@ fn check_limits(limits: &Limits, scale: Scale) -> Result<(), Refusal> {
 mod tests {
     use super::*;
     use crate::account::AccountKind;
-    use crate::amount::{Amount, Scale};
+    use crate::amount::Scale;
     use crate::keys::SecretKey;
     use crate::names::{Memo, RequestId};
 
@@ -485,7 +648,7 @@ mod tests {
             self.next += 1;
             let signed =
                 SignedCommand::sign(self.id, RequestId::from_uuid(uuid::Uuid::from_u128(self.next)), command, key);
-            self.state.apply(&signed)
+            self.state.apply(&signed, 1_000 * self.next as i64)
         }
 
         fn admin(&mut self, command: Command) -> Result<Applied, Refusal> {

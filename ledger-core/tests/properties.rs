@@ -13,6 +13,7 @@
 //! - `canonical`: signed bytes decode to what was encoded, are injective and strictly delimited.
 //! - `amounts`: parsing and formatting amounts round-trip, and anything else is refused.
 //! - `signatures`: a signature covers every field, the ledger id and the request id.
+//! - `workflows`: payment requests and reversals in any order keep the ledger whole and replay.
 
 #[path = "properties/amounts.rs"]
 mod amounts;
@@ -30,3 +31,5 @@ mod scenario;
 mod signatures;
 #[path = "properties/support.rs"]
 mod support;
+#[path = "properties/workflows.rs"]
+mod workflows;

@@ -23,7 +23,7 @@
 
 use std::collections::HashMap;
 
-use ledger_core::account::{Account, AccountKind, Role, Unit};
+use ledger_core::account::{Account, AccountKind, AccountStatus, Role, Unit};
 use ledger_core::amount::{Amount, AmountError, Scale, format_minor};
 use ledger_core::command::{Command, SIGNATURES_MAX, SignatureError, SignedCommand, decode_signing_bytes};
 use ledger_core::journal::Entry;
@@ -31,6 +31,7 @@ use ledger_core::keys::{PublicKey, Signature};
 use ledger_core::names::{DisplayName, Handle, LedgerId, Memo, NameError, Reason, RequestId, UnitCode};
 use ledger_core::refusal::Refusal;
 use ledger_core::state::{Identity, Warning};
+use ledger_core::transfer::{Answer, Transfer};
 
 use crate::error::ServerError;
 use crate::grpc::ApiLimits;
@@ -213,6 +214,14 @@ pub fn account_kind(text: &str) -> Result<AccountKind, ServerError> {
     }
 }
 
+/// An account status by its lowercase name.
+pub fn account_status(text: &str) -> Result<AccountStatus, ServerError> {
+    let text = required("status", text)?;
+    AccountStatus::parse(text).ok_or_else(|| {
+        invalid("INVALID_STATUS", "status", format!("{text:?} is not a status: use active, frozen or closed"))
+    })
+}
+
 /// A unit's number of decimal places.
 pub fn scale(places: u32) -> Result<Scale, ServerError> {
     Scale::new(places).map_err(|error| invalid("INVALID_SCALE", "scale", error))
@@ -358,6 +367,15 @@ pub async fn set_limits(
     Ok(signed(ledger_id, request_id, command, signatures))
 }
 
+/// `SetStatus`.
+pub fn set_status(ledger_id: LedgerId, req: &proto::SetStatusRequest) -> Result<SignedCommand, ServerError> {
+    let request_id = request_id(&req.request_id)?;
+    let handle = handle("handle", &req.handle)?;
+    let status = account_status(&req.status)?;
+    let command = Command::SetStatus { handle, status, reason: reason(&req.reason)? };
+    Ok(signed(ledger_id, request_id, command, signatures(&req.signatures)?))
+}
+
 /// `GrantRole` or `RevokeRole`.
 pub fn change_role(
     ledger_id: LedgerId,
@@ -426,6 +444,68 @@ pub async fn payment(
     let amount = positive_amount("amount", &req.amount, scale)?;
     let command = Command::Pay { payer, payee, unit, amount, memo };
     Ok((signed(ledger_id, request_id, command, signatures), scale))
+}
+
+/// `RequestPayment`, and the scale of its unit (to format the answer).
+pub async fn request_payment(
+    store: &dyn Store,
+    ledger_id: LedgerId,
+    req: &proto::RequestPaymentRequest,
+) -> Result<(SignedCommand, Scale), ServerError> {
+    let request_id = request_id(&req.request_id)?;
+    let payee = handle("payee", &req.payee)?;
+    let payer = handle("payer", &req.payer)?;
+    let unit = unit_code("unit", &req.unit)?;
+    let memo = memo(&req.memo)?;
+    let signatures = signatures(&req.signatures)?;
+    let scale = requested_unit(store, &unit).await?.scale;
+    let amount = positive_amount("amount", &req.amount, scale)?;
+    let command = Command::RequestPayment { payee, payer, unit, amount, memo, lifetime_ms: req.lifetime_ms };
+    Ok((signed(ledger_id, request_id, command, signatures), scale))
+}
+
+/// `AcceptRequest` or `RejectRequest`, and the scale of the unit (none for a rejection, which
+/// names no unit).
+pub async fn answer_request(
+    store: &dyn Store,
+    ledger_id: LedgerId,
+    req: &proto::AnswerRequestRequest,
+    answer: Answer,
+) -> Result<SignedCommand, ServerError> {
+    let request_id = request_id(&req.request_id)?;
+    let request = transfer_name("transfer", &req.transfer)?;
+    let payer = handle("payer", &req.payer)?;
+    let signatures = signatures(&req.signatures)?;
+    let command = match answer {
+        Answer::Reject => Command::RejectRequest { request, payer },
+        Answer::Accept => {
+            let payee = handle("payee", &req.payee)?;
+            let unit = unit_code("unit", &req.unit)?;
+            let scale = requested_unit(store, &unit).await?.scale;
+            let amount = positive_amount("amount", &req.amount, scale)?;
+            Command::AcceptRequest { request, payer, payee, unit, amount }
+        }
+    };
+    Ok(signed(ledger_id, request_id, command, signatures))
+}
+
+/// `Reverse`.
+pub async fn reverse(
+    store: &dyn Store,
+    ledger_id: LedgerId,
+    req: &proto::ReverseTransferRequest,
+) -> Result<SignedCommand, ServerError> {
+    let request_id = request_id(&req.request_id)?;
+    let transfer = transfer_name("transfer", &req.transfer)?;
+    let payer = handle("payer", &req.payer)?;
+    let payee = handle("payee", &req.payee)?;
+    let unit = unit_code("unit", &req.unit)?;
+    let reason = reason(&req.reason)?;
+    let signatures = signatures(&req.signatures)?;
+    let scale = requested_unit(store, &unit).await?.scale;
+    let amount = positive_amount("amount", &req.amount, scale)?;
+    let command = Command::Reverse { transfer, payer, payee, unit, amount, reason };
+    Ok(signed(ledger_id, request_id, command, signatures))
 }
 
 /// A unit a request names: `NOT_FOUND` / `UNIT_NOT_FOUND` when it does not exist.
@@ -656,6 +736,51 @@ pub fn history_item(
                 format!("received {} {unit} from {payer}", amount_text(amount))
             }
         }
+        Command::RequestPayment { payee, payer, unit, amount, memo, .. } => {
+            item.memo = memo.as_str().to_owned();
+            if &payee == subject {
+                item.counterparty = payer.to_string();
+                format!("asked {payer} for {} {unit}", amount_text(amount))
+            } else {
+                item.counterparty = payee.to_string();
+                format!("asked by {payee} for {} {unit}", amount_text(amount))
+            }
+        }
+        Command::AcceptRequest { request, payer, payee, unit, amount } => {
+            if &payer == subject {
+                item.counterparty = payee.to_string();
+                format!("paid {} {unit} to {payee}, accepting request {request}", amount_text(amount))
+            } else {
+                item.counterparty = payer.to_string();
+                format!("received {} {unit} from {payer}, who accepted request {request}", amount_text(amount))
+            }
+        }
+        Command::RejectRequest { request, payer } => {
+            if &payer == subject {
+                format!("rejected request {request}")
+            } else {
+                item.counterparty = payer.to_string();
+                format!("{payer} rejected request {request}")
+            }
+        }
+        Command::Reverse { transfer, payer, payee, unit, amount, reason } => {
+            item.memo = reason.as_str().to_owned();
+            if &payer == subject {
+                item.counterparty = payee.to_string();
+                format!(
+                    "paid back {} {unit} to {payee}, reversing {transfer} ({})",
+                    amount_text(amount),
+                    reason.as_str()
+                )
+            } else {
+                item.counterparty = payer.to_string();
+                format!(
+                    "paid back {} {unit} by {payer}, reversing {transfer} ({})",
+                    amount_text(amount),
+                    reason.as_str()
+                )
+            }
+        }
     };
     Ok(item)
 }
@@ -701,7 +826,67 @@ pub fn transfer(entry: &Entry, payment: &Payment, scale: Scale, warnings: &[Warn
         seq: entry.seq,
         timestamp_ms: entry.timestamp_ms,
         warnings: warnings.iter().map(warning).collect(),
+        ..Default::default()
     }
+}
+
+/// A transfer and where it stands, with the entry of this answer (`seq`, `timestamp_ms`) and
+/// the warnings of its commit. A pending request past its expiry at `now_ms` shows as expired.
+pub fn transfer_record(
+    transfer: &Transfer,
+    scale: Scale,
+    entry: (u64, i64),
+    warnings: &[Warning],
+    now_ms: i64,
+) -> proto::Transfer {
+    let status = if transfer.expired_at(now_ms) { "expired" } else { transfer.status.as_str() };
+    proto::Transfer {
+        name: format!("transfers/{}", transfer.id),
+        id: transfer.id.to_string(),
+        kind: transfer.kind.as_str().to_owned(),
+        status: status.to_owned(),
+        payer: transfer.payer.to_string(),
+        payee: transfer.payee.to_string(),
+        unit: transfer.unit.to_string(),
+        amount: transfer.amount.format(scale),
+        memo: transfer.memo.as_str().to_owned(),
+        seq: entry.0,
+        timestamp_ms: entry.1,
+        warnings: warnings.iter().map(warning).collect(),
+        expires_at_ms: transfer.expires_at_ms.unwrap_or_default(),
+        reverses: transfer.reverses.map(|id| id.to_string()).unwrap_or_default(),
+        reversed_by: transfer.reversed_by.map(|id| id.to_string()).unwrap_or_default(),
+    }
+}
+
+/// A page of pending requests, read with [`fetch_limit`].
+pub fn requests_page(
+    requests: Vec<Transfer>,
+    size: u32,
+    subject: &Handle,
+    scales: &Scales,
+    now_ms: i64,
+) -> Result<proto::ListPaymentRequestsResponse, ServerError> {
+    let (requests, more) = page(requests, size);
+    let next_page_token = match (more, requests.last()) {
+        (true, Some(last)) => encode_token(&format!("accounts/{subject}/requests/{}", last.id)),
+        _ => String::new(),
+    };
+    let requests = requests
+        .iter()
+        .map(|request| {
+            let scale = scales.of(&request.unit)?;
+            Ok(transfer_record(request, scale, (0, request.created_ms), &[], now_ms))
+        })
+        .collect::<Result<_, ServerError>>()?;
+    Ok(proto::ListPaymentRequestsResponse { requests, next_page_token })
+}
+
+/// Where a page of `subject`'s pending requests starts: after this id.
+pub fn requests_page_start(token: &str, subject: &Handle) -> Result<Option<RequestId>, ServerError> {
+    decode_token(token, &format!("accounts/{subject}/requests/"))?
+        .map(|id| RequestId::parse(&id).map_err(|_| bad_page_token()))
+        .transpose()
 }
 
 /// A warning, as a sentence.

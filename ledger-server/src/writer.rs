@@ -5,6 +5,9 @@
 //! the batch's own earlier commands), appends one entry per accepted command with its hash chain,
 //! commits the whole batch in one transaction (one fsync), and only then answers every caller.
 //! A refused command is answered with its refusal and does not disturb the rest of its batch.
+//! An atomic group (`submit_atomic`) is applied to a copy of what the batch has built so far: if
+//! every command of the group applies, the copy replaces it; at the first refusal the copy is
+//! dropped, so none of the group's commands is committed and the rest of the batch is unaffected.
 //!
 //! A batch whose transaction fails in a way that may pass next time (a lost race with another
 //! replica, a dropped connection; [`StoreError::is_retryable`]) is run again from scratch, up to
@@ -21,16 +24,16 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ledger_core::command::{References, SignedCommand};
-use ledger_core::journal::Entry;
+use ledger_core::journal::{Entry, EntryHash};
 use ledger_core::keys::PublicKey;
 use ledger_core::names::{LedgerId, RequestId};
 use ledger_core::refusal::Refusal;
 use ledger_core::state::{Changes, State, Warning};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tracing::Instrument;
 
 use crate::error::ServerError;
-use crate::store::{PendingEntry, Store, StoreError};
+use crate::store::{BatchTx, PendingEntry, Store, StoreError};
 
 /// A command whose signatures were checked. Only [`VerifiedCommand::verify`] makes one, so the
 /// writer never applies an unverified command.
@@ -84,9 +87,37 @@ const RETRY_BACKOFF_MS: u64 = 5;
 /// Longest pause between two attempts of a batch.
 const RETRY_BACKOFF_MAX_MS: u64 = 500;
 
+/// What a caller asked the writer to do.
+enum Work {
+    /// One command, committed or refused on its own.
+    One(VerifiedCommand),
+    /// Commands that commit all together or not at all.
+    Atomic(Vec<VerifiedCommand>),
+}
+
+/// The writer's answer to one [`Work`].
+enum Outcome {
+    /// For [`Work::One`].
+    One(Result<Committed, ServerError>),
+    /// For [`Work::Atomic`]: every command committed, or the index of the first refused and why
+    /// (none of them committed).
+    Atomic(Result<Vec<Committed>, (usize, ServerError)>),
+}
+
+impl Outcome {
+    /// The highest sequence number this outcome committed, if any.
+    fn last_seq(&self) -> Option<u64> {
+        match self {
+            Outcome::One(Ok(committed)) => Some(committed.entry.seq),
+            Outcome::Atomic(Ok(committed)) => committed.iter().map(|c| c.entry.seq).max(),
+            Outcome::One(Err(_)) | Outcome::Atomic(Err(_)) => None,
+        }
+    }
+}
+
 struct Job {
-    command: VerifiedCommand,
-    reply: oneshot::Sender<Result<Committed, ServerError>>,
+    work: Work,
+    reply: oneshot::Sender<Outcome>,
     span: tracing::Span,
 }
 
@@ -94,15 +125,66 @@ struct Job {
 #[derive(Clone)]
 pub struct WriterHandle {
     jobs: mpsc::Sender<Job>,
+    /// The last sequence number this writer committed (0 until its first commit).
+    head: watch::Receiver<u64>,
 }
 
 impl WriterHandle {
     /// Submits a verified command and waits until its batch committed (or it was refused).
     pub async fn submit(&self, command: VerifiedCommand) -> Result<Committed, ServerError> {
+        match self.send(Work::One(command)).await? {
+            Outcome::One(answer) => answer,
+            Outcome::Atomic(_) => unreachable!("the writer answers one command with one outcome"),
+        }
+    }
+
+    /// Submits commands that commit all together, in order, or not at all: on the first refusal
+    /// none of them is committed, and its index and refusal are returned.
+    pub async fn submit_atomic(&self, commands: Vec<VerifiedCommand>) -> Result<Vec<Committed>, (usize, ServerError)> {
+        match self.send(Work::Atomic(commands)).await.map_err(|error| (0, error))? {
+            Outcome::Atomic(answer) => answer,
+            Outcome::One(_) => unreachable!("the writer answers a group with a group outcome"),
+        }
+    }
+
+    /// Submits commands each on its own: all are queued before any answer is awaited, so they
+    /// tend to share batches. One answer per command, in order.
+    pub async fn submit_each(&self, commands: Vec<VerifiedCommand>) -> Vec<Result<Committed, ServerError>> {
+        let mut answers = Vec::with_capacity(commands.len());
+        for command in commands {
+            let (reply, answer) = oneshot::channel();
+            let job = Job { work: Work::One(command), reply, span: tracing::Span::current() };
+            answers.push(match self.jobs.send(job).await {
+                Ok(()) => Ok(answer),
+                Err(_) => Err(ServerError::Unavailable("the server is shutting down".into())),
+            });
+        }
+        let mut results = Vec::with_capacity(answers.len());
+        for answer in answers {
+            results.push(match answer {
+                Ok(answer) => match answer.await {
+                    Ok(Outcome::One(result)) => result,
+                    Ok(Outcome::Atomic(_)) => unreachable!("the writer answers one command with one outcome"),
+                    Err(_) => Err(ServerError::Unavailable("the writer stopped before answering".into())),
+                },
+                Err(error) => Err(error),
+            });
+        }
+        results
+    }
+
+    /// Wakes whoever follows the journal (the live feed) after each commit of this writer. Only a
+    /// wake-up: followers read the entries from the store, and poll too, since other replicas may
+    /// write to the same database.
+    pub fn committed_head(&self) -> watch::Receiver<u64> {
+        self.head.clone()
+    }
+
+    async fn send(&self, work: Work) -> Result<Outcome, ServerError> {
         let (reply, answer) = oneshot::channel();
-        let job = Job { command, reply, span: tracing::Span::current() };
+        let job = Job { work, reply, span: tracing::Span::current() };
         self.jobs.send(job).await.map_err(|_| ServerError::Unavailable("the server is shutting down".into()))?;
-        answer.await.map_err(|_| ServerError::Unavailable("the writer stopped before answering".into()))?
+        answer.await.map_err(|_| ServerError::Unavailable("the writer stopped before answering".into()))
     }
 }
 
@@ -110,17 +192,25 @@ impl WriterHandle {
 /// in flight and answering its callers; await the returned task for a clean shutdown.
 pub fn spawn(store: Arc<dyn Store>, config: WriterConfig) -> (WriterHandle, tokio::task::JoinHandle<()>) {
     let (jobs, receiver) = mpsc::channel(config.queue_len_max.max(1));
-    let task = tokio::spawn(run(store, config, receiver));
-    (WriterHandle { jobs }, task)
+    let (head_sender, head) = watch::channel(0);
+    let task = tokio::spawn(run(store, config, receiver, head_sender));
+    (WriterHandle { jobs, head }, task)
 }
 
-async fn run(store: Arc<dyn Store>, config: WriterConfig, mut receiver: mpsc::Receiver<Job>) {
+async fn run(store: Arc<dyn Store>, config: WriterConfig, mut receiver: mpsc::Receiver<Job>, head: watch::Sender<u64>) {
     let mut batch = Vec::with_capacity(config.batch_size_max);
     let mut ledger = LedgerIdentity::default();
     while receiver.recv_many(&mut batch, config.batch_size_max.max(1)).await > 0 {
         let size = batch.len();
         let span = tracing::info_span!("batch", size);
         let answers = process(store.as_ref(), &mut ledger, &batch, config.batch_retries_max).instrument(span).await;
+        if let Some(seq) = answers.iter().filter_map(Outcome::last_seq).max() {
+            head.send_if_modified(|last| {
+                let newer = seq > *last;
+                *last = (*last).max(seq);
+                newer
+            });
+        }
         for (job, answer) in batch.drain(..).zip(answers) {
             // A caller that went away no longer needs its answer; the commit stands.
             let _ = job.reply.send(answer);
@@ -179,12 +269,7 @@ impl Stage {
 
 /// Applies and commits one batch, running it again after a retryable failure up to
 /// `retries_max` times; returns one answer per job, in order.
-async fn process(
-    store: &dyn Store,
-    ledger: &mut LedgerIdentity,
-    batch: &[Job],
-    retries_max: u32,
-) -> Vec<Result<Committed, ServerError>> {
+async fn process(store: &dyn Store, ledger: &mut LedgerIdentity, batch: &[Job], retries_max: u32) -> Vec<Outcome> {
     let mut attempt: u32 = 0;
     // Whether some attempt's commit may have gone through unseen, not yet settled by a later
     // attempt looking the request ids up.
@@ -209,71 +294,85 @@ async fn process(
         } else {
             "the ledger's database is unavailable; nothing was written, retry with the same request id"
         };
-        return batch.iter().map(|_| Err(ServerError::Unavailable(message.into()))).collect();
+        let unavailable = || ServerError::Unavailable(message.into());
+        return batch
+            .iter()
+            .map(|job| match job.work {
+                Work::One(_) => Outcome::One(Err(unavailable())),
+                Work::Atomic(_) => Outcome::Atomic(Err((0, unavailable()))),
+            })
+            .collect();
     }
 }
 
-/// One attempt at a batch; a failure says how far it got.
-async fn apply_batch(
-    store: &dyn Store,
-    ledger: &mut LedgerIdentity,
-    batch: &[Job],
-) -> Result<Vec<Result<Committed, ServerError>>, (StoreError, Stage)> {
-    let at = |stage| move |error| (error, stage);
-    let mut tx = store.begin().await.map_err(at(Stage::Lookup))?;
-    let (mut seq, mut prev_hash) = tx.head().await.map_err(at(Stage::Lookup))?;
-    let mut state = ledger.state(store).await.map_err(at(Stage::Lookup))?;
-    let timestamp_ms = now_ms();
-    let mut pending: Vec<PendingEntry> = Vec::new();
-    let mut all_changes = Changes::default();
-    // Where each answer comes from: a new entry of this batch, or an earlier one.
-    let mut answers: Vec<Result<Committed, ServerError>> = Vec::with_capacity(batch.len());
-    let mut in_batch: HashMap<RequestId, usize> = HashMap::new();
-
-    // Everything the batch needs, asked for up front: one round trip per kind of row instead of
-    // several per command on a networked database. Loading is the same whether it happens here or
-    // per command below (which then finds it all in `state`): nothing else writes while the
-    // transaction holds the head, and loading never overwrites what `state` holds.
-    let request_ids: Vec<RequestId> = batch.iter().map(|job| job.command.signed().request_id).collect();
-    let earlier = tx.find_requests(&request_ids).await.map_err(at(Stage::Lookup))?;
-    let applying = Stage::Apply { none_committed: earlier.is_empty() };
-    let mut refs = References::default();
-    for job in batch.iter().filter(|job| !earlier.contains_key(&job.command.signed().request_id)) {
-        let more = references_with_signers(job.command.signed());
-        refs.handles.extend(more.handles);
-        refs.units.extend(more.units);
-        refs.keys.extend(more.keys);
+/// The commands of a job, in order.
+fn commands(job: &Job) -> &[VerifiedCommand] {
+    match &job.work {
+        Work::One(command) => std::slice::from_ref(command),
+        Work::Atomic(commands) => commands,
     }
-    refs.handles.sort_unstable();
-    refs.handles.dedup();
-    refs.units.sort_unstable();
-    refs.units.dedup();
-    refs.keys.sort_unstable();
-    refs.keys.dedup();
-    tx.load(&mut state, &refs).await.map_err(at(applying))?;
+}
 
-    for job in batch {
-        let signed = job.command.signed();
+/// What a batch has built so far inside its transaction: cloned before an atomic group so a
+/// refused group leaves no trace.
+#[derive(Clone)]
+struct Building {
+    /// The part of the state the batch touches.
+    state: State,
+    /// Seq and hash of the last entry, committed or pending.
+    head: (u64, EntryHash),
+    /// Entries sealed in this batch.
+    pending: Vec<PendingEntry>,
+    /// Everything the pending entries changed.
+    changes: Changes,
+    /// Request ids of the pending entries, with their index.
+    in_batch: HashMap<RequestId, usize>,
+}
+
+impl Building {
+    /// Applies one command: its result, or a storage failure that fails the whole batch.
+    async fn step(
+        &mut self,
+        tx: &mut dyn BatchTx,
+        earlier: &HashMap<RequestId, Entry>,
+        command: &VerifiedCommand,
+        timestamp_ms: i64,
+        span: &tracing::Span,
+    ) -> Result<Result<Committed, ServerError>, StoreError> {
+        let signed = command.signed();
         let bytes = signed.signing_bytes();
-        if let Some(&index) = in_batch.get(&signed.request_id) {
-            answers.push(replayed(&pending[index].entry, signed, &bytes));
-            continue;
+        if let Some(&index) = self.in_batch.get(&signed.request_id) {
+            return Ok(replayed(&self.pending[index].entry, signed, &bytes));
         }
         if let Some(entry) = earlier.get(&signed.request_id) {
-            answers.push(replayed(entry, signed, &bytes));
-            continue;
+            return Ok(replayed(entry, signed, &bytes));
         }
-        tx.load(&mut state, &references_with_signers(signed)).await.map_err(at(applying))?;
-        match state.apply(signed) {
+        tx.load(&mut self.state, &references_with_signers(signed)).await?;
+        let state = &mut self.state;
+        match state.apply(signed, timestamp_ms) {
             Ok(applied) => {
                 let changes = state.take_changes();
-                let touched: Vec<_> = changes.accounts.iter().chain(&changes.identities).cloned().collect();
+                // A request changes no account, but belongs in the history of both its parties.
+                let parties = changes
+                    .transfers
+                    .iter()
+                    .filter_map(|id| state.transfers.get(id))
+                    .flat_map(|transfer| [transfer.payer.clone(), transfer.payee.clone()]);
+                let touched: Vec<_> = changes
+                    .accounts
+                    .iter()
+                    .chain(&changes.identities)
+                    .cloned()
+                    .chain(parties)
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
                 let balances_after = applied
                     .postings
                     .iter()
                     .map(|p| state.accounts.get(&p.account).expect("a posted account is loaded").balance)
                     .collect();
-                seq += 1;
+                let (seq, prev_hash) = (self.head.0 + 1, self.head.1);
                 let entry = Entry::seal(
                     seq,
                     timestamp_ms,
@@ -283,26 +382,108 @@ async fn apply_batch(
                     applied.postings,
                     prev_hash,
                 );
-                prev_hash = entry.hash;
-                merge(&mut all_changes, changes);
-                in_batch.insert(signed.request_id, pending.len());
-                answers.push(Ok(Committed { entry: entry.clone(), warnings: applied.warnings, replayed: false }));
-                pending.push(PendingEntry { entry, request_id: signed.request_id, touched, balances_after });
+                self.head = (seq, entry.hash);
+                merge(&mut self.changes, changes);
+                self.in_batch.insert(signed.request_id, self.pending.len());
+                let committed = Committed { entry: entry.clone(), warnings: applied.warnings, replayed: false };
+                self.pending.push(PendingEntry { entry, request_id: signed.request_id, touched, balances_after });
+                Ok(Ok(committed))
             }
             Err(refusal) => {
-                job.span.in_scope(|| tracing::info!(reason = refusal.reason(), %refusal, "command refused"));
-                answers.push(Err(refusal.into()));
+                span.in_scope(|| tracing::info!(reason = refusal.reason(), %refusal, "command refused"));
+                Ok(Err(refusal.into()))
             }
         }
     }
-    if let Err(message) = state.check_invariants(false) {
+}
+
+/// One attempt at a batch; a failure says how far it got.
+async fn apply_batch(
+    store: &dyn Store,
+    ledger: &mut LedgerIdentity,
+    batch: &[Job],
+) -> Result<Vec<Outcome>, (StoreError, Stage)> {
+    let at = |stage| move |error| (error, stage);
+    let mut tx = store.begin().await.map_err(at(Stage::Lookup))?;
+    let head = tx.head().await.map_err(at(Stage::Lookup))?;
+    let state = ledger.state(store).await.map_err(at(Stage::Lookup))?;
+    let timestamp_ms = now_ms();
+
+    // Everything the batch needs, asked for up front: one round trip per kind of row instead of
+    // several per command on a networked database. Loading is the same whether it happens here or
+    // per command below (which then finds it all in `state`): nothing else writes while the
+    // transaction holds the head, and loading never overwrites what `state` holds.
+    let request_ids: Vec<RequestId> =
+        batch.iter().flat_map(commands).map(|command| command.signed().request_id).collect();
+    let earlier = tx.find_requests(&request_ids).await.map_err(at(Stage::Lookup))?;
+    let applying = Stage::Apply { none_committed: earlier.is_empty() };
+    let mut refs = References::default();
+    for command in batch.iter().flat_map(commands).filter(|c| !earlier.contains_key(&c.signed().request_id)) {
+        let more = references_with_signers(command.signed());
+        refs.handles.extend(more.handles);
+        refs.units.extend(more.units);
+        refs.keys.extend(more.keys);
+        refs.transfers.extend(more.transfers);
+    }
+    refs.handles.sort_unstable();
+    refs.handles.dedup();
+    refs.units.sort_unstable();
+    refs.units.dedup();
+    refs.keys.sort_unstable();
+    refs.keys.dedup();
+    refs.transfers.sort_unstable();
+    refs.transfers.dedup();
+    let mut building =
+        Building { state, head, pending: Vec::new(), changes: Changes::default(), in_batch: HashMap::new() };
+    tx.load(&mut building.state, &refs).await.map_err(at(applying))?;
+
+    let mut answers = Vec::with_capacity(batch.len());
+    for job in batch {
+        match &job.work {
+            Work::One(command) => {
+                answers.push(Outcome::One(
+                    building
+                        .step(tx.as_mut(), &earlier, command, timestamp_ms, &job.span)
+                        .await
+                        .map_err(at(applying))?,
+                ));
+            }
+            Work::Atomic(commands) => {
+                // Applied to a copy: the first refusal discards the whole group.
+                let mut scratch = building.clone();
+                let mut committed = Vec::with_capacity(commands.len());
+                let mut refused = None;
+                for (index, command) in commands.iter().enumerate() {
+                    match scratch
+                        .step(tx.as_mut(), &earlier, command, timestamp_ms, &job.span)
+                        .await
+                        .map_err(at(applying))?
+                    {
+                        Ok(done) => committed.push(done),
+                        Err(error) => {
+                            refused = Some((index, error));
+                            break;
+                        }
+                    }
+                }
+                match refused {
+                    None => {
+                        building = scratch;
+                        answers.push(Outcome::Atomic(Ok(committed)));
+                    }
+                    Some(refusal) => answers.push(Outcome::Atomic(Err(refusal))),
+                }
+            }
+        }
+    }
+    if let Err(message) = building.state.check_invariants(false) {
         // A bug, never an input error: refuse to commit rather than write a broken ledger.
         return Err((StoreError::Corrupt(format!("batch would break an invariant: {message}")), applying));
     }
-    if !pending.is_empty() {
-        tx.append(&pending, &state, &all_changes).await.map_err(at(applying))?;
+    if !building.pending.is_empty() {
+        tx.append(&building.pending, &building.state, &building.changes).await.map_err(at(applying))?;
         tx.commit().await.map_err(at(Stage::Commit))?;
-        tracing::debug!(entries = pending.len(), head = seq, "batch committed");
+        tracing::debug!(entries = building.pending.len(), head = building.head.0, "batch committed");
     }
     Ok(answers)
 }
@@ -332,6 +513,7 @@ fn merge(into: &mut Changes, from: Changes) {
     into.accounts.extend(from.accounts);
     into.identities.extend(from.identities);
     into.keys.extend(from.keys);
+    into.transfers.extend(from.transfers);
 }
 
 fn now_ms() -> i64 {

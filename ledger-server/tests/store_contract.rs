@@ -165,8 +165,10 @@ impl Ledger {
             let mut refs = signed.command.references();
             refs.keys.extend(signed.signers().copied());
             tx.load(&mut state, &refs).await.expect("load");
-            let applied = state.apply(signed).expect("the store loaded everything the command needs");
-            model.apply(signed).expect("the model accepts it too");
+            let applied = state
+                .apply(signed, TIMESTAMP_MS + seq as i64 + 1)
+                .expect("the store loaded everything the command needs");
+            model.apply(signed, TIMESTAMP_MS + seq as i64 + 1).expect("the model accepts it too");
             model.take_changes();
             let changes = state.take_changes();
             let touched = changes.accounts.iter().chain(&changes.identities).cloned().collect();
@@ -188,6 +190,7 @@ impl Ledger {
             all_changes.accounts.extend(changes.accounts);
             all_changes.identities.extend(changes.identities);
             all_changes.keys.extend(changes.keys);
+            all_changes.transfers.extend(changes.transfers);
             pending.push(PendingEntry { entry, request_id: signed.request_id, touched, balances_after });
         }
         tx.append(&pending, &state, &all_changes).await.expect("append");
@@ -245,12 +248,18 @@ pub async fn load_reproduces_the_state(store: Arc<dyn Store>) {
         handles: vec![admin_handle(), handle("alice"), handle("bob"), handle("fund-commun"), ghost.clone()],
         units: vec![commun(), UnitCode::parse("NOPE").expect("a valid code")],
         keys: vec![SecretKey::from_seed([9; 32]).public_key()],
+        transfers: model.transfers.keys().copied().chain([RequestId::from_uuid(Uuid::from_u128(404))]).collect(),
     };
     let mut tx = store.begin().await.expect("begin");
     tx.load(&mut state, &refs).await.expect("load");
     assert_eq!(state.accounts, model.accounts);
     assert_eq!(state.identities, model.identities);
     assert_eq!(state.keys, model.keys);
+    assert!(!model.transfers.is_empty(), "the contract ledger has transfers");
+    assert_eq!(state.transfers, model.transfers);
+    for (id, transfer) in &model.transfers {
+        assert_eq!(store.transfer(*id).await.expect("transfer").as_ref(), Some(transfer));
+    }
     assert_eq!(state.units, model.units);
     assert!(!state.accounts.contains_key(&ghost) && !state.identities.contains_key(&ghost));
     assert_eq!(state.check_invariants(true), Ok(()));
@@ -280,8 +289,12 @@ pub async fn load_follows_references(store: Arc<dyn Store>) {
     changed.accounts.get_mut(&alice).expect("alice").balance = 42;
     changed.identities.get_mut(&alice).expect("alice").roles = RoleSet::default().with(Role::Auditor);
     let before = changed.clone();
-    let refs =
-        References { handles: vec![alice.clone()], units: vec![commun()], keys: vec![ledger.alice.public_key()] };
+    let refs = References {
+        handles: vec![alice.clone()],
+        units: vec![commun()],
+        keys: vec![ledger.alice.public_key()],
+        transfers: Vec::new(),
+    };
     tx.load(&mut changed, &refs).await.expect("load");
     assert_eq!(changed, before, "load must not overwrite what the state holds");
 }

@@ -1,7 +1,7 @@
-//! `ledgerctl account open|show|list|set-limit`.
+//! `ledgerctl account open|show|list|set-limit|freeze|unfreeze|close`.
 
 use clap::{Args, Subcommand, ValueEnum};
-use ledger_core::account::AccountKind;
+use ledger_core::account::{AccountKind, AccountStatus};
 use ledger_core::amount::{Amount, Scale};
 use ledger_core::command::Command;
 use ledger_core::keys::PublicKey;
@@ -39,6 +39,22 @@ pub enum AccountCommand {
     },
     /// Changes an account's limits, keeping those not given. Treasurer.
     SetLimit(SetLimitArgs),
+    /// Freezes an account: it neither pays nor receives until unfrozen. Treasurer.
+    Freeze(StatusArgs),
+    /// Lets a frozen account pay and receive again. Treasurer.
+    Unfreeze(StatusArgs),
+    /// Closes an account for good; only a zero balance can be closed. Treasurer.
+    Close(StatusArgs),
+}
+
+/// `account freeze|unfreeze|close`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The account's handle.
+    handle: Handle,
+    /// Why (kept in the journal, shown in history).
+    #[arg(long, value_parser = parse::reason)]
+    reason: Reason,
 }
 
 /// `account open`.
@@ -214,6 +230,9 @@ pub async fn run(command: AccountCommand, ctx: &Context) -> Result<(), CliError>
         AccountCommand::Show { handle } => get(&client, &handle).await?,
         AccountCommand::List { limit } => return ctx.emit(&list(&client, limit).await?),
         AccountCommand::SetLimit(args) => set_limit(&client, args).await?,
+        AccountCommand::Freeze(args) => set_status(&client, args, AccountStatus::Frozen).await?,
+        AccountCommand::Unfreeze(args) => set_status(&client, args, AccountStatus::Active).await?,
+        AccountCommand::Close(args) => set_status(&client, args, AccountStatus::Closed).await?,
     };
     ctx.emit(&AccountView::from(account))
 }
@@ -329,6 +348,25 @@ async fn set_limit(client: &Client, args: SetLimitArgs) -> Result<proto::Account
             credit_limit: credit_limit.format(scale),
             ceiling: format_optional(ceiling, scale),
             soft_limit: format_optional(soft_limit, scale),
+            reason: args.reason.as_str().to_owned(),
+            signatures: signed.signatures,
+        })
+        .await?
+        .into_inner();
+    Ok(account)
+}
+
+async fn set_status(client: &Client, args: StatusArgs, status: AccountStatus) -> Result<proto::Account, CliError> {
+    let signed = client.sign(
+        fresh_request_id(),
+        Command::SetStatus { handle: args.handle.clone(), status, reason: args.reason.clone() },
+    );
+    let account = client
+        .accounts_commands()
+        .set_status(proto::SetStatusRequest {
+            request_id: signed.request_id,
+            handle: args.handle.as_str().to_owned(),
+            status: status.as_str().to_owned(),
             reason: args.reason.as_str().to_owned(),
             signatures: signed.signatures,
         })

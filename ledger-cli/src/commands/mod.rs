@@ -4,10 +4,14 @@
 pub mod account;
 pub mod audit;
 pub mod balance;
+pub mod batch;
 pub mod clearing;
+pub mod feed;
 pub mod history;
 pub mod key;
 pub mod pay;
+pub mod request;
+pub mod reverse;
 pub mod role;
 pub mod unit;
 pub mod verify;
@@ -131,5 +135,27 @@ pub mod parse {
     /// A UUID used as a request (transfer) id.
     pub fn request_id(text: &str) -> Result<RequestId, NameError> {
         RequestId::parse(text)
+    }
+
+    /// A payment request's lifetime such as `500ms`, `30s`, `15m`, `12h` or `7d`, in
+    /// milliseconds: positive and at most 366 days.
+    pub fn lifetime_ms(text: &str) -> Result<i64, String> {
+        use ledger_core::transfer::REQUEST_LIFETIME_MAX_MS;
+        let bad = || format!("{text:?} is not a duration such as 500ms, 30s, 15m, 12h or 7d");
+        let split = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+        let (number, suffix) = text.split_at(split);
+        let number: i64 = number.parse().map_err(|_| bad())?;
+        let unit_ms: i64 = match suffix {
+            "ms" => 1,
+            "s" => 1_000,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            "d" => 86_400_000,
+            _ => return Err(bad()),
+        };
+        match number.checked_mul(unit_ms) {
+            Some(ms) if (1..=REQUEST_LIFETIME_MAX_MS).contains(&ms) => Ok(ms),
+            _ => Err(format!("{text:?}: a request stays open from 1ms to 366d")),
+        }
     }
 }

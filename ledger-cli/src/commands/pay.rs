@@ -5,7 +5,7 @@ use ledger_core::command::Command;
 use ledger_core::names::{Handle, Memo, RequestId};
 use serde::Serialize;
 
-use super::{Context, fetch_unit, fresh_request_id, parse, server_unit, user_positive_amount};
+use super::{Context, fetch_unit, fresh_request_id, non_empty, parse, server_unit, user_positive_amount};
 use crate::error::CliError;
 use crate::output::{self, Render};
 use crate::proto;
@@ -33,27 +33,33 @@ pub struct PayArgs {
 #[derive(Debug, Serialize)]
 pub struct TransferView {
     /// The transfer id.
-    id: String,
-    /// payment.
-    kind: String,
-    /// committed.
-    status: String,
+    pub(crate) id: String,
+    /// payment, request or reversal.
+    pub(crate) kind: String,
+    /// pending, committed, rejected or expired.
+    pub(crate) status: String,
     /// Paying account.
-    payer: String,
+    pub(crate) payer: String,
     /// Receiving account.
-    payee: String,
+    pub(crate) payee: String,
     /// Amount at the unit's scale.
-    amount: String,
+    pub(crate) amount: String,
     /// Unit code.
-    unit: String,
+    pub(crate) unit: String,
     /// Note to the payee.
-    memo: String,
-    /// Journal entry that committed it.
-    seq: u64,
-    /// When it committed, milliseconds since the Unix epoch.
-    timestamp_ms: i64,
+    pub(crate) memo: String,
+    /// Journal entry of this answer (for a read: the one that created the transfer).
+    pub(crate) seq: u64,
+    /// When that entry was made, milliseconds since the Unix epoch.
+    pub(crate) timestamp_ms: i64,
     /// For example: the payer crossed its soft limit.
-    warnings: Vec<String>,
+    pub(crate) warnings: Vec<String>,
+    /// A request: from this instant on it can no longer be accepted.
+    pub(crate) expires_at_ms: Option<i64>,
+    /// A reversal: the transfer it undoes.
+    pub(crate) reverses: Option<String>,
+    /// The reversal that undid it.
+    pub(crate) reversed_by: Option<String>,
 }
 
 impl From<proto::Transfer> for TransferView {
@@ -70,14 +76,18 @@ impl From<proto::Transfer> for TransferView {
             seq: transfer.seq,
             timestamp_ms: transfer.timestamp_ms,
             warnings: transfer.warnings,
+            expires_at_ms: (transfer.expires_at_ms != 0).then_some(transfer.expires_at_ms),
+            reverses: non_empty(&transfer.reverses),
+            reversed_by: non_empty(&transfer.reversed_by),
         }
     }
 }
 
 impl Render for TransferView {
     fn table(&self) -> String {
-        table::fields(&[
+        let mut fields = vec![
             ("transfer", self.id.clone()),
+            ("kind", self.kind.clone()),
             ("status", self.status.clone()),
             ("payer", self.payer.clone()),
             ("payee", self.payee.clone()),
@@ -85,7 +95,17 @@ impl Render for TransferView {
             ("memo", self.memo.clone()),
             ("seq", self.seq.to_string()),
             ("time", table::timestamp(self.timestamp_ms)),
-        ])
+        ];
+        if let Some(expires_at_ms) = self.expires_at_ms {
+            fields.push(("expires", table::timestamp(expires_at_ms)));
+        }
+        if let Some(reverses) = &self.reverses {
+            fields.push(("reverses", reverses.clone()));
+        }
+        if let Some(reversed_by) = &self.reversed_by {
+            fields.push(("reversed by", reversed_by.clone()));
+        }
+        table::fields(&fields)
     }
 }
 

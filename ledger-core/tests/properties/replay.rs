@@ -8,7 +8,7 @@ use ledger_core::replay::{ReplayError, Replayer};
 use proptest::prelude::*;
 use proptest::sample::Index;
 
-use crate::run::{Run, drive};
+use crate::run::{ENTRY_TIMESTAMP_BASE_MS, Run, drive};
 use crate::scenario::scenario;
 use crate::support::{handle, public, unit_code};
 
@@ -20,7 +20,7 @@ fn journal(run: &Run) -> Vec<Entry> {
         let seq = i as u64 + 1;
         let entry = Entry::seal(
             seq,
-            1_700_000_000_000 + seq as i64,
+            ENTRY_TIMESTAMP_BASE_MS + seq as i64,
             accepted.signed.command.entry_kind(),
             accepted.signed.signing_bytes(),
             accepted.signed.signatures.clone(),

@@ -45,9 +45,11 @@ pub fn drive(scenario: &Scenario) -> Result<Run, TestCaseError> {
         let (signed, forged) = model.build(op, ledger, step);
         let predicted = model.step(&signed, forged);
         let before = state.clone();
-        let result = verify_and_apply(&mut state, &signed);
+        // The timestamp the entry would get if accepted, as `replay::journal` seals it.
+        let timestamp_ms = ENTRY_TIMESTAMP_BASE_MS + run.accepted.len() as i64 + 1;
+        let result = verify_and_apply(&mut state, &signed, timestamp_ms);
         let changes = state.take_changes();
-        check_partial_agrees(&before, &state, &changes, &signed, &result, step)?;
+        check_partial_agrees(&before, &state, &changes, (&signed, timestamp_ms), &result, step)?;
         let kind = signed.command.entry_kind().as_str();
         match (predicted, result) {
             (Ok(predicted), Ok(applied)) => {
@@ -90,10 +92,13 @@ pub fn drive(scenario: &Scenario) -> Result<Run, TestCaseError> {
     Ok(run)
 }
 
+/// The timestamp of the first entry of a run's journal; entry `seq` is stamped this plus `seq`.
+pub const ENTRY_TIMESTAMP_BASE_MS: i64 = 1_700_000_000_000;
+
 /// What the server does: signatures first, then `apply`.
-fn verify_and_apply(state: &mut State, signed: &SignedCommand) -> Result<Applied, Refusal> {
+fn verify_and_apply(state: &mut State, signed: &SignedCommand, timestamp_ms: i64) -> Result<Applied, Refusal> {
     signed.verify_signatures()?;
-    state.apply(signed)
+    state.apply(signed, timestamp_ms)
 }
 
 /// The part of `full` a writer loads for `signed`: the accounts and identities of the handles
@@ -130,6 +135,11 @@ fn partial(full: &State, signed: &SignedCommand) -> State {
             part.units.insert(code.clone(), unit.clone());
         }
     }
+    for id in &refs.transfers {
+        if let Some(transfer) = full.transfers.get(id) {
+            part.transfers.insert(*id, transfer.clone());
+        }
+    }
     part
 }
 
@@ -139,12 +149,12 @@ fn check_partial_agrees(
     before: &State,
     after: &State,
     changes: &Changes,
-    signed: &SignedCommand,
+    (signed, timestamp_ms): (&SignedCommand, i64),
     result: &Result<Applied, Refusal>,
     step: usize,
 ) -> Result<(), TestCaseError> {
     let mut part = partial(before, signed);
-    let part_result = verify_and_apply(&mut part, signed);
+    let part_result = verify_and_apply(&mut part, signed, timestamp_ms);
     let part_changes = part.take_changes();
     match (result, &part_result) {
         (Ok(whole), Ok(partial)) => prop_assert_eq!(whole, partial),
@@ -167,6 +177,9 @@ fn check_partial_agrees(
     }
     for u in &changes.units {
         prop_assert_eq!(part.units.get(u), after.units.get(u), "unit {}", u);
+    }
+    for t in &changes.transfers {
+        prop_assert_eq!(part.transfers.get(t), after.transfers.get(t), "transfer {}", t);
     }
     if changes.genesis {
         prop_assert_eq!((part.ledger_id, part.node_key), (after.ledger_id, after.node_key));

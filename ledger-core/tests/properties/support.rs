@@ -216,6 +216,48 @@ impl Fields {
                     amount,
                     memo,
                 }),
+            (
+                self.handle.clone(),
+                self.handle.clone(),
+                self.unit.clone(),
+                self.amount.clone(),
+                self.memo.clone(),
+                prop_oneof![Just(0_i64), Just(1), any::<i64>()],
+            )
+                .prop_map(|(payee, payer, unit, amount, memo, lifetime_ms)| Command::RequestPayment {
+                    payee,
+                    payer,
+                    unit,
+                    amount,
+                    memo,
+                    lifetime_ms,
+                }),
+            (self.id.clone(), self.handle.clone(), self.handle.clone(), self.unit.clone(), self.amount.clone())
+                .prop_map(|(id, payer, payee, unit, amount)| Command::AcceptRequest {
+                    request: request_id(id),
+                    payer,
+                    payee,
+                    unit,
+                    amount,
+                }),
+            (self.id.clone(), self.handle.clone())
+                .prop_map(|(id, payer)| Command::RejectRequest { request: request_id(id), payer }),
+            (
+                self.id.clone(),
+                self.handle.clone(),
+                self.handle.clone(),
+                self.unit.clone(),
+                self.amount.clone(),
+                self.reason.clone(),
+            )
+                .prop_map(|(id, payer, payee, unit, amount, reason)| Command::Reverse {
+                    transfer: request_id(id),
+                    payer,
+                    payee,
+                    unit,
+                    amount,
+                    reason,
+                }),
         ]
         .boxed()
     }
@@ -248,6 +290,10 @@ fn other_unit(u: &UnitCode) -> UnitCode {
         let last = if text.ends_with('A') { 'B' } else { 'A' };
         unit_code(&format!("{}{last}", &text[..text.len() - 1]))
     }
+}
+
+fn other_id(id: RequestId) -> RequestId {
+    request_id(id.uuid().as_u128().wrapping_add(1))
 }
 
 fn other_amount(a: Amount) -> Amount {
@@ -416,6 +462,60 @@ pub fn one_field_changes(command: &Command) -> Vec<(&'static str, Command)> {
             push("amount", c(payer.clone(), payee.clone(), unit.clone(), other_amount(amount), memo.clone()));
             let memo2 = Memo::parse(other_text(memo.as_str())).expect("valid");
             push("memo", c(payer, payee, unit, amount, memo2));
+        }
+        Command::RequestPayment { payee, payer, unit, amount, memo, lifetime_ms } => {
+            let c = |payee, payer, unit, amount, memo, lifetime_ms| Command::RequestPayment {
+                payee,
+                payer,
+                unit,
+                amount,
+                memo,
+                lifetime_ms,
+            };
+            let memo2 = Memo::parse(other_text(memo.as_str())).expect("valid");
+            push("payee", c(other_handle(&payee), payer.clone(), unit.clone(), amount, memo.clone(), lifetime_ms));
+            push("payer", c(payee.clone(), other_handle(&payer), unit.clone(), amount, memo.clone(), lifetime_ms));
+            push("unit", c(payee.clone(), payer.clone(), other_unit(&unit), amount, memo.clone(), lifetime_ms));
+            push(
+                "amount",
+                c(payee.clone(), payer.clone(), unit.clone(), other_amount(amount), memo.clone(), lifetime_ms),
+            );
+            push("memo", c(payee.clone(), payer.clone(), unit.clone(), amount, memo2, lifetime_ms));
+            push("lifetime_ms", c(payee, payer, unit, amount, memo, lifetime_ms.wrapping_add(1)));
+        }
+        Command::AcceptRequest { request, payer, payee, unit, amount } => {
+            let c =
+                |request, payer, payee, unit, amount| Command::AcceptRequest { request, payer, payee, unit, amount };
+            push("request", c(other_id(request), payer.clone(), payee.clone(), unit.clone(), amount));
+            push("payer", c(request, other_handle(&payer), payee.clone(), unit.clone(), amount));
+            push("payee", c(request, payer.clone(), other_handle(&payee), unit.clone(), amount));
+            push("unit", c(request, payer.clone(), payee.clone(), other_unit(&unit), amount));
+            push("amount", c(request, payer.clone(), payee.clone(), unit.clone(), other_amount(amount)));
+            push("variant", Command::RejectRequest { request, payer });
+        }
+        Command::RejectRequest { request, payer } => {
+            push("request", Command::RejectRequest { request: other_id(request), payer: payer.clone() });
+            push("payer", Command::RejectRequest { request, payer: other_handle(&payer) });
+        }
+        Command::Reverse { transfer, payer, payee, unit, amount, reason } => {
+            let c = |transfer, payer, payee, unit, amount, reason| Command::Reverse {
+                transfer,
+                payer,
+                payee,
+                unit,
+                amount,
+                reason,
+            };
+            push("transfer", c(other_id(transfer), payer.clone(), payee.clone(), unit.clone(), amount, reason.clone()));
+            push("payer", c(transfer, other_handle(&payer), payee.clone(), unit.clone(), amount, reason.clone()));
+            push("payee", c(transfer, payer.clone(), other_handle(&payee), unit.clone(), amount, reason.clone()));
+            push("unit", c(transfer, payer.clone(), payee.clone(), other_unit(&unit), amount, reason.clone()));
+            push(
+                "amount",
+                c(transfer, payer.clone(), payee.clone(), unit.clone(), other_amount(amount), reason.clone()),
+            );
+            let reason2 = Reason::parse(other_text(reason.as_str())).expect("valid");
+            push("reason", c(transfer, payer, payee, unit, amount, reason2));
         }
     }
     out

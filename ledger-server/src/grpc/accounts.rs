@@ -125,6 +125,13 @@ impl AccountsService {
         self.account_after_commit(&handle).await
     }
 
+    async fn set_status(&self, req: &proto::SetStatusRequest) -> Result<proto::Account, ServerError> {
+        let signed = convert::set_status(self.ctx.ledger_id, req)?;
+        let handle = subject(&signed.command).clone();
+        submit(&self.ctx, signed).await?;
+        self.account_after_commit(&handle).await
+    }
+
     async fn get_balance(
         &self,
         metadata: &MetadataMap,
@@ -220,7 +227,13 @@ fn subject(command: &Command) -> &Handle {
         | Command::RevokeRole { handle, .. }
         | Command::RegisterKey { handle, .. }
         | Command::RevokeKey { handle, .. } => handle,
-        Command::Genesis { .. } | Command::CreateUnit { .. } | Command::Pay { .. } => {
+        Command::Genesis { .. }
+        | Command::CreateUnit { .. }
+        | Command::Pay { .. }
+        | Command::RequestPayment { .. }
+        | Command::AcceptRequest { .. }
+        | Command::RejectRequest { .. }
+        | Command::Reverse { .. } => {
             unreachable!("only commands about one handle are built by this service's conversions")
         }
     }
@@ -305,6 +318,10 @@ impl proto::accounts_server::Accounts for AccountsService {
         request: Request<proto::ChangeKeyRequest>,
     ) -> Result<Response<proto::Identity>, Status> {
         Ok(Response::new(self.register_key(request.get_ref()).await?))
+    }
+
+    async fn set_status(&self, request: Request<proto::SetStatusRequest>) -> Result<Response<proto::Account>, Status> {
+        Ok(Response::new(self.set_status(request.get_ref()).await?))
     }
 
     async fn who_am_i(&self, request: Request<proto::WhoAmIRequest>) -> Result<Response<proto::Identity>, Status> {

@@ -3,8 +3,9 @@
 //! # Layout
 //!
 //! - [`accounts`]: units, accounts, limits, balances, history, roles and keys.
-//! - [`transfers`]: payments and reading them back.
+//! - [`transfers`]: payments, payment requests and reversals, and reading them back.
 //! - [`audit`]: the trial balance and the journal.
+//! - [`feed`]: the live feed of committed entries (served by Transfers/WatchEntries).
 //!
 //! Handlers are thin: they convert the request ([`crate::convert`]), authenticate a read
 //! ([`crate::auth`]) or verify a mutation's signatures, call the store or the writer, and convert
@@ -13,6 +14,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod feed;
 pub mod transfers;
 
 use std::future::Future;

@@ -25,6 +25,7 @@ use ledger_core::journal::{Entry, EntryHash};
 use ledger_core::keys::PublicKey;
 use ledger_core::names::{Handle, LedgerId, RequestId, UnitCode};
 use ledger_core::state::{Changes, Identity, KeyOwner, State};
+use ledger_core::transfer::Transfer;
 
 /// A storage failure. The message is for logs, never for clients.
 #[derive(Debug, thiserror::Error)]
@@ -123,6 +124,16 @@ pub trait Store: Send + Sync + 'static {
     async fn entries(&self, from_seq: u64, limit: u32) -> Result<Vec<Entry>, StoreError>;
     /// The entry made by a request id.
     async fn entry_by_request(&self, id: RequestId) -> Result<Option<Entry>, StoreError>;
+    /// One transfer (payment, request or reversal) and where it stands.
+    async fn transfer(&self, id: RequestId) -> Result<Option<Transfer>, StoreError>;
+    /// Pending requests where `handle` is the payer or the payee, ordered by id, with id after
+    /// `after`, at most `limit`.
+    async fn pending_requests(
+        &self,
+        handle: &Handle,
+        after: Option<RequestId>,
+        limit: u32,
+    ) -> Result<Vec<Transfer>, StoreError>;
 }
 
 /// The writer's transaction for one batch. Dropping it without [`BatchTx::commit`] rolls back.
@@ -133,7 +144,8 @@ pub trait BatchTx: Send {
     /// Loads into `state` what `refs` names and `state` does not hold yet: for each handle its
     /// account and identity (roles, active keys, and the owner record of each of those keys);
     /// for each unit the unit; for each key its owner record and that owner's identity; and the
-    /// unit of every account loaded. What does not exist stays absent. Never overwrites what
+    /// unit of every account loaded; for each transfer its record. What does not exist stays
+    /// absent. Never overwrites what
     /// `state` already holds (earlier commands of the batch may have changed it).
     async fn load(&mut self, state: &mut State, refs: &References) -> Result<(), StoreError>;
     /// The entry made by a request id, if any.
@@ -150,7 +162,8 @@ pub trait BatchTx: Send {
         Ok(found)
     }
     /// Appends the entries (in order, seq continuing the head) and writes back, from `state`,
-    /// everything `changes` names: ledger meta on genesis, units, accounts, identities, keys.
+    /// everything `changes` names: ledger meta on genesis, units, accounts, identities, keys,
+    /// transfers.
     async fn append(&mut self, entries: &[PendingEntry], state: &State, changes: &Changes) -> Result<(), StoreError>;
     /// Commits durably.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;

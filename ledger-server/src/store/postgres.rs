@@ -48,19 +48,23 @@ use ledger_core::journal::{Entry, EntryHash};
 use ledger_core::keys::PublicKey;
 use ledger_core::names::{Handle, RequestId, UnitCode};
 use ledger_core::state::{Changes, Identity, KeyOwner, State};
+use ledger_core::transfer::Transfer;
 use sqlx::migrate::{MigrateError, Migration, MigrationType, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{Connection, Postgres, SqlSafeStr, Transaction};
 
 use super::rows::{
-    AccountRow, JournalRow, PostingRow, UnitRow, absent, account_from_row, check_continues, check_request_id, corrupt,
-    entries_from_rows, entry_from_rows, group_postings, hash_from_row, history_rows, int, key_from_row,
-    key_owner_from_row, meta_from_row, roles_from_row, seq_from_row, signatures_bytes, unit_from_row,
+    AccountRow, JournalRow, PostingRow, TransferRow, UnitRow, absent, account_from_row, check_continues,
+    check_request_id, corrupt, entries_from_rows, entry_from_rows, group_postings, hash_from_row, history_rows, int,
+    key_from_row, key_owner_from_row, meta_from_row, roles_from_row, seq_from_row, signatures_bytes, transfer_from_row,
+    unit_from_row,
 };
 use super::{BatchTx, HistoryRow, LedgerMeta, PendingEntry, Store, StoreError, StoreOptions};
 
 /// The first migration, embedded (see the SQLite backend for why not `sqlx::migrate!`).
 const MIGRATION_0001: &str = include_str!("../../migrations/postgres/0001_init.sql");
+/// Transfer workflows: the `transfers` projection.
+const MIGRATION_0003: &str = include_str!("../../migrations/postgres/0003_workflows.sql");
 
 /// How many times start-up runs the migrations when a replica starting at the same moment makes
 /// them fail: the second run finds the schema the other one created.
@@ -134,13 +138,10 @@ impl PostgresStore {
 }
 
 fn migrator() -> Migrator {
-    let mut migrator = Migrator::with_migrations(vec![Migration::new(
-        1,
-        "init".into(),
-        MigrationType::Simple,
-        MIGRATION_0001.into_sql_str(),
-        false,
-    )]);
+    let mut migrator = Migrator::with_migrations(vec![
+        Migration::new(1, "init".into(), MigrationType::Simple, MIGRATION_0001.into_sql_str(), false),
+        Migration::new(3, "workflows".into(), MigrationType::Simple, MIGRATION_0003.into_sql_str(), false),
+    ]);
     // sqlx would take an advisory lock, which CockroachDB and YugabyteDB lack; see the module doc.
     migrator.set_locking(false);
     migrator
@@ -384,6 +385,33 @@ impl Store for PostgresStore {
         tx.commit().await.map_err(db)?;
         Ok(found.remove(&id))
     }
+
+    async fn transfer(&self, id: RequestId) -> Result<Option<Transfer>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        Ok(read_transfers(&mut conn, &[id]).await?.pop())
+    }
+
+    async fn pending_requests(
+        &self,
+        handle: &Handle,
+        after: Option<RequestId>,
+        limit: u32,
+    ) -> Result<Vec<Transfer>, StoreError> {
+        let rows: Vec<TransferRow> = sqlx::query_as(
+            "SELECT id, kind, status, payer, payee, unit, amount, memo, created_ms, expires_at_ms, reverses,
+                    reversed_by
+             FROM transfers
+             WHERE kind = 'request' AND status = 'pending' AND (payer = $1 OR payee = $1) AND id > $2
+             ORDER BY id LIMIT $3",
+        )
+        .bind(handle.as_str())
+        .bind(after.map_or_else(Vec::new, |id| id.as_bytes().to_vec()))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.into_iter().map(transfer_from_row).collect()
+    }
 }
 
 /// The writer's transaction: holds the head lock from [`Store::begin`] until commit or drop (which
@@ -457,6 +485,12 @@ impl BatchTx for PostgresBatch {
                 state.units.insert(unit.code.clone(), unit);
             }
         }
+
+        let ids: Vec<RequestId> =
+            refs.transfers.iter().filter(|id| !state.transfers.contains_key(*id)).copied().collect();
+        for transfer in read_transfers(conn, &ids).await? {
+            state.transfers.insert(transfer.id, transfer);
+        }
         Ok(())
     }
 
@@ -528,6 +562,10 @@ impl BatchTx for PostgresBatch {
             .execute(&mut *conn)
             .await
             .map_err(db)?;
+        }
+        for id in &changes.transfers {
+            let transfer = state.transfers.get(id).ok_or_else(|| absent("transfer", id))?;
+            write_transfer(conn, transfer).await?;
         }
         write_entries(conn, entries).await?;
         if let Some(last) = entries.last() {
@@ -617,6 +655,48 @@ async fn read_key_owners(
 }
 
 /// Upserts accounts in one statement: a batch of payments changes two accounts each.
+async fn write_transfer(conn: &mut PgConnection, transfer: &Transfer) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO transfers
+         (id, kind, status, payer, payee, unit, amount, memo, created_ms, expires_at_ms, reverses, reversed_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         ON CONFLICT (id) DO UPDATE SET status = excluded.status, reversed_by = excluded.reversed_by",
+    )
+    .bind(transfer.id.as_bytes().as_slice())
+    .bind(transfer.kind.as_str())
+    .bind(transfer.status.as_str())
+    .bind(transfer.payer.as_str())
+    .bind(transfer.payee.as_str())
+    .bind(transfer.unit.as_str())
+    .bind(transfer.amount.minor())
+    .bind(transfer.memo.as_str())
+    .bind(transfer.created_ms)
+    .bind(transfer.expires_at_ms)
+    .bind(transfer.reverses.map(|id| id.as_bytes().to_vec()))
+    .bind(transfer.reversed_by.map(|id| id.as_bytes().to_vec()))
+    .execute(conn)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+/// The transfers with these ids (those that do not exist are absent), in one statement.
+async fn read_transfers(conn: &mut PgConnection, ids: &[RequestId]) -> Result<Vec<Transfer>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Vec<u8>> = ids.iter().map(|id| id.as_bytes().to_vec()).collect();
+    let rows: Vec<TransferRow> = sqlx::query_as(
+        "SELECT id, kind, status, payer, payee, unit, amount, memo, created_ms, expires_at_ms, reverses, reversed_by
+         FROM transfers WHERE id = ANY($1)",
+    )
+    .bind(&ids)
+    .fetch_all(conn)
+    .await
+    .map_err(db)?;
+    rows.into_iter().map(transfer_from_row).collect()
+}
+
 async fn write_accounts(conn: &mut PgConnection, accounts: &[&Account]) -> Result<(), StoreError> {
     if accounts.is_empty() {
         return Ok(());

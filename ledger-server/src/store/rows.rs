@@ -10,8 +10,9 @@ use ledger_core::amount::{Amount, BALANCE_MAX, Scale};
 use ledger_core::command::{EntryKind, decode_signing_bytes};
 use ledger_core::journal::{Entry, EntryHash, Posting};
 use ledger_core::keys::{PublicKey, Signature};
-use ledger_core::names::{DisplayName, Handle, LedgerId, RequestId, UnitCode};
+use ledger_core::names::{DisplayName, Handle, LedgerId, Memo, RequestId, UnitCode};
 use ledger_core::state::KeyOwner;
+use ledger_core::transfer::{Transfer, TransferKind, TransferStatus};
 
 use super::{HistoryRow, LedgerMeta, PendingEntry, StoreError};
 
@@ -248,4 +249,39 @@ pub(super) fn entries_from_rows(rows: Vec<JournalRow>, postings: Vec<PostingRow>
             entry_from_rows(row, &own)
         })
         .collect()
+}
+
+/// `id, kind, status, payer, payee, unit, amount, memo, created_ms, expires_at_ms, reverses,
+/// reversed_by` of `transfers`, in that order in every backend.
+pub(super) type TransferRow =
+    (Vec<u8>, String, String, String, String, String, i64, String, i64, Option<i64>, Option<Vec<u8>>, Option<Vec<u8>>);
+
+pub(super) fn transfer_id_from_row(context: &str, bytes: &[u8]) -> Result<RequestId, StoreError> {
+    let bytes: [u8; 16] = bytes.try_into().map_err(|_| corrupt(format!("{context}: a transfer id is not 16 bytes")))?;
+    Ok(RequestId::from_uuid(uuid::Uuid::from_bytes(bytes)))
+}
+
+pub(super) fn transfer_from_row(row: TransferRow) -> Result<Transfer, StoreError> {
+    let (id, kind, status, payer, payee, unit, amount, memo, created_ms, expires_at_ms, reverses, reversed_by) = row;
+    let id = transfer_id_from_row("transfers", &id)?;
+    let bad = |what: String| corrupt(format!("transfer {id}: {what}"));
+    let handle = |text: &str| Handle::parse(text).map_err(|error| bad(error.to_string()));
+    let other =
+        |bytes: Option<Vec<u8>>| bytes.map(|bytes| transfer_id_from_row(&format!("transfer {id}"), &bytes)).transpose();
+    Ok(Transfer {
+        id,
+        kind: TransferKind::parse(&kind).ok_or_else(|| bad(format!("unknown kind {kind:?}")))?,
+        status: TransferStatus::parse(&status).ok_or_else(|| bad(format!("unknown status {status:?}")))?,
+        payer: handle(&payer)?,
+        payee: handle(&payee)?,
+        unit: UnitCode::parse(&unit).map_err(|error| bad(error.to_string()))?,
+        amount: Amount::from_minor(amount)
+            .filter(|amount| !amount.is_zero())
+            .ok_or_else(|| bad(format!("amount {amount} out of range")))?,
+        memo: Memo::parse(&memo).map_err(|error| bad(error.to_string()))?,
+        created_ms,
+        expires_at_ms,
+        reverses: other(reverses)?,
+        reversed_by: other(reversed_by)?,
+    })
 }

@@ -23,6 +23,7 @@ use ledger_core::journal::{Entry, EntryHash, Posting};
 use ledger_core::keys::PublicKey;
 use ledger_core::names::{Handle, RequestId, UnitCode};
 use ledger_core::state::{Changes, Identity, KeyOwner, State};
+use ledger_core::transfer::Transfer;
 use sqlx::migrate::{MigrateError, Migration, MigrationType, Migrator};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -30,9 +31,10 @@ use sqlx::sqlite::{
 use sqlx::{QueryBuilder, SqlSafeStr, Sqlite, Transaction};
 
 use super::rows::{
-    AccountRow, JournalRow, MetaRow, PostingRow, UnitRow, absent, account_from_row, check_continues, check_request_id,
-    corrupt, entries_from_rows, entry_from_rows, hash_from_row, history_rows, int, key_from_row, key_owner_from_row,
-    meta_from_row, roles_from_row, seq_from_row, signatures_bytes, unit_from_row,
+    AccountRow, JournalRow, MetaRow, PostingRow, TransferRow, UnitRow, absent, account_from_row, check_continues,
+    check_request_id, corrupt, entries_from_rows, entry_from_rows, hash_from_row, history_rows, int, key_from_row,
+    key_owner_from_row, meta_from_row, roles_from_row, seq_from_row, signatures_bytes, transfer_from_row,
+    unit_from_row,
 };
 use super::{BatchTx, HistoryRow, LedgerMeta, PendingEntry, Store, StoreError};
 
@@ -53,6 +55,8 @@ const INSERT_ROWS_MAX: usize = 64;
 /// feature, which the workspace does not enable; version and description follow the file name
 /// (`0001_init.sql`) exactly as the macro would, so switching to it later changes nothing stored.
 const MIGRATION_0001: &str = include_str!("../../migrations/sqlite/0001_init.sql");
+/// Transfer workflows: the `transfers` projection.
+const MIGRATION_0003: &str = include_str!("../../migrations/sqlite/0003_workflows.sql");
 
 // SQLite primary result codes (the low byte of an extended code) that mean the data itself is
 // wrong rather than the database being out of reach. See https://www.sqlite.org/rescode.html.
@@ -113,13 +117,10 @@ fn create_dir(dir: &Path) -> Result<(), StoreError> {
 }
 
 fn migrator() -> Migrator {
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        "init".into(),
-        MigrationType::Simple,
-        MIGRATION_0001.into_sql_str(),
-        false,
-    )])
+    Migrator::with_migrations(vec![
+        Migration::new(1, "init".into(), MigrationType::Simple, MIGRATION_0001.into_sql_str(), false),
+        Migration::new(3, "workflows".into(), MigrationType::Simple, MIGRATION_0003.into_sql_str(), false),
+    ])
 }
 
 fn migrate_error(error: MigrateError) -> StoreError {
@@ -308,6 +309,33 @@ impl Store for SqliteStore {
         tx.commit().await.map_err(db)?;
         Ok(entry)
     }
+
+    async fn transfer(&self, id: RequestId) -> Result<Option<Transfer>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        read_transfer(&mut conn, id).await
+    }
+
+    async fn pending_requests(
+        &self,
+        handle: &Handle,
+        after: Option<RequestId>,
+        limit: u32,
+    ) -> Result<Vec<Transfer>, StoreError> {
+        let rows: Vec<TransferRow> = sqlx::query_as(
+            "SELECT id, kind, status, payer, payee, unit, amount, memo, created_ms, expires_at_ms, reverses,
+                    reversed_by
+             FROM transfers
+             WHERE kind = 'request' AND status = 'pending' AND (payer = ?1 OR payee = ?1) AND id > ?2
+             ORDER BY id LIMIT ?3",
+        )
+        .bind(handle.as_str())
+        .bind(after.map_or_else(Vec::new, |id| id.as_bytes().to_vec()))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.into_iter().map(transfer_from_row).collect()
+    }
 }
 
 /// The writer's transaction: holds the write lock from `BEGIN IMMEDIATE` until commit or drop
@@ -360,6 +388,13 @@ impl BatchTx for SqliteBatch {
                 state.units.insert(code.clone(), unit);
             }
         }
+        for id in &refs.transfers {
+            if !state.transfers.contains_key(id)
+                && let Some(transfer) = read_transfer(conn, *id).await?
+            {
+                state.transfers.insert(*id, transfer);
+            }
+        }
         Ok(())
     }
 
@@ -392,6 +427,10 @@ impl BatchTx for SqliteBatch {
         for key in &changes.keys {
             let owner = state.keys.get(key).ok_or_else(|| absent("key", key))?;
             write_key(conn, key, owner).await?;
+        }
+        for id in &changes.transfers {
+            let transfer = state.transfers.get(id).ok_or_else(|| absent("transfer", id))?;
+            write_transfer(conn, transfer).await?;
         }
         write_entries(conn, entries).await
     }
@@ -482,6 +521,31 @@ async fn write_key(conn: &mut SqliteConnection, key: &PublicKey, owner: &KeyOwne
     .bind(key.as_bytes().as_slice())
     .bind(owner.handle.as_str())
     .bind(i64::from(owner.revoked))
+    .execute(conn)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+async fn write_transfer(conn: &mut SqliteConnection, transfer: &Transfer) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO transfers
+         (id, kind, status, payer, payee, unit, amount, memo, created_ms, expires_at_ms, reverses, reversed_by)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET status = excluded.status, reversed_by = excluded.reversed_by",
+    )
+    .bind(transfer.id.as_bytes().as_slice())
+    .bind(transfer.kind.as_str())
+    .bind(transfer.status.as_str())
+    .bind(transfer.payer.as_str())
+    .bind(transfer.payee.as_str())
+    .bind(transfer.unit.as_str())
+    .bind(transfer.amount.minor())
+    .bind(transfer.memo.as_str())
+    .bind(transfer.created_ms)
+    .bind(transfer.expires_at_ms)
+    .bind(transfer.reverses.map(|id| id.as_bytes().to_vec()))
+    .bind(transfer.reversed_by.map(|id| id.as_bytes().to_vec()))
     .execute(conn)
     .await
     .map_err(db)?;
@@ -640,6 +704,18 @@ async fn load_identity(conn: &mut SqliteConnection, state: &mut State, handle: &
         state.identities.insert(handle.clone(), identity);
     }
     Ok(())
+}
+
+async fn read_transfer(conn: &mut SqliteConnection, id: RequestId) -> Result<Option<Transfer>, StoreError> {
+    let row: Option<TransferRow> = sqlx::query_as(
+        "SELECT id, kind, status, payer, payee, unit, amount, memo, created_ms, expires_at_ms, reverses, reversed_by
+         FROM transfers WHERE id = ?",
+    )
+    .bind(id.as_bytes().as_slice())
+    .fetch_optional(conn)
+    .await
+    .map_err(db)?;
+    row.map(transfer_from_row).transpose()
 }
 
 async fn read_entries(conn: &mut SqliteConnection, from_seq: i64, limit: i64) -> Result<Vec<Entry>, StoreError> {

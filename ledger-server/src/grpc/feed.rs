@@ -1,0 +1,118 @@
+//! The live feed: committed entries streamed in sequence order, for one account or all.
+//!
+//! Entries are always read from the store, in seq order, from the next one the subscriber has
+//! not seen: never from the writer's memory. So a subscriber resuming from `last seen + 1` gets
+//! every entry once, whatever happened in between, and entries written by another replica on the
+//! same database arrive too. The writer only wakes followers when it commits
+//! ([`crate::writer::WriterHandle::committed_head`]); a poll interval covers the other replicas.
+//!
+//! Each subscriber has a bounded queue. One slot is always kept free: when the subscriber has
+//! not made room for [`LAG_TIMEOUT_MS`], that slot carries a `RESOURCE_EXHAUSTED` /
+//! `FEED_LAGGING` status naming the sequence number to resume from, and the feed ends. Memory per
+//! subscriber stays bounded however slowly it reads.
+
+use std::time::Duration;
+
+use ledger_core::command::decode_signing_bytes;
+use ledger_core::journal::Entry;
+use ledger_core::names::Handle;
+use tokio::sync::mpsc;
+use tonic::Status;
+
+use super::Context;
+use crate::convert::{self, Scales};
+use crate::error::{REASON_HEADER, ServerError};
+use crate::proto;
+
+/// Entries queued for one subscriber, the slot kept for the lag status included.
+pub const FEED_QUEUE_LEN: usize = 256;
+/// Entries read from the store at a time.
+const FEED_PAGE_LEN: u32 = 128;
+/// How long a subscriber may leave its queue full before it is cut off.
+pub const LAG_TIMEOUT_MS: u64 = 5_000;
+/// How often the store is read without a wake-up, for entries of other replicas.
+const POLL_INTERVAL_MS: u64 = 1_000;
+
+/// The stream a subscriber reads.
+pub type Feed = tokio_stream::wrappers::ReceiverStream<Result<proto::JournalEntry, Status>>;
+
+/// Starts following the journal from `from_seq` for `account` (none: every entry). The caller
+/// has checked that the reader may see that account, or every account.
+pub fn follow(ctx: std::sync::Arc<Context>, account: Option<Handle>, from_seq: u64) -> Feed {
+    let (queue, stream) = mpsc::channel(FEED_QUEUE_LEN);
+    tokio::spawn(async move {
+        let next = from_seq.max(1);
+        if let Err(status) = pump(&ctx, account.as_ref(), next, &queue).await {
+            // The one slot kept free takes the final status, unless the subscriber left.
+            let _ = queue.try_send(Err(status));
+        }
+    });
+    Feed::new(stream)
+}
+
+/// Sends entries until the subscriber leaves (Ok) or the feed must end with a status (Err).
+async fn pump(
+    ctx: &Context,
+    account: Option<&Handle>,
+    mut next: u64,
+    queue: &mpsc::Sender<Result<proto::JournalEntry, Status>>,
+) -> Result<(), Status> {
+    let mut head = ctx.writer.committed_head();
+    let mut scales = Scales::load(ctx.store.as_ref()).await?;
+    loop {
+        let entries = ctx.store.entries(next, FEED_PAGE_LEN).await.map_err(ServerError::from)?;
+        let full_page = entries.len() == FEED_PAGE_LEN as usize;
+        for entry in entries {
+            let seq = entry.seq;
+            if account.is_none_or(|handle| names(&entry, handle)) {
+                let message = match convert::journal_entry(&entry, &scales) {
+                    Ok(message) => message,
+                    // A unit created since the scales were read.
+                    Err(_) => {
+                        scales = Scales::load(ctx.store.as_ref()).await?;
+                        convert::journal_entry(&entry, &scales)?
+                    }
+                };
+                // Two free slots, or the subscriber lags: one for the entry, one kept for the end.
+                let permits =
+                    match tokio::time::timeout(Duration::from_millis(LAG_TIMEOUT_MS), queue.reserve_many(2)).await {
+                        Ok(Ok(permits)) => permits,
+                        Ok(Err(_)) => return Ok(()),
+                        Err(_) => return Err(lagging(seq)),
+                    };
+                if let Some(permit) = permits.into_iter().next() {
+                    permit.send(Ok(message));
+                }
+            }
+            next = seq + 1;
+        }
+        if full_page {
+            continue;
+        }
+        tokio::select! {
+            changed = head.changed() => {
+                if changed.is_err() {
+                    // The writer stopped: the server is shutting down.
+                    return Err(ServerError::Unavailable("the server is shutting down; resume later".into()).into());
+                }
+            }
+            () = tokio::time::sleep(Duration::from_millis(POLL_INTERVAL_MS)) => {}
+            () = queue.closed() => return Ok(()),
+        }
+    }
+}
+
+/// Whether an entry names `handle`: moves its balance or is about it.
+fn names(entry: &Entry, handle: &Handle) -> bool {
+    entry.postings.iter().any(|posting| &posting.account == handle)
+        || decode_signing_bytes(&entry.command_bytes)
+            .is_ok_and(|(_, _, command)| command.references().handles.contains(handle))
+}
+
+fn lagging(resume_from: u64) -> Status {
+    let mut status = Status::resource_exhausted(format!(
+        "this feed fell {FEED_QUEUE_LEN} entries behind for {LAG_TIMEOUT_MS} ms; resume with from_seq {resume_from}"
+    ));
+    status.metadata_mut().insert(REASON_HEADER, "FEED_LAGGING".parse().expect("ASCII"));
+    status
+}
