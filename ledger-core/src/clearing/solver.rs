@@ -176,7 +176,7 @@ pub(super) fn min_cost_flow(net: &Network<'_>, supply: &[i64]) -> Optimum {
         }
         s.raise_potentials(&sources, &mut dist, &mut heap, &mut touched, &mut settled);
         s.collect_admissible();
-        s.push_relabel(&sources, &mut queue);
+        s.push_relabel(&mut queue);
         s.write_back();
     }
     debug_assert!(s.excess.iter().all(|&e| e == 0), "every supply met its demand");
@@ -305,16 +305,10 @@ impl Solver {
 
     /// Moves excess along admissible arcs towards deficits (FIFO push-relabel with global
     /// relabelling) until no node with excess has an admissible path to a deficit.
-    fn push_relabel(&mut self, sources: &[u32], queue: &mut Vec<u32>) {
+    fn push_relabel(&mut self, queue: &mut Vec<u32>) {
         let mut order = Vec::new();
         self.global_relabel(&mut order);
-        queue.clear();
-        for &u in sources {
-            if self.label[u as usize] != UNREACHABLE {
-                queue.push(u);
-                self.queued[u as usize] = true;
-            }
-        }
+        self.queue_by_label(&order, queue);
         // Relabelling work since the last global relabel, in arcs scanned: past the number of
         // arcs, exact labels are cheaper than more local ones.
         let mut work = 0_usize;
@@ -327,25 +321,27 @@ impl Solver {
             work += self.discharge(u, queue);
             if work > work_max {
                 work = 0;
-                self.global_relabel(&mut order);
-                // Keep only the nodes that can still reach a deficit.
-                let mut kept = Vec::with_capacity(queue.len() - head);
                 for &w in &queue[head..] {
-                    if self.label[w as usize] != UNREACHABLE {
-                        kept.push(w);
-                    } else {
-                        self.queued[w as usize] = false;
-                    }
+                    self.queued[w as usize] = false;
                 }
-                queue.clear();
-                queue.extend(kept);
+                self.global_relabel(&mut order);
+                self.queue_by_label(&order, queue);
                 head = 0;
             }
         }
-        for &u in &queue[..] {
-            self.queued[u as usize] = false;
-        }
         queue.clear();
+    }
+
+    /// Queues every node with excess that can reach a deficit, nearest first: `order` is the
+    /// global relabelling's breadth-first order.
+    fn queue_by_label(&mut self, order: &[u32], queue: &mut Vec<u32>) {
+        queue.clear();
+        for &u in order {
+            if self.excess[u as usize] > 0 {
+                queue.push(u);
+                self.queued[u as usize] = true;
+            }
+        }
     }
 
     /// Pushes `u`'s excess along admissible arcs one label down, relabelling `u` when it has
