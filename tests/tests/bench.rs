@@ -64,6 +64,26 @@ fn every_presigned_payment_is_accounted_for_and_found_in_the_journal() {
 }
 
 #[test]
+fn batched_payments_are_each_accounted_for_and_found_in_the_journal() {
+    let ledger = Ledgerd::start_fresh();
+    let admin_key = ledger.admin_key.to_str().expect("a UTF-8 path");
+    let (code, report) = bench(
+        &ledger,
+        &["--admin-key", admin_key, "--accounts", "30", "--batch", "64", "--concurrency", "4", "--payments", "1000"],
+    );
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["config"]["batch"], 64, "{report}");
+    let count = |field: &str| report[field].as_u64().unwrap_or_else(|| panic!("{field} in {report}"));
+    assert_eq!(count("committed") + count("refused") + count("failed"), 1000, "{report}");
+    assert_eq!(count("failed"), 0, "{report}");
+    let checks = &report["checks"];
+    assert_eq!(checks["passed"], true, "{report}");
+    assert_eq!(checks["acknowledged_found"], report["committed"], "{report}");
+    let verified = ledger.admin(&["audit", "verify"]).ok_json();
+    assert_eq!(verified["verified"], true, "{verified}");
+}
+
+#[test]
 fn noop_mode_measures_round_trips_without_touching_the_ledger() {
     let ledger = Ledgerd::start_fresh();
     let before = ledger.admin(&["audit", "verify"]).ok_json();

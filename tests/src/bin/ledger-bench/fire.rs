@@ -13,7 +13,8 @@ const FAILURES_KEPT_MAX: usize = 5;
 /// Clock ticks per second of the CPU times in `/proc/<pid>/stat` (`USER_HZ`, 100 on Linux).
 const USER_HZ: f64 = 100.0;
 
-/// What one call came back with.
+/// What one payment (or, for a no-op call, the call) came back with. A call returns one per
+/// payment it carried.
 pub enum Answer {
     /// Committed (or, for a no-op call, answered); the index of the payment, if any.
     Committed(Option<usize>),
@@ -25,13 +26,13 @@ pub enum Answer {
 
 /// What the window measured.
 pub struct Outcome {
-    /// Every call's latency in microseconds, sorted.
+    /// Every call's latency in microseconds, sorted (a batch is one call).
     pub latencies_us: Vec<u32>,
-    /// Calls committed (answered).
+    /// Payments committed (no-op calls answered).
     pub committed: u64,
-    /// Calls refused.
+    /// Payments refused.
     pub refused: u64,
-    /// Calls failed.
+    /// Payments (calls) failed.
     pub failed: u64,
     /// Indices of the payments acknowledged as committed.
     pub acknowledged: Vec<usize>,
@@ -41,7 +42,7 @@ pub struct Outcome {
     pub elapsed: Duration,
     /// Whether the calls ran out before the window closed.
     pub ran_out: bool,
-    /// Committed calls in each second of the window.
+    /// Committed payments (answered no-op calls) in each second of the window.
     pub per_second: Vec<u64>,
     /// The first few failure messages.
     pub failures: Vec<String>,
@@ -65,7 +66,7 @@ where
     I: Iterator + Send + 'static,
     I::Item: Send,
     F: Fn(Channel, I::Item) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Answer> + Send + 'static,
+    Fut: Future<Output = Vec<Answer>> + Send + 'static,
 {
     let jobs = Arc::new(Mutex::new(jobs));
     let call = Arc::new(call);
@@ -90,9 +91,12 @@ where
                     break;
                 };
                 let sent = Instant::now();
-                let answer = call(channel.clone(), job).await;
+                let answers = call(channel.clone(), job).await;
                 let answered = Instant::now();
-                tally.record(answer, answered - sent, (answered - start).as_secs() as usize);
+                tally.latencies_us.push(u32::try_from((answered - sent).as_micros()).unwrap_or(u32::MAX));
+                for answer in answers {
+                    tally.record(answer, (answered - start).as_secs() as usize);
+                }
             }
             tally
         }));
@@ -136,8 +140,7 @@ struct Tally {
 }
 
 impl Tally {
-    fn record(&mut self, answer: Answer, latency: Duration, second: usize) {
-        self.latencies_us.push(u32::try_from(latency.as_micros()).unwrap_or(u32::MAX));
+    fn record(&mut self, answer: Answer, second: usize) {
         match answer {
             Answer::Committed(index) => {
                 self.committed += 1;

@@ -51,6 +51,8 @@ const ACCOUNTS_MAX: u32 = 1_000_000;
 const CONCURRENCY_MAX: u32 = 100_000;
 /// The most connections.
 const CONNECTIONS_MAX: u32 = 1_024;
+/// The most payments per CreateTransfers call (the server's own bound).
+const BATCH_MAX: i64 = 1_000;
 /// The longest timed window, in seconds.
 const DURATION_MAX_S: u64 = 3_600;
 
@@ -84,9 +86,10 @@ struct Cli {
     #[arg(long, value_name = "SECS", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(1..=DURATION_MAX_S))]
     duration: u64,
-    /// Payments per call. Only 1 (unary CreatePayment) is available until the server has a
-    /// CreateTransfers RPC.
-    #[arg(long, value_name = "B", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    /// Payments per call: 1 sends unary CreatePayment calls; more sends CreateTransfers calls
+    /// (not atomic) of B individually signed payments each.
+    #[arg(long, value_name = "B", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=BATCH_MAX))]
     batch: u32,
     /// Payments to pre-sign (default: 20,000 per second of --duration). If they run out before
     /// the window ends, the run stops early and says so.
@@ -185,6 +188,8 @@ struct RunConfig {
     concurrency: u32,
     /// Connections.
     connections: u32,
+    /// Payments per call.
+    batch: u32,
     /// Window, seconds.
     duration_s: u64,
     /// Payments pre-signed.
@@ -192,13 +197,6 @@ struct RunConfig {
 }
 
 async fn run(cli: Cli) -> Result<Report, CliError> {
-    if cli.batch > 1 {
-        return Err(CliError::Usage(format!(
-            "--batch {}: batched payments need the CreateTransfers RPC, which is not yet available; \
-             use --batch 1 (unary CreatePayment)",
-            cli.batch
-        )));
-    }
     if !cli.noop && cli.hot_accounts >= cli.accounts {
         return Err(CliError::Usage(format!(
             "--hot-accounts {} must be below --accounts {}: a payment needs a counterparty",
@@ -216,6 +214,7 @@ async fn run(cli: Cli) -> Result<Report, CliError> {
         hot_accounts: cli.hot_accounts,
         concurrency: cli.concurrency,
         connections: cli.connections,
+        batch: cli.batch,
         duration_s: cli.duration,
         payments_signed: 0,
     };
@@ -228,10 +227,10 @@ async fn run(cli: Cli) -> Result<Report, CliError> {
         let calls = std::iter::repeat(());
         let outcome =
             fire::run(&channels, cli.concurrency, duration, calls, cli.server_pid, |channel, ()| async move {
-                match AccountsClient::new(channel).get_ledger(proto::GetLedgerRequest {}).await {
+                vec![match AccountsClient::new(channel).get_ledger(proto::GetLedgerRequest {}).await {
                     Ok(_) => Answer::Committed(None),
                     Err(status) => Answer::Failed(status.to_string()),
-                }
+                }]
             })
             .await;
         config.accounts = 0;
@@ -255,9 +254,10 @@ async fn run(cli: Cli) -> Result<Report, CliError> {
 
     let head = AccountsClient::new(channels[0].clone()).get_ledger(proto::GetLedgerRequest {}).await?.into_inner();
     output::note(&format!(
-        "firing for {}s: {} in flight over {} connections{}",
+        "firing for {}s: {} calls of {} payments in flight over {} connections{}",
         cli.duration,
         cli.concurrency,
+        cli.batch,
         cli.connections,
         if cli.hot_accounts > 0 {
             format!(", every payment touching one of {} hot accounts", cli.hot_accounts)
@@ -267,30 +267,43 @@ async fn run(cli: Cli) -> Result<Report, CliError> {
     ));
     let payments = Arc::new(payments);
     let expected = payments.clone();
-    let outcome = fire::run(
-        &channels,
-        cli.concurrency,
-        duration,
-        requests.into_iter(),
-        cli.server_pid,
-        move |channel, (index, request)| {
-            let expected = expected.clone();
-            async move {
-                match TransfersClient::new(channel).create_payment(request).await {
-                    Ok(answer) if answer.get_ref().id == expected[index].id.to_string() => {
-                        Answer::Committed(Some(index))
-                    }
-                    Ok(answer) => Answer::Failed(format!(
-                        "the server acknowledged transfer {} for payment {}",
-                        answer.get_ref().id,
-                        expected[index].id
-                    )),
-                    Err(status) if status.code() == tonic::Code::FailedPrecondition => Answer::Refused(index),
-                    Err(status) => Answer::Failed(status.to_string()),
-                }
+    // Each call carries a batch of `--batch` payments (one for unary calls).
+    let mut requests = requests.into_iter();
+    let batch = cli.batch as usize;
+    let calls = std::iter::from_fn(move || {
+        let call: Vec<_> = requests.by_ref().take(batch).collect();
+        (!call.is_empty()).then_some(call)
+    });
+    let outcome = fire::run(&channels, cli.concurrency, duration, calls, cli.server_pid, move |channel, call| {
+        let expected = expected.clone();
+        async move {
+            if let [(index, request)] = &call[..] {
+                let answer = TransfersClient::new(channel).create_payment(request.clone()).await;
+                return vec![payment_answer(&expected, *index, answer.map(tonic::Response::into_inner))];
             }
-        },
-    )
+            let (indices, payments): (Vec<usize>, Vec<_>) = call.into_iter().unzip();
+            let request = proto::CreateTransfersRequest { payments, atomic: false };
+            match TransfersClient::new(channel).create_transfers(request).await {
+                Ok(answer) if answer.get_ref().results.len() == indices.len() => answer
+                    .into_inner()
+                    .results
+                    .into_iter()
+                    .zip(indices)
+                    .map(|(result, index)| match (result.transfer, result.error) {
+                        (Some(transfer), _) => payment_answer(&expected, index, Ok(transfer)),
+                        (None, Some(error)) if error.code == "FAILED_PRECONDITION" => Answer::Refused(index),
+                        (None, error) => Answer::Failed(format!("payment {}: {error:?}", expected[index].id)),
+                    })
+                    .collect(),
+                Ok(answer) => vec![Answer::Failed(format!(
+                    "{} results for a call of {} payments",
+                    answer.get_ref().results.len(),
+                    indices.len()
+                ))],
+                Err(status) => vec![Answer::Failed(status.to_string())],
+            }
+        }
+    })
     .await;
     output::note("checking the trial balance and the journal");
     let checks = check::run(
@@ -303,6 +316,19 @@ async fn run(cli: Cli) -> Result<Report, CliError> {
     )
     .await?;
     Ok(report("payments", outcome, config, Some(setup_s), Some(sign_s), Some(checks)))
+}
+
+/// What the server answered for one payment, checked against the payment it was sent.
+fn payment_answer(expected: &[plan::Payment], index: usize, answer: Result<proto::Transfer, tonic::Status>) -> Answer {
+    match answer {
+        Ok(transfer) if transfer.id == expected[index].id.to_string() => Answer::Committed(Some(index)),
+        Ok(transfer) => Answer::Failed(format!(
+            "the server acknowledged transfer {} for payment {}",
+            transfer.id, expected[index].id
+        )),
+        Err(status) if status.code() == tonic::Code::FailedPrecondition => Answer::Refused(index),
+        Err(status) => Answer::Failed(status.to_string()),
+    }
 }
 
 fn report(
