@@ -717,21 +717,39 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     /// Drops the database, also when the test panicked. On a thread of its own with a runtime of
-    /// its own, since the test's runtime may be the one unwinding.
+    /// its own, since the test's runtime may be the one unwinding. A session the test left behind
+    /// may still be connecting, so a failed drop is tried again.
     fn drop(&mut self) {
         let (server, sql) = (self.server.clone(), format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
         let dropped = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
             runtime.block_on(async {
-                let mut conn = server.connect().await.expect("connect to drop the test database");
-                sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await.expect("drop the test database");
-            });
+                let mut last_error = None;
+                for _ in 0..DROP_ATTEMPTS_MAX {
+                    let attempt = async {
+                        let mut conn = server.connect().await?;
+                        sqlx::query(sqlx::AssertSqlSafe(sql.clone())).execute(&mut conn).await
+                    };
+                    match attempt.await {
+                        Ok(_) => return Ok(()),
+                        Err(error) => last_error = Some(error),
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(last_error.expect("an attempt failed"))
+            })
         });
-        if dropped.join().is_err() && !std::thread::panicking() {
-            panic!("the test database was not dropped");
+        let outcome = dropped.join().expect("the drop thread does not panic");
+        if let Err(error) = outcome {
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr(), "test database {} was not dropped: {error}", self.name);
+            assert!(std::thread::panicking(), "test database {} was not dropped: {error}", self.name);
         }
     }
 }
+
+/// How many times a test database's drop is tried.
+const DROP_ATTEMPTS_MAX: u32 = 3;
 
 /// Runs a contract function on a fresh PostgreSQL database, which is then dropped.
 async fn on_postgres<F, Fut>(test: F)
