@@ -714,8 +714,12 @@ impl TestDatabase {
 
     /// A store on the test database, as one `ledgerd` replica would open it.
     async fn open(&self) -> PostgresStore {
+        self.open_with(&StoreOptions::default()).await
+    }
+
+    async fn open_with(&self, options: &StoreOptions) -> PostgresStore {
         let url = self.options().to_url_lossy().to_string();
-        PostgresStore::open(&url, &StoreOptions::default()).await.expect("open")
+        PostgresStore::open(&url, options).await.expect("open")
     }
 
     /// A connection behind the store's back, as an attacker with database access would have.
@@ -726,21 +730,39 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     /// Drops the database, also when the test panicked. On a thread of its own with a runtime of
-    /// its own, since the test's runtime may be the one unwinding.
+    /// its own, since the test's runtime may be the one unwinding. A session the test left behind
+    /// may still be connecting, so a failed drop is tried again.
     fn drop(&mut self) {
         let (server, sql) = (self.server.clone(), format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
         let dropped = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
             runtime.block_on(async {
-                let mut conn = server.connect().await.expect("connect to drop the test database");
-                sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await.expect("drop the test database");
-            });
+                let mut last_error = None;
+                for _ in 0..DROP_ATTEMPTS_MAX {
+                    let attempt = async {
+                        let mut conn = server.connect().await?;
+                        sqlx::query(sqlx::AssertSqlSafe(sql.clone())).execute(&mut conn).await
+                    };
+                    match attempt.await {
+                        Ok(_) => return Ok(()),
+                        Err(error) => last_error = Some(error),
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(last_error.expect("an attempt failed"))
+            })
         });
-        if dropped.join().is_err() && !std::thread::panicking() {
-            panic!("the test database was not dropped");
+        let outcome = dropped.join().expect("the drop thread does not panic");
+        if let Err(error) = outcome {
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr(), "test database {} was not dropped: {error}", self.name);
+            assert!(std::thread::panicking(), "test database {} was not dropped: {error}", self.name);
         }
     }
 }
+
+/// How many times a test database's drop is tried.
+const DROP_ATTEMPTS_MAX: u32 = 3;
 
 /// Runs a contract function on a fresh PostgreSQL database, which is then dropped.
 async fn on_postgres<F, Fut>(test: F)
@@ -828,6 +850,69 @@ async fn postgres_tampered_rows_are_detected() {
         .expect("tamper");
     assert_corrupt_entry(store.entry_by_request(forged).await, 4);
     assert_eq!(store.entry_by_request(ledger.requests[3]).await.expect("by request"), None);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn postgres_a_head_held_too_long_fails_retryably_and_an_idle_holder_lets_go() {
+    let Some(database) = TestDatabase::create().await else { return };
+    // Two replicas: one with the default timeouts (5 s), one with 300 ms.
+    let patient = database.open().await;
+    let hasty = database.open_with(&StoreOptions { statement_timeout_ms: 300, ..StoreOptions::default() }).await;
+    Ledger::populate(&patient).await;
+
+    // A replica gives up waiting for the head after its statement timeout, and may try again.
+    let held = patient.begin().await.expect("begin");
+    match hasty.begin().await {
+        Err(error) => assert!(error.is_retryable(), "{error}"),
+        Ok(_) => panic!("a second batch got the head while the first held it"),
+    }
+    drop(held);
+
+    // A batch left idle (a stalled or vanished replica) holds the head no longer than its timeout:
+    // the server ends its session, and the other replica gets the head well within its own.
+    let mut idle = hasty.begin().await.expect("begin");
+    let mut next = tokio::time::timeout(Duration::from_secs(3), patient.begin())
+        .await
+        .expect("the idle batch let go of the head")
+        .expect("begin");
+    assert_eq!(next.head().await.expect("head").0, 5);
+    drop(next);
+    match idle.find_request(RequestId::from_uuid(Uuid::from_u128(1))).await {
+        Err(error @ StoreError::Unavailable(_)) => assert!(error.is_retryable()),
+        other => panic!("expected the idle batch to be gone, got {other:?}"),
+    }
+    drop(idle);
+    patient.close().await;
+    hasty.close().await;
+}
+
+#[tokio::test]
+async fn postgres_a_killed_connection_is_unavailable_writes_nothing_and_the_store_recovers() {
+    let Some(database) = TestDatabase::create().await else { return };
+    let store = database.open().await;
+    let mut ledger = Ledger::populate(&store).await;
+    let before = snapshot(&store).await;
+    let mut tx = store.begin().await.expect("begin");
+    let mut admin = database.raw().await;
+    let killed: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .fetch_all(&mut admin)
+    .await
+    .expect("terminate");
+    assert!(killed.contains(&true));
+    match tx.find_request(ledger.requests[0]).await {
+        Err(error @ StoreError::Unavailable(_)) => assert!(error.is_retryable()),
+        other => panic!("expected unavailable, got {other:?}"),
+    }
+    drop(tx);
+    // Nothing partial, and the pool reconnects by itself.
+    assert_eq!(snapshot(&store).await, before);
+    let alice = ledger.alice.clone();
+    let pay = ledger.pay("alice", "bob", 100, &alice);
+    assert_eq!(ledger.batch(&store, vec![pay], Outcome::Commit).await[0].seq, 6);
     store.close().await;
 }
 

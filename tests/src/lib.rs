@@ -89,20 +89,17 @@ impl TestDatabase {
             url.parse().unwrap_or_else(|error| panic!("{POSTGRES_URL_VAR} is not a postgres:// URL: {error}"));
         let name = format!("ledger_test_{}", uuid::Uuid::new_v4().simple());
         let database = TestDatabase { url: server.clone().database(&name).to_url_lossy().to_string(), server, name };
-        database.on_server(&format!("CREATE DATABASE {}", database.name));
+        let create = format!("CREATE DATABASE {}", database.name);
+        database.on_server(&create).unwrap_or_else(|error| panic!("{create} on {POSTGRES_URL_VAR}: {error}"));
         database
     }
 
     /// Runs one SQL statement on the server's maintenance database.
-    fn on_server(&self, sql: &str) {
+    fn on_server(&self, sql: &str) -> Result<(), sqlx::Error> {
         block_on(async {
-            let mut conn =
-                self.server.connect().await.unwrap_or_else(|error| panic!("connect to {POSTGRES_URL_VAR}: {error}"));
-            sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
-                .execute(&mut conn)
-                .await
-                .unwrap_or_else(|error| panic!("{sql}: {error}"));
-        });
+            let mut conn = self.server.connect().await?;
+            sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).execute(&mut conn).await.map(drop)
+        })
     }
 
     /// Ends every other session on this database, as a crashing server or a failover does;
@@ -134,7 +131,12 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        self.on_server(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+        if let Err(error) = self.on_server(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)) {
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr(), "test database {} was not dropped: {error}", self.name);
+            // Never a second panic while a failed test unwinds: that would hide its message.
+            assert!(std::thread::panicking(), "test database {} was not dropped: {error}", self.name);
+        }
     }
 }
 

@@ -19,10 +19,11 @@
 //! waiting for a transaction that does not exist. The account locks make any writer that comes
 //! without the head lock (a repair script, a future path) wait for the batch instead of racing it.
 //!
-//! What can still fail is retried by the writer from scratch: a serialization failure, deadlock or
-//! lock timeout (a distributed engine running it `SERIALIZABLE`, a head lock held past the
-//! statement timeout), a unique key taken by a concurrent writer, and any lost connection (see
-//! [`StoreError::is_retryable`]).
+//! What can still fail is retried by the writer from scratch: a serialization failure or deadlock
+//! (a distributed engine running it `SERIALIZABLE`), a wait for the head cut off by the statement
+//! timeout (`57014`, as the statement's own timer fires before `lock_timeout`, which is set too
+//! for engines that bound lock waits only that way), a unique key taken by a concurrent writer,
+//! and any lost connection (see [`StoreError::is_retryable`]).
 //!
 //! # Portability
 //!
