@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use ledger_core::account::{Account, AccountKind, Role, RoleSet};
 use ledger_core::amount::{Amount, Scale};
+use ledger_core::checkpoint::Checkpoint;
 use ledger_core::command::{Command, References, SignedCommand, admin_handle};
 use ledger_core::journal::{Entry, EntryHash};
 use ledger_core::keys::SecretKey;
@@ -496,6 +497,30 @@ pub async fn large_batches_round_trip(store: Arc<dyn Store>) {
     assert_eq!(history[0].balance_after, Some(16 - 17));
 }
 
+/// Checkpoints are kept one per entry (the first stored wins) and read back by range and latest;
+/// entries read as stored equal those committed, within the bounds asked for.
+pub async fn checkpoints_and_stored_entries_round_trip(store: Arc<dyn Store>) {
+    let ledger = Ledger::populate(store.as_ref()).await;
+    assert_eq!(store.latest_checkpoint().await.expect("latest"), None);
+    let at = |seq: usize, timestamp_ms: i64| {
+        let entry = &ledger.entries[seq - 1];
+        Checkpoint::sign(ledger.ledger_id, entry.seq, entry.hash, timestamp_ms, &ledger.node)
+    };
+    let (second, fourth) = (at(2, 10), at(4, 20));
+    store.save_checkpoint(&fourth).await.expect("save");
+    store.save_checkpoint(&second).await.expect("save");
+    // Another replica signing entry 4 later changes nothing.
+    store.save_checkpoint(&at(4, 30)).await.expect("save again");
+    assert_eq!(store.checkpoints(1, 5, 10).await.expect("checkpoints"), [second, fourth]);
+    assert_eq!(store.checkpoints(3, 5, 10).await.expect("checkpoints"), [fourth]);
+    assert_eq!(store.checkpoints(1, 5, 1).await.expect("checkpoints"), [second]);
+    assert_eq!(store.latest_checkpoint().await.expect("latest"), Some(fourth));
+    fourth.verify(ledger.ledger_id, ledger.node.public_key()).expect("a stored checkpoint still verifies");
+    assert_eq!(store.entries_as_stored(1, 5, 100).await.expect("entries"), ledger.entries);
+    assert_eq!(store.entries_as_stored(2, 3, 100).await.expect("entries"), ledger.entries[1..3]);
+    assert_eq!(store.entries_as_stored(2, 5, 2).await.expect("entries"), ledger.entries[1..3]);
+}
+
 // ---------------------------------------------------------------------------------------------
 // SQLite.
 
@@ -535,6 +560,7 @@ mod sqlite {
         append_refuses_a_broken_chain,
         keys_and_roles_are_written_back,
         large_batches_round_trip,
+        checkpoints_and_stored_entries_round_trip,
     );
 }
 
@@ -648,4 +674,38 @@ async fn sqlite_tampered_request_index_is_detected() {
 
     assert_corrupt_entry(store.entry_by_request(forged).await, 5);
     assert_eq!(store.entry_by_request(ledger.requests[4]).await.expect("by request"), None);
+}
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL, when `LEDGER_TEST_POSTGRES_URL` names a server: each test gets a database of its own.
+
+mod postgres {
+    use ledger_server::store::StoreOptions;
+    use ledger_server::store::postgres::PostgresStore;
+    use sqlx::postgres::PgConnection;
+
+    use super::*;
+
+    /// A new database on the configured server; none (and a note) when there is none.
+    async fn fresh() -> Option<(PgConnection, String, PostgresStore)> {
+        let Ok(admin_url) = std::env::var("LEDGER_TEST_POSTGRES_URL") else {
+            eprintln!("LEDGER_TEST_POSTGRES_URL is not set: skipped the PostgreSQL store contract");
+            return None;
+        };
+        let name = format!("ledger_contract_{}", Uuid::new_v4().simple());
+        let mut admin = PgConnection::connect(&admin_url).await.expect("connect to PostgreSQL");
+        // A name made here of hex digits only.
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await.expect("create");
+        let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(base, _)| base);
+        let store = PostgresStore::open(&format!("{base}/{name}"), &StoreOptions::default()).await.expect("open");
+        Some((admin, name, store))
+    }
+
+    #[tokio::test]
+    async fn checkpoints_and_stored_entries_round_trip() {
+        let Some((mut admin, name, store)) = fresh().await else { return };
+        super::checkpoints_and_stored_entries_round_trip(Arc::new(store.clone())).await;
+        store.close().await;
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {name}"))).execute(&mut admin).await.expect("drop");
+    }
 }

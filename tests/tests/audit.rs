@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
-use ledger_cli::commands::audit_journal::parse_line;
+use ledger_cli::commands::audit_journal::{entry_line_of, parse_line};
 use ledger_core::amount::{Amount, Scale, format_minor};
 use ledger_core::audit::Record;
 use ledger_core::command::{Command, SignedCommand, decode_signing_bytes};
@@ -370,7 +370,7 @@ fn an_entry_signed_by_a_key_revoked_before_it_is_caught_even_with_a_valid_chain(
     let crafted = c.ledger.data_dir.join("crafted.jsonl");
     let mut file = std::fs::File::create(&crafted).unwrap();
     for entry in &chain {
-        writeln!(file, "{}", entry_line(entry)).unwrap();
+        writeln!(file, "{}", entry_line_of(entry)).unwrap();
     }
     drop(file);
     let run = c.verify_offline(&crafted, &[]);
@@ -411,34 +411,4 @@ fn an_auditor_reads_everything_and_changes_nothing() {
     assert_eq!(ledger.ctl(a, &["audit", "trial-balance"]).ok_json()["units"], before["units"]);
     // Bob's own key still works: the refusals above were about the auditor, not the ledger.
     ledger.ctl(&c.bob, &["pay", "bob", "alice", "1"]).ok_json();
-}
-
-/// The export line of an entry, as `ledgerctl audit export` writes it.
-fn entry_line(entry: &Entry) -> String {
-    let wire = ledger_cli::proto::ExportedEntry {
-        seq: entry.seq,
-        timestamp_ms: entry.timestamp_ms,
-        kind: entry.kind.as_str().to_owned(),
-        command: entry.command_bytes.clone(),
-        signatures: entry
-            .signatures
-            .iter()
-            .map(|(k, s)| ledger_cli::proto::Signature {
-                public_key: k.as_bytes().to_vec(),
-                signature: s.as_bytes().to_vec(),
-            })
-            .collect(),
-        postings: entry
-            .postings
-            .iter()
-            .map(|p| ledger_cli::proto::ExportedPosting {
-                account: p.account.to_string(),
-                unit: p.unit.to_string(),
-                delta: p.delta,
-            })
-            .collect(),
-        prev_hash: entry.prev_hash.0.to_vec(),
-        hash: entry.hash.0.to_vec(),
-    };
-    ledger_cli::commands::audit_journal::entry_line(&wire)
 }

@@ -107,6 +107,29 @@ pub fn entry_line(entry: &proto::ExportedEntry) -> String {
     serde_json::to_string(&line).expect("strings and integers serialise")
 }
 
+/// The line of a core entry: what an export of it holds (for tools that build journals offline).
+pub fn entry_line_of(entry: &Entry) -> String {
+    let line = Line::Entry(EntryLine {
+        seq: entry.seq,
+        kind: entry.kind.as_str().to_owned(),
+        timestamp_ms: entry.timestamp_ms,
+        command: hex::encode(&entry.command_bytes),
+        signatures: entry
+            .signatures
+            .iter()
+            .map(|(key, signature)| SignatureLine { public_key: key.to_hex(), signature: signature.to_hex() })
+            .collect(),
+        postings: entry
+            .postings
+            .iter()
+            .map(|p| PostingLine { account: p.account.to_string(), unit: p.unit.to_string(), delta: p.delta })
+            .collect(),
+        prev_hash: entry.prev_hash.to_hex(),
+        hash: entry.hash.to_hex(),
+    });
+    serde_json::to_string(&line).expect("strings and integers serialise")
+}
+
 /// The line of a checkpoint.
 pub fn checkpoint_line(checkpoint: &Checkpoint) -> String {
     let line = Line::Checkpoint(CheckpointLine {
