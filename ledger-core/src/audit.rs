@@ -261,3 +261,116 @@ fn verify_signature(checkpoint: &Checkpoint, replayer: &Replayer) -> Result<(), 
         _ => Err(CheckpointError::Truncated { seq: checkpoint.seq, head: 0 }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::amount::{Amount, Scale};
+    use crate::command::Command;
+    use crate::journal::EntryHash;
+    use crate::keys::SecretKey;
+    use crate::names::{DisplayName, Handle, LedgerId, Memo, RequestId, UnitCode};
+    use crate::state::State;
+
+    const LEDGER: u128 = 77;
+
+    /// A journal of a genesis, a unit, two accounts and `payments` payments, and the node key.
+    fn journal(payments: usize) -> (Vec<Entry>, SecretKey) {
+        let node = SecretKey::from_seed([1; 32]);
+        let admin = SecretKey::from_seed([2; 32]);
+        let alice = SecretKey::from_seed([3; 32]);
+        let bob = SecretKey::from_seed([4; 32]);
+        let unit = UnitCode::parse("COMMUN").unwrap();
+        let open = |name: &str, key: &SecretKey| Command::OpenAccount {
+            handle: Handle::parse(name).unwrap(),
+            unit: unit.clone(),
+            kind: crate::account::AccountKind::Member,
+            name: DisplayName::default(),
+            public_key: key.public_key(),
+            credit_limit: Amount::from_minor(1_000_000).unwrap(),
+            ceiling: None,
+            soft_limit: None,
+        };
+        let mut commands = vec![
+            (Command::Genesis { admin_key: admin.public_key(), node_key: node.public_key() }, node.clone()),
+            (
+                Command::CreateUnit { code: unit.clone(), scale: Scale::new(2).unwrap(), name: DisplayName::default() },
+                admin.clone(),
+            ),
+            (open("alice", &alice), admin.clone()),
+            (open("bob", &bob), admin.clone()),
+        ];
+        for i in 0..payments {
+            let pay = Command::Pay {
+                payer: Handle::parse("alice").unwrap(),
+                payee: Handle::parse("bob").unwrap(),
+                unit: unit.clone(),
+                amount: Amount::from_minor(1 + i as i64).unwrap(),
+                memo: Memo::default(),
+            };
+            commands.push((pay, alice.clone()));
+        }
+        let ledger_id = LedgerId::from_uuid(uuid::Uuid::from_u128(LEDGER));
+        let mut state = State::new();
+        let mut entries: Vec<Entry> = Vec::new();
+        for (i, (command, key)) in commands.into_iter().enumerate() {
+            let request = RequestId::from_uuid(uuid::Uuid::from_u128(i as u128 + 1));
+            let signed = crate::command::SignedCommand::sign(ledger_id, request, command, &key);
+            let applied = state.apply(&signed).unwrap();
+            let prev = entries.last().map_or(EntryHash::GENESIS_PREV, |e| e.hash);
+            let kind = signed.command.entry_kind();
+            entries.push(Entry::seal(
+                i as u64 + 1,
+                1_000 + i as i64,
+                kind,
+                signed.signing_bytes(),
+                signed.signatures,
+                applied.postings,
+                prev,
+            ));
+        }
+        (entries, node)
+    }
+
+    fn run(records: Vec<Record>, held: &[Checkpoint]) -> Result<u64, AuditError<()>> {
+        let options = AuditOptions { threads: 2, chunk_len: 2 };
+        audit(records.into_iter(), Ok, held, &mut Replayer::new(), options)
+    }
+
+    fn checkpoint(entries: &[Entry], seq: u64, node: &SecretKey) -> Checkpoint {
+        let entry = &entries[seq as usize - 1];
+        Checkpoint::sign(LedgerId::from_uuid(uuid::Uuid::from_u128(LEDGER)), seq, entry.hash, 5, node)
+    }
+
+    #[test]
+    fn checkpoints_in_the_journal_and_held_ones_are_checked_against_the_chain() {
+        let (entries, node) = journal(6);
+        let mut records: Vec<Record> = entries.iter().cloned().map(Record::Entry).collect();
+        records.insert(5, Record::Checkpoint(checkpoint(&entries, 6, &node)));
+        let held = [checkpoint(&entries, 10, &node), checkpoint(&entries, 3, &node)];
+        assert_eq!(run(records, &held).unwrap(), 3);
+    }
+
+    #[test]
+    fn a_cut_journal_a_forged_checkpoint_and_a_late_one_are_refused() {
+        let (entries, node) = journal(6);
+        let records = |n: usize| entries[..n].iter().cloned().map(Record::Entry).collect::<Vec<_>>();
+        let held = [checkpoint(&entries, 9, &node)];
+        let cut = run(records(7), &held).unwrap_err();
+        assert!(matches!(cut, AuditError::Checkpoint(CheckpointError::Truncated { seq: 9, head: 7 })), "{cut:?}");
+
+        let stranger = SecretKey::from_seed([9; 32]);
+        let forged = run(records(10), &[checkpoint(&entries, 9, &stranger)]).unwrap_err();
+        assert!(matches!(forged, AuditError::Checkpoint(CheckpointError::WrongSigner { seq: 9, .. })), "{forged:?}");
+
+        let ledger_id = LedgerId::from_uuid(uuid::Uuid::from_u128(LEDGER));
+        let elsewhere = Checkpoint::sign(ledger_id, 9, EntryHash([1; 32]), 5, &node);
+        let moved = run(records(10), &[elsewhere]);
+        assert!(matches!(moved, Err(AuditError::Checkpoint(CheckpointError::HashDiffers { seq: 9, .. }))));
+
+        let mut late = records(10);
+        late.push(Record::Checkpoint(checkpoint(&entries, 4, &node)));
+        let late = run(late, &[]).unwrap_err();
+        assert!(matches!(late, AuditError::Checkpoint(CheckpointError::Misplaced { seq: 4, head: 10 })), "{late:?}");
+    }
+}
