@@ -65,24 +65,32 @@ pub struct Ledgerd {
     pub data_dir: PathBuf,
     /// The first admin's key file.
     pub admin_key: PathBuf,
+    /// The database URL, when not the default SQLite file in the data directory.
+    pub database: Option<String>,
     _dir: tempfile::TempDir,
 }
 
 impl Ledgerd {
     /// A new ledger whose first admin key the test holds (`ledgerd init --admin-public-key`).
     pub fn start_fresh() -> Self {
+        Self::start_fresh_on(None)
+    }
+
+    /// A new ledger on `database` (a URL such as `postgres://...`; none: SQLite in the data
+    /// directory), whose first admin key the test holds.
+    pub fn start_fresh_on(database: Option<String>) -> Self {
         let dir = tempfile::tempdir().expect("create a temporary directory");
         let data_dir = dir.path().join("data");
         let admin_key = dir.path().join("admin.key");
         let admin_public = key_new(&admin_key);
-        let init = Command::new(bin("ledgerd"))
-            .args(["init", "--admin-public-key", &admin_public, "--data-dir"])
-            .arg(&data_dir)
-            .env_remove("LEDGER_DATABASE_URL")
-            .output()
-            .expect("run ledgerd init");
+        let mut init = Command::new(bin("ledgerd"));
+        init.args(["init", "--admin-public-key", &admin_public, "--data-dir"]).arg(&data_dir);
+        if let Some(url) = &database {
+            init.args(["--database", url]);
+        }
+        let init = init.env_remove("LEDGER_DATABASE_URL").output().expect("run ledgerd init");
         assert!(init.status.success(), "ledgerd init failed: {}", String::from_utf8_lossy(&init.stderr));
-        let mut ledgerd = Ledgerd { child: None, url: String::new(), data_dir, admin_key, _dir: dir };
+        let mut ledgerd = Ledgerd { child: None, url: String::new(), data_dir, admin_key, database, _dir: dir };
         ledgerd.start();
         ledgerd
     }
@@ -95,9 +103,12 @@ impl Ledgerd {
             .append(true)
             .open(self.data_dir.join("ledgerd.log"))
             .expect("open the server log");
-        let mut child = Command::new(bin("ledgerd"))
-            .args(["--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(&self.data_dir)
+        let mut command = Command::new(bin("ledgerd"));
+        command.args(["--listen", "127.0.0.1:0", "--data-dir"]).arg(&self.data_dir);
+        if let Some(url) = &self.database {
+            command.args(["--database", url]);
+        }
+        let mut child = command
             .env_remove("LEDGER_DATABASE_URL")
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())

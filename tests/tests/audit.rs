@@ -27,7 +27,11 @@ struct Community {
 }
 
 fn community() -> Community {
-    let ledger = Ledgerd::start_fresh();
+    community_on(None)
+}
+
+fn community_on(database: Option<String>) -> Community {
+    let ledger = Ledgerd::start_fresh_on(database);
     ledger.create_unit("COMMUN", 2);
     ledger.create_unit("HOUR", 0);
     let alice = ledger.open_member("alice", "COMMUN", "100");
@@ -250,8 +254,11 @@ enum Tamper {
     Swap,
 }
 
-fn statements(tamper: Tamper, k: u64) -> Vec<String> {
+fn statements(tamper: Tamper, k: u64, postgres: bool) -> Vec<String> {
     match tamper {
+        Tamper::Signature if postgres => vec![format!(
+            "UPDATE journal SET signatures = overlay(signatures placing '\\xff'::bytea from 61 for 1) WHERE seq = {k}"
+        )],
         Tamper::Amount => vec![
             format!("UPDATE postings SET delta = delta - 100 WHERE seq = {k} AND idx = 0"),
             format!("UPDATE postings SET delta = delta + 100 WHERE seq = {k} AND idx = 1"),
@@ -287,7 +294,7 @@ fn tampering_in_the_database_is_caught_at_the_entry_online_and_offline() {
         // The first payment, alice to bob, followed by another payment.
         let k = payment_seqs(&clean)[0];
         c.ledger.stop();
-        let statements = statements(tampering, k);
+        let statements = statements(tampering, k, false);
         tamper(&c.db(), &statements.iter().map(String::as_str).collect::<Vec<_>>());
         c.ledger.start();
         let online = c.ledger.ctl(&c.auditor, &["audit", "verify"]);
@@ -411,4 +418,46 @@ fn an_auditor_reads_everything_and_changes_nothing() {
     assert_eq!(ledger.ctl(a, &["audit", "trial-balance"]).ok_json()["units"], before["units"]);
     // Bob's own key still works: the refusals above were about the auditor, not the ledger.
     ledger.ctl(&c.bob, &["pay", "bob", "alice", "1"]).ok_json();
+}
+
+#[test]
+fn tampering_in_postgresql_is_caught_at_the_entry_online_and_offline() {
+    let Ok(server) = std::env::var("LEDGER_TEST_POSTGRES_URL") else {
+        eprintln!("LEDGER_TEST_POSTGRES_URL is not set: skipped the PostgreSQL tampering test");
+        return;
+    };
+    let base = server.rsplit_once('/').map_or(server.as_str(), |(base, _)| base).to_owned();
+    for tampering in [Tamper::Amount, Tamper::Payee, Tamper::Signature, Tamper::Delete, Tamper::Swap] {
+        let name = format!("ledger_audit_{}", uuid::Uuid::new_v4().simple());
+        postgres(&server, &[&format!("CREATE DATABASE {name}")]);
+        let url = format!("{base}/{name}");
+        let mut c = community_on(Some(url.clone()));
+        let k = payment_seqs(&c.export("clean.jsonl"))[0];
+        let mut statements = vec!["SET session_replication_role = replica".to_owned()];
+        statements.extend(self::statements(tampering, k, true));
+        postgres(&url, &statements.iter().map(String::as_str).collect::<Vec<_>>());
+        caught_at(&c.ledger.ctl(&c.auditor, &["audit", "verify"]), "JOURNAL_INVALID", k);
+        let tampered = c.export("tampered.jsonl");
+        caught_at(&c.verify_offline(&tampered, &[]), "JOURNAL_INVALID", k);
+        c.ledger.stop();
+        postgres(&server, &[&format!("DROP DATABASE {name}")]);
+    }
+}
+
+/// Runs SQL on a PostgreSQL database, in one session (`session_replication_role = replica` turns
+/// foreign keys off for it, as an attacker with the database's superuser could).
+fn postgres(url: &str, statements: &[&str]) {
+    use sqlx::Connection;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+        for statement in statements {
+            // Fixed statements written by the test itself.
+            sqlx::query(sqlx::AssertSqlSafe(statement.to_string()))
+                .execute(&mut conn)
+                .await
+                .unwrap_or_else(|e| panic!("{statement}: {e}"));
+        }
+        conn.close().await.unwrap();
+    });
 }
