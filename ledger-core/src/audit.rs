@@ -47,7 +47,7 @@ pub struct AuditOptions {
 impl Default for AuditOptions {
     fn default() -> Self {
         let threads = std::thread::available_parallelism().map_or(2, usize::from);
-        Self { threads, chunk_len: 512 }
+        Self { threads, chunk_len: 1024 }
     }
 }
 

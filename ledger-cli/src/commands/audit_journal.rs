@@ -18,6 +18,8 @@
 //! without keeping every hash. A file of checkpoint lines alone is what `audit checkpoint --out`
 //! writes and `audit verify --checkpoint` reads.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
@@ -220,7 +222,7 @@ fn entry_record(line: EntryLine) -> Result<Entry, String> {
         .signatures
         .iter()
         .map(|s| {
-            let key = PublicKey::parse(&s.public_key).map_err(|e| e.to_string())?;
+            let key = public_key(&s.public_key)?;
             let signature = Signature::parse(&s.signature).map_err(|e| e.to_string())?;
             Ok((key, signature))
         })
@@ -247,6 +249,30 @@ fn checkpoint_record(line: CheckpointLine) -> Result<Checkpoint, String> {
         timestamp_ms: line.timestamp_ms,
         signer: PublicKey::parse(&line.signer).map_err(|e| e.to_string())?,
         signature: Signature::parse(&line.signature).map_err(|e| e.to_string())?,
+    })
+}
+
+/// Keys remembered per thread by [`public_key`]; past this it forgets them all.
+const KEYS_CACHED_MAX: usize = 65_536;
+
+thread_local! {
+    /// Keys already parsed, by their hex text: a ledger has far fewer keys than entries, and
+    /// checking that 32 bytes are a curve point costs a square root.
+    static KEYS: RefCell<HashMap<String, PublicKey>> = RefCell::new(HashMap::new());
+}
+
+/// A signer's key from its hex text, validated once per thread and key.
+fn public_key(text: &str) -> Result<PublicKey, String> {
+    KEYS.with_borrow_mut(|keys| {
+        if let Some(key) = keys.get(text) {
+            return Ok(*key);
+        }
+        let key = PublicKey::parse(text).map_err(|e| e.to_string())?;
+        if keys.len() >= KEYS_CACHED_MAX {
+            keys.clear();
+        }
+        keys.insert(text.to_owned(), key);
+        Ok(key)
     })
 }
 
