@@ -34,6 +34,11 @@ pub fn emit<R: Render>(mode: Mode, result: &R) -> Result<(), CliError> {
     stdout_line(&text)
 }
 
+/// Prints a document in a format of its own (a CSV statement) on stdout, whatever the mode.
+pub fn raw(text: &str) -> Result<(), CliError> {
+    stdout_line(text)
+}
+
 /// Reports a failure: the JSON error document on stdout in json mode, one line on stderr in
 /// table mode.
 pub fn report_error(mode: Mode, error: &CliError) {

@@ -200,10 +200,23 @@ impl ChainVerifier {
 
     /// Checks the next entry.
     pub fn push(&mut self, entry: &Entry) -> Result<(), JournalError> {
+        self.check_seq(entry)?;
+        entry.check()?;
+        self.link(entry)
+    }
+
+    /// Checks that `entry` is the one expected next (no gap, no repeat).
+    pub fn check_seq(&self, entry: &Entry) -> Result<(), JournalError> {
         if entry.seq != self.next_seq {
             return Err(JournalError::Gap { expected: self.next_seq, found: entry.seq });
         }
-        entry.check()?;
+        Ok(())
+    }
+
+    /// Chains the next entry whose own content was checked elsewhere ([`Entry::check`], as the
+    /// parallel audit does): its sequence number and its link to the previous hash.
+    pub fn link(&mut self, entry: &Entry) -> Result<(), JournalError> {
+        self.check_seq(entry)?;
         if entry.prev_hash != self.prev_hash {
             return Err(JournalError::BrokenChain { seq: entry.seq });
         }

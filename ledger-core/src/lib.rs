@@ -13,14 +13,20 @@
 //! - [`transfer`]: transfers (payments, requests, reversals) and where each stands.
 //! - [`journal`]: entries, postings and the hash chain.
 //! - [`replay`]: rebuilding and checking the state from a journal.
+//! - [`entry_signatures`]: entry signatures checked in batches.
+//! - [`audit`]: the whole journal checked on every core, first error in journal order.
+//! - [`checkpoint`]: the node key's signed statement of the chain's head at an entry.
 //! - [`read_auth`]: the signed statement that authenticates reads.
 //! - [`clearing`]: the largest multilateral set-off of invoices, solved exactly, with a certificate.
 
 pub mod account;
 pub mod amount;
+pub mod audit;
 pub mod canonical;
+pub mod checkpoint;
 pub mod clearing;
 pub mod command;
+pub mod entry_signatures;
 pub mod journal;
 pub mod keys;
 pub mod names;

@@ -41,6 +41,10 @@ pub struct ConfigArgs {
     /// Longest a request waits for a PostgreSQL connection, reconnecting included [default: 5000].
     #[arg(long, env = "LEDGER_DATABASE_ACQUIRE_TIMEOUT_MS", global = true)]
     pub database_acquire_timeout_ms: Option<u64>,
+    /// How often the node key signs a checkpoint of the chain's head, when it moved; 0: only on
+    /// demand [default: 60000].
+    #[arg(long, env = "LEDGER_CHECKPOINT_INTERVAL_MS", global = true)]
+    pub checkpoint_interval_ms: Option<u64>,
 }
 
 /// The optional configuration file.
@@ -58,6 +62,7 @@ struct FileConfig {
     queue_len_max: Option<usize>,
     page_size_max: Option<u32>,
     message_bytes_max: Option<usize>,
+    checkpoint_interval_ms: Option<u64>,
 }
 
 /// The resolved settings.
@@ -75,6 +80,8 @@ pub struct Config {
     pub store: StoreOptions,
     /// API bounds.
     pub api: ApiLimits,
+    /// How often a checkpoint of the head is signed (when it moved); 0: only on demand.
+    pub checkpoint_interval_ms: u64,
 }
 
 /// The largest batch accepted from configuration: beyond it one transaction holds the write lock
@@ -89,6 +96,12 @@ const DATABASE_CONNECTIONS_MAX_LIMIT: u32 = 1_000;
 
 /// The longest timeout accepted: an hour.
 const TIMEOUT_MS_LIMIT: u64 = 3_600_000;
+
+/// Default time between checkpoints: a minute, so a treasurer's copy is never far behind.
+const CHECKPOINT_INTERVAL_MS_DEFAULT: u64 = 60_000;
+
+/// The shortest time between checkpoints accepted: more often only fills the table.
+const CHECKPOINT_INTERVAL_MS_MIN: u64 = 100;
 
 impl Config {
     /// Resolves flags and environment (already in `args`) over the file over the defaults.
@@ -150,6 +163,14 @@ impl Config {
             message_bytes_max: file.message_bytes_max.unwrap_or(api_defaults.message_bytes_max),
             ..api_defaults
         };
+        let checkpoint_interval_ms =
+            args.checkpoint_interval_ms.or(file.checkpoint_interval_ms).unwrap_or(CHECKPOINT_INTERVAL_MS_DEFAULT);
+        anyhow::ensure!(
+            checkpoint_interval_ms == 0
+                || (CHECKPOINT_INTERVAL_MS_MIN..=TIMEOUT_MS_LIMIT * 24).contains(&checkpoint_interval_ms),
+            "checkpoint_interval_ms must be 0 (on demand only) or within {CHECKPOINT_INTERVAL_MS_MIN}..={}",
+            TIMEOUT_MS_LIMIT * 24
+        );
         Ok(Config {
             listen: args.listen.or(file.listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 50051))),
             database,
@@ -157,6 +178,7 @@ impl Config {
             writer,
             store,
             api,
+            checkpoint_interval_ms,
         })
     }
 }

@@ -25,6 +25,7 @@ use std::collections::HashMap;
 
 use ledger_core::account::{Account, AccountKind, AccountStatus, Role, Unit};
 use ledger_core::amount::{Amount, AmountError, Scale, format_minor};
+use ledger_core::checkpoint::Checkpoint;
 use ledger_core::command::{Command, SIGNATURES_MAX, SignatureError, SignedCommand, decode_signing_bytes};
 use ledger_core::journal::Entry;
 use ledger_core::keys::{PublicKey, Signature};
@@ -1049,6 +1050,49 @@ pub fn history_page_start(token: &str, subject: &Handle) -> Result<Option<u64>, 
 /// Where a page of the journal starts: at this sequence number.
 pub fn entries_page_start(token: &str) -> Result<Option<u64>, ServerError> {
     decode_token(token, "entries/")?.map(|seq| seq.parse::<u64>().map_err(|_| bad_page_token())).transpose()
+}
+
+// ---------------------------------------------------------------------------------- audit export
+
+/// A journal entry as stored, postings in minor units, for an export.
+pub fn exported_entry(entry: &Entry) -> proto::ExportedEntry {
+    proto::ExportedEntry {
+        seq: entry.seq,
+        timestamp_ms: entry.timestamp_ms,
+        kind: entry.kind.as_str().to_owned(),
+        command: entry.command_bytes.clone(),
+        signatures: entry
+            .signatures
+            .iter()
+            .map(|(key, signature)| proto::Signature {
+                public_key: key.as_bytes().to_vec(),
+                signature: signature.as_bytes().to_vec(),
+            })
+            .collect(),
+        postings: entry
+            .postings
+            .iter()
+            .map(|posting| proto::ExportedPosting {
+                account: posting.account.to_string(),
+                unit: posting.unit.to_string(),
+                delta: posting.delta,
+            })
+            .collect(),
+        prev_hash: entry.prev_hash.0.to_vec(),
+        hash: entry.hash.0.to_vec(),
+    }
+}
+
+/// A signed checkpoint.
+pub fn checkpoint(checkpoint: &Checkpoint) -> proto::Checkpoint {
+    proto::Checkpoint {
+        ledger_id: checkpoint.ledger_id.to_string(),
+        seq: checkpoint.seq,
+        hash: checkpoint.hash.0.to_vec(),
+        timestamp_ms: checkpoint.timestamp_ms,
+        signer: checkpoint.signer.as_bytes().to_vec(),
+        signature: checkpoint.signature.as_bytes().to_vec(),
+    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! - [`bootstrap`]: first start: ledger id, node key, admin key, the genesis entry.
 //! - [`store`]: the storage trait and its SQLite backend (journal and projections).
 //! - [`writer`]: the single task that batches, applies and commits every state change.
+//! - [`checkpointer`]: the node key's signed checkpoints of the chain's head.
 //! - [`auth`]: authentication of reads (signed metadata) and who may read what.
 //! - [`convert`]: proto ⇄ ledger-core conversion, in one place.
 //! - [`grpc`]: the Accounts, Transfers and Audit services, health and reflection.
@@ -14,6 +15,7 @@
 
 pub mod auth;
 pub mod bootstrap;
+pub mod checkpointer;
 pub mod config;
 pub mod convert;
 pub mod error;

@@ -12,6 +12,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use ledger_core::keys::PublicKey;
 use ledger_server::bootstrap::{self, AdminKey};
+use ledger_server::checkpointer::Checkpointer;
 use ledger_server::config::{Config, ConfigArgs};
 use ledger_server::{grpc, store, writer};
 use tracing_subscriber::EnvFilter;
@@ -108,12 +109,17 @@ async fn run(config: Config, init_admin: Option<AdminKey>) -> anyhow::Result<()>
     tracing::info!(%addr, ledger_id = %boot.meta.ledger_id, database = %redact(&config.database), "listening");
     // Scripts and tests read the bound address from this line (port 0 picks a free port).
     println!("listening on {addr}");
+    let checkpointer = Arc::new(Checkpointer::new(store.clone(), boot.meta.ledger_id, node.clone()));
+    if config.checkpoint_interval_ms > 0 {
+        tokio::spawn(checkpointer.clone().run_every(config.checkpoint_interval_ms));
+    }
     let context = Arc::new(grpc::Context {
         store,
         writer,
         ledger_id: boot.meta.ledger_id,
         node_key: node.public_key(),
         limits: config.api,
+        checkpointer,
     });
     grpc::serve(listener, context, shutdown_signal()).await.context("serve gRPC")?;
     // The server has stopped taking requests and drained those in flight; the writer stops once

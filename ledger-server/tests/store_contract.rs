@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use ledger_core::account::{Account, AccountKind, Role, RoleSet};
 use ledger_core::amount::{Amount, Scale};
+use ledger_core::checkpoint::Checkpoint;
 use ledger_core::command::{Command, References, SignedCommand, admin_handle};
 use ledger_core::journal::{Entry, EntryHash};
 use ledger_core::keys::SecretKey;
@@ -512,6 +513,30 @@ pub async fn large_batches_round_trip(store: Arc<dyn Store>) {
     assert_eq!(history[0].balance_after, Some(16 - 17));
 }
 
+/// Checkpoints are kept one per entry (the first stored wins) and read back by range and latest;
+/// entries read as stored equal those committed, within the bounds asked for.
+pub async fn checkpoints_and_stored_entries_round_trip(store: Arc<dyn Store>) {
+    let ledger = Ledger::populate(store.as_ref()).await;
+    assert_eq!(store.latest_checkpoint().await.expect("latest"), None);
+    let at = |seq: usize, timestamp_ms: i64| {
+        let entry = &ledger.entries[seq - 1];
+        Checkpoint::sign(ledger.ledger_id, entry.seq, entry.hash, timestamp_ms, &ledger.node)
+    };
+    let (second, fourth) = (at(2, 10), at(4, 20));
+    store.save_checkpoint(&fourth).await.expect("save");
+    store.save_checkpoint(&second).await.expect("save");
+    // Another replica signing entry 4 later changes nothing.
+    store.save_checkpoint(&at(4, 30)).await.expect("save again");
+    assert_eq!(store.checkpoints(1, 5, 10).await.expect("checkpoints"), [second, fourth]);
+    assert_eq!(store.checkpoints(3, 5, 10).await.expect("checkpoints"), [fourth]);
+    assert_eq!(store.checkpoints(1, 5, 1).await.expect("checkpoints"), [second]);
+    assert_eq!(store.latest_checkpoint().await.expect("latest"), Some(fourth));
+    fourth.verify(ledger.ledger_id, ledger.node.public_key()).expect("a stored checkpoint still verifies");
+    assert_eq!(store.entries_as_stored(1, 5, 100).await.expect("entries"), ledger.entries);
+    assert_eq!(store.entries_as_stored(2, 3, 100).await.expect("entries"), ledger.entries[1..3]);
+    assert_eq!(store.entries_as_stored(2, 5, 2).await.expect("entries"), ledger.entries[1..3]);
+}
+
 // ---------------------------------------------------------------------------------------------
 // SQLite.
 
@@ -563,6 +588,7 @@ contract!(
     append_refuses_a_broken_chain,
     keys_and_roles_are_written_back,
     large_batches_round_trip,
+    checkpoints_and_stored_entries_round_trip,
 );
 
 #[tokio::test]

@@ -1,12 +1,18 @@
-//! `ledgerctl audit trial-balance`: every balance per unit and their sum (treasurer, auditor).
+//! `ledgerctl audit`: the trial balance here; export, verify, checkpoints and statements in the
+//! `audit_*` files and `verify.rs`. Everything but an offline verify needs a treasurer's, an
+//! auditor's or an admin's key, and nothing here changes the ledger.
 
-use clap::Subcommand;
-use ledger_core::names::UnitCode;
+use std::path::PathBuf;
+
+use clap::{Subcommand, ValueEnum};
+use ledger_core::names::{Handle, UnitCode};
 use serde::Serialize;
 
 use super::Context;
+use super::audit_statement::{Point, parse_time};
+use super::{audit_export, audit_journal, audit_statement, verify};
 use crate::error::CliError;
-use crate::output::Render;
+use crate::output::{Mode, Render};
 use crate::proto;
 use crate::table::{Align, Table};
 
@@ -19,8 +25,65 @@ pub enum AuditCommand {
         #[arg(long)]
         unit: Option<UnitCode>,
     },
-    /// Replay the whole journal locally and check every hash, signature, role, limit and balance.
-    Verify,
+    /// Replay the whole journal locally and check every hash, signature, role, limit and balance:
+    /// the server's, or an export file's (offline, no key needed).
+    Verify {
+        /// An export file to check instead of the server's journal.
+        #[arg(long, value_name = "FILE")]
+        journal: Option<PathBuf>,
+        /// A file of checkpoints kept outside the server (`audit checkpoint --out`); repeatable.
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Vec<PathBuf>,
+    },
+    /// Write the journal as JSON lines (hex bytes, amounts in minor units), streamed.
+    Export {
+        /// The file to write.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Append entries from this sequence number on, to bring an earlier export up to date.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+        from_seq: Option<u64>,
+    },
+    /// Have the server sign its chain's head now, and keep the checkpoint.
+    Checkpoint {
+        /// Append the checkpoint to this file.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// An account's opening balance, every entry, and closing balance over a period.
+    Statement {
+        /// The account.
+        handle: Handle,
+        /// Start (UTC): 2026-11-30, 2026-11-30T10:00:00Z or milliseconds.
+        #[arg(long, value_name = "TIME", value_parser = parse_time)]
+        from: Option<i64>,
+        /// End, inclusive (UTC).
+        #[arg(long, value_name = "TIME", value_parser = parse_time)]
+        to: Option<i64>,
+        /// csv, or json (default: --output).
+        #[arg(long, value_enum)]
+        format: Option<StatementFormat>,
+    },
+    /// An account's balance at a time or after an entry.
+    BalanceAt {
+        /// The account.
+        handle: Handle,
+        /// After every entry up to this time (UTC).
+        #[arg(long, value_name = "TIME", value_parser = parse_time, required_unless_present = "seq", conflicts_with = "seq")]
+        at: Option<i64>,
+        /// After every entry up to this sequence number.
+        #[arg(long, value_name = "N")]
+        seq: Option<u64>,
+    },
+}
+
+/// How a statement is printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StatementFormat {
+    /// Comma-separated, for spreadsheets.
+    Csv,
+    /// One JSON document.
+    Json,
 }
 
 /// The trial balance as printed.
@@ -39,6 +102,8 @@ struct UnitView {
     unit: String,
     /// Sum of every balance: zero unless the ledger is broken.
     total: String,
+    /// Whether `total` is zero, said explicitly.
+    balanced: bool,
     /// Sum of positive balances.
     positive: String,
     /// Sum of negative balances: the credit outstanding.
@@ -65,6 +130,7 @@ impl From<proto::TrialBalance> for TrialBalanceView {
                 .units
                 .into_iter()
                 .map(|unit| UnitView {
+                    balanced: unit.total.chars().all(|c| c == '0' || c == '.'),
                     unit: unit.unit,
                     total: unit.total,
                     positive: unit.positive,
@@ -95,8 +161,9 @@ impl Render for TrialBalanceView {
                 let past = if account.past_soft_limit { "past" } else { "" };
                 table.row(vec![account.account.clone(), account.balance.clone(), past.to_owned()]);
             }
+            let sum = if unit.balanced { "Σ = 0" } else { "Σ ≠ 0: THE LEDGER IS BROKEN" };
             sections.push(format!(
-                "unit {}  total {}  positive {}  negative {}\n{}",
+                "unit {}  total {} ({sum})  positive {}  negative {}\n{}",
                 unit.unit,
                 unit.total,
                 unit.positive,
@@ -111,9 +178,9 @@ impl Render for TrialBalanceView {
 
 /// Runs an `audit` verb.
 pub async fn run(command: AuditCommand, ctx: &Context) -> Result<(), CliError> {
-    let client = ctx.connect().await?;
     match command {
         AuditCommand::TrialBalance { unit } => {
+            let client = ctx.connect().await?;
             let trial = client
                 .audit()
                 .get_trial_balance(proto::GetTrialBalanceRequest {
@@ -123,6 +190,33 @@ pub async fn run(command: AuditCommand, ctx: &Context) -> Result<(), CliError> {
                 .into_inner();
             ctx.emit(&TrialBalanceView::from(trial))
         }
-        AuditCommand::Verify => ctx.emit(&super::verify::verify(&client).await?),
+        AuditCommand::Verify { journal, checkpoint } => {
+            let mut held = Vec::new();
+            for path in &checkpoint {
+                held.extend(audit_journal::read_checkpoints(path)?);
+            }
+            match journal {
+                Some(path) => ctx.emit(&verify::verify_file(&path, &held)?),
+                None => ctx.emit(&verify::verify(&ctx.connect().await?, held).await?),
+            }
+        }
+        AuditCommand::Export { out, from_seq } => ctx.emit(&audit_export::export(ctx, &out, from_seq).await?),
+        AuditCommand::Checkpoint { out } => ctx.emit(&audit_export::checkpoint(ctx, out).await?),
+        AuditCommand::Statement { handle, from, to, format } => {
+            let view = audit_statement::statement(ctx, &handle, from, to).await?;
+            match format {
+                Some(StatementFormat::Csv) => audit_statement::print_csv(&view),
+                Some(StatementFormat::Json) => crate::output::emit(Mode::Json, &view),
+                None => ctx.emit(&view),
+            }
+        }
+        AuditCommand::BalanceAt { handle, at, seq } => {
+            let point = match (at, seq) {
+                (Some(at), _) => Point::Time(at),
+                (None, Some(seq)) => Point::Seq(seq),
+                (None, None) => return Err(CliError::Usage("give --at TIME or --seq N".into())),
+            };
+            ctx.emit(&audit_statement::balance_at(ctx, &handle, point).await?)
+        }
     }
 }

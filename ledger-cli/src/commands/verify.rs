@@ -1,33 +1,43 @@
-//! `ledgerctl audit verify`: fetch the journal, replay it in ledger-core and compare the result
-//! with the balances the server reports, so a treasurer need not trust the server.
+//! `ledgerctl audit verify`: replay the journal in ledger-core, from the server or from an export
+//! file, so a treasurer need not trust the server, its operator or its database.
 //!
-//! The replay checks the hash chain, the gapless sequence, every signature, that each signer held
-//! the needed role at that point, conservation per entry, limits after every entry, and that each
-//! entry's recorded postings are exactly what its command produces. The server's trial balance is
-//! read first and the journal replayed up to the sequence number it reflects, so entries
-//! committed meanwhile do not cause false alarms.
+//! The replay ([`ledger_core::audit`], on every core) checks the hash chain, the gapless
+//! sequence, every signature against the key registered and valid at that point, that each
+//! signer held the needed role at that point, conservation per entry and per unit, limits after
+//! every entry, that each entry's recorded postings are exactly what its command produces, and
+//! every checkpoint it is given. Online, the server's trial balance is read first and the journal
+//! replayed up to the sequence number it reflects (so entries committed meanwhile cause no false
+//! alarm), then every balance is compared with the replay. The journal streams through in
+//! chunks: memory grows with the ledger's accounts, not with its entries.
 
-use ledger_core::amount::{format_minor, parse_signed_minor};
-use ledger_core::command::EntryKind;
-use ledger_core::journal::{Entry, EntryHash, Posting};
-use ledger_core::keys::{PublicKey, Signature};
-use ledger_core::names::{Handle, UnitCode};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+use ledger_core::amount::format_minor;
+use ledger_core::audit::{AuditError, AuditOptions, Record, audit};
+use ledger_core::checkpoint::Checkpoint;
+use ledger_core::names::Handle;
 use ledger_core::replay::Replayer;
 use serde::Serialize;
 
+use super::audit_journal::{checkpoint_from_wire, entry_from_wire, parse_line};
 use crate::client::Client;
 use crate::error::CliError;
 use crate::output::Render;
 use crate::proto;
 
-/// Entries asked for per page.
-const PAGE_SIZE: i32 = 1000;
+/// Bytes read from an export file at a time.
+const FILE_BUFFER_BYTES: usize = 1 << 20;
+/// Streamed chunks waiting for the replay.
+const CHUNKS_QUEUED_MAX: usize = 4;
 
 /// The summary of a journal that verified.
 #[derive(Debug, Serialize)]
 pub struct VerifyView {
     /// Always true: a failure is an error document instead.
     verified: bool,
+    /// Where the journal came from: `server`, or the export file.
+    source: String,
     /// Entries replayed.
     entries: u64,
     /// Sequence number of the last entry replayed.
@@ -36,60 +46,118 @@ pub struct VerifyView {
     head_hash: String,
     /// Units in the ledger.
     units: usize,
-    /// Accounts in the ledger, whose balances all matched the server's.
+    /// Accounts in the ledger.
     accounts: usize,
+    /// Signed checkpoints checked against the chain.
+    checkpoints: u64,
+    /// Online: every balance the server reports equals the replay's.
+    balances_match_server: Option<bool>,
 }
 
 impl Render for VerifyView {
     fn table(&self) -> String {
+        let server = match self.balances_match_server {
+            Some(true) => "; balances match the server",
+            _ => "",
+        };
         format!(
-            "journal verified: {} entries, {} units, {} accounts; balances match the server\nhead seq {} hash {}",
-            self.entries, self.units, self.accounts, self.head_seq, self.head_hash
+            "journal verified ({}): {} entries, {} units, {} accounts, {} checkpoints{server}\nhead seq {} hash {}",
+            self.source, self.entries, self.units, self.accounts, self.checkpoints, self.head_seq, self.head_hash
         )
     }
 }
 
+impl VerifyView {
+    fn of(source: String, replayer: &Replayer, checkpoints: u64, balances_match_server: Option<bool>) -> Self {
+        let (head_seq, head_hash) = replayer.head();
+        Self {
+            verified: true,
+            source,
+            entries: replayer.entries(),
+            head_seq,
+            head_hash: head_hash.to_hex(),
+            units: replayer.state().units.len(),
+            accounts: replayer.state().accounts.len(),
+            checkpoints,
+            balances_match_server,
+        }
+    }
+}
+
+/// Replays an export file, holding it to the checkpoints `held` besides its own.
+pub fn verify_file(path: &Path, held: &[Checkpoint]) -> Result<VerifyView, CliError> {
+    let file = std::fs::File::open(path)
+        .map_err(|error| CliError::Usage(format!("cannot open journal file {}: {error}", path.display())))?;
+    let lines = BufReader::with_capacity(FILE_BUFFER_BYTES, file)
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| !matches!(line, Ok(text) if text.trim().is_empty()));
+    let parse = |(index, line): (usize, std::io::Result<String>)| match line {
+        Ok(text) => parse_line(index + 1, &text),
+        Err(error) => Err(format!("line {}: cannot read: {error}", index + 1)),
+    };
+    let mut replayer = Replayer::new();
+    let checkpoints = audit(lines, parse, held, &mut replayer, AuditOptions::default()).map_err(audit_failure)?;
+    if replayer.entries() == 0 {
+        return Err(invalid("JOURNAL_INVALID", format!("{} holds no entry", path.display())));
+    }
+    Ok(VerifyView::of(path.display().to_string(), &replayer, checkpoints, None))
+}
+
 /// Replays the server's journal and compares balances.
-pub async fn verify(client: &Client) -> Result<VerifyView, CliError> {
+pub async fn verify(client: &Client, held: Vec<Checkpoint>) -> Result<VerifyView, CliError> {
     let trial =
         client.audit().get_trial_balance(proto::GetTrialBalanceRequest { unit: String::new() }).await?.into_inner();
     let head_seq = trial.as_of_seq;
-    let mut replayer = Replayer::new();
-    let mut page_token = String::new();
-    'pages: loop {
-        let page = client
-            .audit()
-            .list_entries(proto::ListEntriesRequest { from_seq: 1, page_size: PAGE_SIZE, page_token })
-            .await?
-            .into_inner();
-        for wire in page.entries {
-            if wire.seq > head_seq {
-                break 'pages;
-            }
-            let entry = entry_from_wire(&replayer, wire)?;
-            replayer.push(&entry).map_err(|error| invalid("JOURNAL_INVALID", error.to_string()))?;
+    let mut stream = client.audit().export_journal(proto::ExportJournalRequest { from_seq: 1 }).await?.into_inner();
+    let (chunks, queue) = tokio::sync::mpsc::channel::<Vec<Result<Record, String>>>(CHUNKS_QUEUED_MAX);
+    let replay = tokio::task::spawn_blocking(move || {
+        let mut queue = queue;
+        let records = std::iter::from_fn(move || queue.blocking_recv()).flatten();
+        let mut replayer = Replayer::new();
+        let result = audit(records, |record| record, &held, &mut replayer, AuditOptions::default());
+        (replayer, result)
+    });
+    'stream: while let Some(chunk) = stream.message().await? {
+        let checkpoints = chunk
+            .checkpoints
+            .iter()
+            .filter(|checkpoint| checkpoint.seq <= head_seq)
+            .map(|checkpoint| checkpoint_from_wire(checkpoint).map(Record::Checkpoint));
+        let entries = chunk
+            .entries
+            .iter()
+            .take_while(|entry| entry.seq <= head_seq)
+            .map(|entry| entry_from_wire(entry).map(Record::Entry));
+        let records: Vec<_> = checkpoints.chain(entries).collect();
+        let ended = chunk.entries.last().is_some_and(|entry| entry.seq >= head_seq);
+        // A failed send means the replay stopped at a bad entry: its error says which.
+        if chunks.send(records).await.is_err() || ended {
+            break 'stream;
         }
-        if page.next_page_token.is_empty() {
-            break;
-        }
-        page_token = page.next_page_token;
     }
-    let (replayed_seq, head_hash) = replayer.head();
+    drop(chunks);
+    let (replayer, result) =
+        replay.await.map_err(|error| CliError::Failed(format!("the replay stopped unexpectedly: {error}")))?;
+    let checkpoints = result.map_err(audit_failure)?;
+    let (replayed_seq, _) = replayer.head();
     if replayed_seq != head_seq {
         return Err(invalid(
             "JOURNAL_INVALID",
             format!("the server reports entries up to {head_seq} but its journal ends at {replayed_seq}"),
         ));
     }
-    let accounts = compare_balances(&replayer, &trial)?;
-    Ok(VerifyView {
-        verified: true,
-        entries: replayer.entries(),
-        head_seq,
-        head_hash: head_hash.to_hex(),
-        units: replayer.state().units.len(),
-        accounts,
-    })
+    compare_balances(&replayer, &trial)?;
+    Ok(VerifyView::of("server".into(), &replayer, checkpoints, Some(true)))
+}
+
+/// The audit's first failure as the CLI's error.
+fn audit_failure(error: AuditError<String>) -> CliError {
+    match error {
+        AuditError::Read(message) => invalid("JOURNAL_INVALID", message),
+        AuditError::Replay(error) => invalid("JOURNAL_INVALID", error.to_string()),
+        AuditError::Checkpoint(error) => invalid("CHECKPOINT_MISMATCH", error.to_string()),
+    }
 }
 
 /// Checks that every balance the server reports equals the replayed one, and that it reports
@@ -134,51 +202,6 @@ fn compare_balances(replayer: &Replayer, trial: &proto::TrialBalance) -> Result<
         ));
     }
     Ok(compared)
-}
-
-/// Rebuilds a core entry from the wire. Posting amounts are decimal strings, read at the scale of
-/// their unit as the replay so far knows it (a unit is always created before it is posted to).
-fn entry_from_wire(replayer: &Replayer, wire: proto::JournalEntry) -> Result<Entry, CliError> {
-    let seq = wire.seq;
-    let bad = |what: String| invalid("JOURNAL_INVALID", format!("entry {seq}: {what}"));
-    let kind = EntryKind::parse(&wire.kind).ok_or_else(|| bad(format!("unknown kind {:?}", wire.kind)))?;
-    let signatures = wire
-        .signatures
-        .iter()
-        .map(|s| {
-            let key = PublicKey::from_bytes(&s.public_key).map_err(|e| bad(e.to_string()))?;
-            let signature = Signature::from_bytes(&s.signature).map_err(|e| bad(e.to_string()))?;
-            Ok((key, signature))
-        })
-        .collect::<Result<Vec<_>, CliError>>()?;
-    let postings = wire
-        .postings
-        .iter()
-        .map(|p| {
-            let account = Handle::parse(&p.account).map_err(|e| bad(e.to_string()))?;
-            let unit = UnitCode::parse(&p.unit).map_err(|e| bad(e.to_string()))?;
-            let scale = replayer
-                .state()
-                .units
-                .get(&unit)
-                .map(|u| u.scale)
-                .ok_or_else(|| bad(format!("posting in unit {unit}, which does not exist at that point")))?;
-            let delta = parse_signed_minor(&p.amount, scale).map_err(|e| bad(e.to_string()))?;
-            Ok(Posting { account, unit, delta })
-        })
-        .collect::<Result<Vec<_>, CliError>>()?;
-    let hash =
-        |bytes: &[u8], what: &str| EntryHash::from_bytes(bytes).ok_or_else(|| bad(format!("{what} is not 32 bytes")));
-    Ok(Entry {
-        seq,
-        timestamp_ms: wire.timestamp_ms,
-        kind,
-        command_bytes: wire.command,
-        signatures,
-        postings,
-        prev_hash: hash(&wire.prev_hash, "prev_hash")?,
-        hash: hash(&wire.hash, "hash")?,
-    })
 }
 
 fn invalid(reason: &'static str, message: String) -> CliError {

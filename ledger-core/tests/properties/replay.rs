@@ -1,6 +1,7 @@
 //! Property 2: the journal of a random run, sealed as the server's writer seals it, replays to
 //! the live state; and tampering with any one entry makes replay fail at exactly that entry.
 
+use ledger_core::audit::{AuditError, AuditOptions, Record, audit};
 use ledger_core::command::EntryKind;
 use ledger_core::journal::{Entry, EntryHash, JournalError, Posting};
 use ledger_core::keys::Signature;
@@ -42,6 +43,14 @@ fn replay(entries: &[Entry]) -> (Replayer, Option<(usize, ReplayError)>) {
         }
     }
     (replayer, None)
+}
+
+/// Audits `entries` on two threads in small chunks, so that chunk borders fall everywhere.
+fn audit_parallel(entries: &[Entry]) -> (Replayer, Result<u64, AuditError<()>>) {
+    let mut replayer = Replayer::new();
+    let options = AuditOptions { threads: 2, chunk_len: 3 };
+    let result = audit(entries.iter().cloned(), |entry| Ok(Record::Entry(entry)), &[], &mut replayer, options);
+    (replayer, result)
 }
 
 /// The sequence number a replay error names.
@@ -229,6 +238,9 @@ proptest! {
         prop_assert_eq!(&rebuilt.identities, &run.state.identities);
         prop_assert_eq!(&rebuilt.keys, &run.state.keys);
         prop_assert!(rebuilt == &run.state, "rebuilt state differs from the live state");
+        let (audited, result) = audit_parallel(&entries);
+        prop_assert!(result.is_ok(), "parallel audit of an untouched journal failed: {result:?}");
+        prop_assert!(audited.state() == &run.state, "the parallel audit rebuilt another state");
     }
 
     #[test]
@@ -252,6 +264,10 @@ proptest! {
                 (i, i as u64 + 1),
                 "{:?} at entry {} failed as {:?}", kind, i + 1, error
             );
+            match audit_parallel(&tampered).1 {
+                Err(AuditError::Replay(parallel)) => prop_assert_eq!(parallel, error),
+                other => return Err(TestCaseError::fail(format!("parallel audit of {kind:?} gave {other:?}"))),
+            }
         }
     }
 }

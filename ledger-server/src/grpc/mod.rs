@@ -4,7 +4,7 @@
 //!
 //! - [`accounts`]: units, accounts, limits, balances, history, roles and keys.
 //! - [`transfers`]: payments, payment requests and reversals, and reading them back.
-//! - [`audit`]: the trial balance and the journal.
+//! - [`audit`]: the trial balance, the journal, its export and checkpoints.
 //! - [`feed`]: the live feed of committed entries (served by Transfers/WatchEntries).
 //!
 //! Handlers are thin: they convert the request ([`crate::convert`]), authenticate a read
@@ -28,6 +28,7 @@ use tonic::codegen::http;
 use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
 
+use crate::checkpointer::Checkpointer;
 use crate::error::ServerError;
 use crate::proto::accounts_server::AccountsServer;
 use crate::proto::audit_server::AuditServer;
@@ -60,6 +61,8 @@ pub struct Context {
     pub node_key: PublicKey,
     /// Bounds on requests and pages.
     pub limits: ApiLimits,
+    /// Signs checkpoints of the chain's head with the node key.
+    pub checkpointer: Arc<Checkpointer>,
 }
 
 /// Bounds on what one call may ask for.
@@ -251,8 +254,15 @@ mod tests {
         let boot =
             ensure_genesis(store.as_ref(), &writer, &dir.0, &node, AdminKey::Given(admin.public_key())).await.unwrap();
         let ledger_id = boot.meta.ledger_id;
-        let ctx =
-            Arc::new(Context { store, writer, ledger_id, node_key: node.public_key(), limits: ApiLimits::default() });
+        let checkpointer = Arc::new(Checkpointer::new(store.clone(), ledger_id, node.clone()));
+        let ctx = Arc::new(Context {
+            store,
+            writer,
+            ledger_id,
+            node_key: node.public_key(),
+            limits: ApiLimits::default(),
+            checkpointer,
+        });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -20,6 +20,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use ledger_core::account::{Account, RoleSet, Unit};
+use ledger_core::checkpoint::Checkpoint;
 use ledger_core::command::References;
 use ledger_core::journal::{Entry, EntryHash};
 use ledger_core::keys::PublicKey;
@@ -134,6 +135,15 @@ pub trait Store: Send + Sync + 'static {
         after: Option<RequestId>,
         limit: u32,
     ) -> Result<Vec<Transfer>, StoreError>;
+    /// Entries with seq in `from_seq..=to_seq`, in order, at most `limit`, exactly as stored: not
+    /// checked, so that an auditor sees a tampered entry for themselves instead of a refusal.
+    async fn entries_as_stored(&self, from_seq: u64, to_seq: u64, limit: u32) -> Result<Vec<Entry>, StoreError>;
+    /// Stores a checkpoint; one already stored for its entry wins (it is just as valid).
+    async fn save_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError>;
+    /// Checkpoints with seq in `from_seq..=to_seq`, in order, at most `limit`.
+    async fn checkpoints(&self, from_seq: u64, to_seq: u64, limit: u32) -> Result<Vec<Checkpoint>, StoreError>;
+    /// The checkpoint with the highest seq.
+    async fn latest_checkpoint(&self) -> Result<Option<Checkpoint>, StoreError>;
 }
 
 /// The writer's transaction for one batch. Dropping it without [`BatchTx::commit`] rolls back.

@@ -1,12 +1,13 @@
 //! Rows to domain types, shared by every backend. Nothing read from disk is trusted: every value
 //! is validated, and a value that fails says which row it came from. An entry read back is checked
 //! (hash and conservation) before it is returned, the read-side half of the invariant asserted
-//! when it was sealed.
+//! when it was sealed; only an export hands entries over as stored, for the auditor to judge.
 
 use std::collections::BTreeMap;
 
 use ledger_core::account::{Account, AccountKind, AccountStatus, Limits, RoleSet, Unit};
 use ledger_core::amount::{Amount, BALANCE_MAX, Scale};
+use ledger_core::checkpoint::Checkpoint;
 use ledger_core::command::{EntryKind, decode_signing_bytes};
 use ledger_core::journal::{Entry, EntryHash, Posting};
 use ledger_core::keys::{PublicKey, Signature};
@@ -166,6 +167,15 @@ pub(super) fn group_postings(rows: Vec<PostingRow>) -> BTreeMap<i64, Vec<Posting
 /// Rebuilds an entry from its journal row and posting rows, then checks it (hash and
 /// conservation): the read-side half of the invariant asserted when it was sealed.
 pub(super) fn entry_from_rows(row: JournalRow, postings: &[PostingRow]) -> Result<Entry, StoreError> {
+    let entry = entry_as_stored(row, postings)?;
+    // The journal error already names the entry ("entry N: ...").
+    entry.check().map_err(|error| corrupt(error.to_string()))?;
+    Ok(entry)
+}
+
+/// Rebuilds an entry from its rows without checking its hash or postings: what an export hands
+/// to an auditor, who must see a tampered entry for themselves rather than a refusal.
+pub(super) fn entry_as_stored(row: JournalRow, postings: &[PostingRow]) -> Result<Entry, StoreError> {
     let (seq_row, timestamp_ms, kind, command_bytes, signatures, prev_hash, hash) = row;
     let seq = seq_from_row(seq_row)?;
     let bad = |what: String| corrupt(format!("entry {seq}: {what}"));
@@ -192,7 +202,7 @@ pub(super) fn entry_from_rows(row: JournalRow, postings: &[PostingRow]) -> Resul
             })
         })
         .collect::<Result<_, StoreError>>()?;
-    let entry = Entry {
+    Ok(Entry {
         seq,
         timestamp_ms,
         kind,
@@ -201,10 +211,7 @@ pub(super) fn entry_from_rows(row: JournalRow, postings: &[PostingRow]) -> Resul
         postings,
         prev_hash: hash_from_row(seq_row, "prev_hash", &prev_hash)?,
         hash: hash_from_row(seq_row, "hash", &hash)?,
-    };
-    // The journal error already names the entry ("entry N: ...").
-    entry.check().map_err(|error| corrupt(error.to_string()))?;
-    Ok(entry)
+    })
 }
 
 /// Refuses an entry found under request id `id` whose signed bytes name another request. The
@@ -283,5 +290,36 @@ pub(super) fn transfer_from_row(row: TransferRow) -> Result<Transfer, StoreError
         expires_at_ms,
         reverses: other(reverses)?,
         reversed_by: other(reversed_by)?,
+    })
+}
+
+/// Entries (journal rows, in order) with their posting rows, unchecked: see [`entry_as_stored`].
+pub(super) fn entries_as_stored(rows: Vec<JournalRow>, postings: Vec<PostingRow>) -> Result<Vec<Entry>, StoreError> {
+    let mut postings = group_postings(postings);
+    rows.into_iter()
+        .map(|row| {
+            let own = postings.remove(&row.0).unwrap_or_default();
+            entry_as_stored(row, &own)
+        })
+        .collect()
+}
+
+/// A stored checkpoint: seq, hash, timestamp, signer, signature, and the ledger id.
+pub(super) type CheckpointRow = (i64, Vec<u8>, i64, Vec<u8>, Vec<u8>, Vec<u8>);
+
+/// The checkpoint a row holds. Its signature is not checked here: that is the auditor's job.
+pub(super) fn checkpoint_from_row(row: CheckpointRow) -> Result<Checkpoint, StoreError> {
+    let (seq_row, hash, timestamp_ms, signer, signature, ledger_id) = row;
+    let seq = seq_from_row(seq_row)?;
+    let ledger_id = uuid::Uuid::from_slice(&ledger_id)
+        .map_err(|_| corrupt(format!("checkpoint {seq}: ledger id is not 16 bytes")))?;
+    Ok(Checkpoint {
+        ledger_id: LedgerId::from_uuid(ledger_id),
+        seq,
+        hash: hash_from_row(seq_row, "checkpoint hash", &hash)?,
+        timestamp_ms,
+        signer: key_from_row("checkpoint signer", &signer)?,
+        signature: Signature::from_bytes(&signature)
+            .map_err(|_| corrupt(format!("checkpoint {seq}: signature is not 64 bytes")))?,
     })
 }

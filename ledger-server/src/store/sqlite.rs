@@ -18,6 +18,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use ledger_core::account::{Account, RoleSet, Unit};
 use ledger_core::amount::Amount;
+use ledger_core::checkpoint::Checkpoint;
 use ledger_core::command::References;
 use ledger_core::journal::{Entry, EntryHash, Posting};
 use ledger_core::keys::PublicKey;
@@ -31,10 +32,10 @@ use sqlx::sqlite::{
 use sqlx::{QueryBuilder, SqlSafeStr, Sqlite, Transaction};
 
 use super::rows::{
-    AccountRow, JournalRow, MetaRow, PostingRow, TransferRow, UnitRow, absent, account_from_row, check_continues,
-    check_request_id, corrupt, entries_from_rows, entry_from_rows, hash_from_row, history_rows, int, key_from_row,
-    key_owner_from_row, meta_from_row, roles_from_row, seq_from_row, signatures_bytes, transfer_from_row,
-    unit_from_row,
+    AccountRow, CheckpointRow, JournalRow, MetaRow, PostingRow, TransferRow, UnitRow, absent, account_from_row,
+    check_continues, check_request_id, checkpoint_from_row, corrupt, entries_as_stored, entries_from_rows,
+    entry_from_rows, hash_from_row, history_rows, int, key_from_row, key_owner_from_row, meta_from_row, roles_from_row,
+    seq_from_row, signatures_bytes, transfer_from_row, unit_from_row,
 };
 use super::{BatchTx, HistoryRow, LedgerMeta, PendingEntry, Store, StoreError};
 
@@ -55,6 +56,8 @@ const INSERT_ROWS_MAX: usize = 64;
 /// feature, which the workspace does not enable; version and description follow the file name
 /// (`0001_init.sql`) exactly as the macro would, so switching to it later changes nothing stored.
 const MIGRATION_0001: &str = include_str!("../../migrations/sqlite/0001_init.sql");
+/// Signed checkpoints.
+const MIGRATION_0002: &str = include_str!("../../migrations/sqlite/0002_checkpoints.sql");
 /// Transfer workflows: the `transfers` projection.
 const MIGRATION_0003: &str = include_str!("../../migrations/sqlite/0003_workflows.sql");
 
@@ -119,6 +122,7 @@ fn create_dir(dir: &Path) -> Result<(), StoreError> {
 fn migrator() -> Migrator {
     Migrator::with_migrations(vec![
         Migration::new(1, "init".into(), MigrationType::Simple, MIGRATION_0001.into_sql_str(), false),
+        Migration::new(2, "checkpoints".into(), MigrationType::Simple, MIGRATION_0002.into_sql_str(), false),
         Migration::new(3, "workflows".into(), MigrationType::Simple, MIGRATION_0003.into_sql_str(), false),
     ])
 }
@@ -308,6 +312,77 @@ impl Store for SqliteStore {
         let entry = read_entry_by_request(&mut tx, id).await?;
         tx.commit().await.map_err(db)?;
         Ok(entry)
+    }
+
+    async fn entries_as_stored(&self, from_seq: u64, to_seq: u64, limit: u32) -> Result<Vec<Entry>, StoreError> {
+        let mut tx = self.read().await?;
+        let rows: Vec<JournalRow> = sqlx::query_as(
+            "SELECT seq, timestamp_ms, kind, command, signatures, prev_hash, hash
+             FROM journal WHERE seq BETWEEN ? AND ? ORDER BY seq LIMIT ?",
+        )
+        .bind(int(from_seq))
+        .bind(int(to_seq))
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        let postings: Vec<PostingRow> = match (rows.first(), rows.last()) {
+            (Some(first), Some(last)) => sqlx::query_as(
+                "SELECT seq, account, unit, delta, balance_after FROM postings
+                 WHERE seq BETWEEN ? AND ? ORDER BY seq, idx",
+            )
+            .bind(first.0)
+            .bind(last.0)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db)?,
+            _ => Vec::new(),
+        };
+        tx.commit().await.map_err(db)?;
+        entries_as_stored(rows, postings)
+    }
+
+    async fn save_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO checkpoints (seq, hash, timestamp_ms, signer, signature)
+             VALUES (?, ?, ?, ?, ?) ON CONFLICT (seq) DO NOTHING",
+        )
+        .bind(int(checkpoint.seq))
+        .bind(checkpoint.hash.0.as_slice())
+        .bind(checkpoint.timestamp_ms)
+        .bind(checkpoint.signer.as_bytes().as_slice())
+        .bind(checkpoint.signature.as_bytes().as_slice())
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn checkpoints(&self, from_seq: u64, to_seq: u64, limit: u32) -> Result<Vec<Checkpoint>, StoreError> {
+        let rows: Vec<CheckpointRow> = sqlx::query_as(
+            "SELECT c.seq, c.hash, c.timestamp_ms, c.signer, c.signature, m.ledger_id
+             FROM checkpoints c CROSS JOIN ledger_meta m
+             WHERE c.seq BETWEEN ? AND ? ORDER BY c.seq LIMIT ?",
+        )
+        .bind(int(from_seq))
+        .bind(int(to_seq))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.into_iter().map(checkpoint_from_row).collect()
+    }
+
+    async fn latest_checkpoint(&self) -> Result<Option<Checkpoint>, StoreError> {
+        let row: Option<CheckpointRow> = sqlx::query_as(
+            "SELECT c.seq, c.hash, c.timestamp_ms, c.signer, c.signature, m.ledger_id
+             FROM checkpoints c CROSS JOIN ledger_meta m
+             ORDER BY c.seq DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        row.map(checkpoint_from_row).transpose()
     }
 
     async fn transfer(&self, id: RequestId) -> Result<Option<Transfer>, StoreError> {

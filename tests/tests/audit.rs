@@ -1,0 +1,458 @@
+//! Trustless audit: export, verify (online and offline), checkpoints, statements, and the auditor
+//! role, through the real `ledgerctl` against a real `ledgerd`. Tampering is done where an
+//! attacker would do it: in the SQLite file, or in an export.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+use ledger_cli::commands::audit_journal::{entry_line_of, parse_line};
+use ledger_core::amount::{Amount, Scale, format_minor};
+use ledger_core::audit::Record;
+use ledger_core::command::{Command, SignedCommand, decode_signing_bytes};
+use ledger_core::journal::{Entry, Posting};
+use ledger_core::keys::SecretKey;
+use ledger_core::names::{Handle, Memo, RequestId, UnitCode};
+use ledger_core::replay::Replayer;
+use ledger_tests::{Backend, Ledgerd, Run, postgres_skipped};
+use serde_json::Value;
+
+/// A ledger with two units, accounts (one with a soft limit), payments, a refused payment, a limit
+/// change, and an auditor.
+struct Community {
+    ledger: Ledgerd,
+    alice: PathBuf,
+    bob: PathBuf,
+    auditor: PathBuf,
+}
+
+fn community() -> Community {
+    community_on(Backend::Sqlite)
+}
+
+fn community_on(backend: Backend) -> Community {
+    let ledger = Ledgerd::start_fresh_on(backend);
+    ledger.create_unit("COMMUN", 2);
+    ledger.create_unit("HOUR", 0);
+    let alice = ledger.open_member("alice", "COMMUN", "100");
+    let bob = ledger.open_member("bob", "COMMUN", "100");
+    let (carol, carol_public) = ledger.new_key("carol");
+    ledger
+        .admin(&[
+            "account",
+            "open",
+            "carol",
+            "--unit",
+            "COMMUN",
+            "--public-key",
+            &carol_public,
+            "--credit-limit",
+            "50",
+            "--soft-limit",
+            "20",
+        ])
+        .ok_json();
+    let dora = ledger.open_member("dora", "HOUR", "10");
+    ledger.open_member("eve", "HOUR", "10");
+    let auditor = ledger.open_member("audrey", "HOUR", "0");
+    ledger.admin(&["role", "grant", "audrey", "auditor"]).ok_json();
+    ledger.ctl(&alice, &["pay", "alice", "bob", "30", "--memo", "vegetables, fresh"]).ok_json();
+    ledger.ctl(&bob, &["pay", "bob", "carol", "12.50"]).ok_json();
+    ledger.ctl(&carol, &["pay", "carol", "alice", "40", "--memo", "=SUM(A1)"]).ok_json();
+    ledger.ctl(&alice, &["pay", "alice", "bob", "500"]).refused("CREDIT_LIMIT_EXCEEDED");
+    ledger.ctl(&dora, &["pay", "dora", "eve", "3"]).ok_json();
+    ledger.admin(&["account", "set-limit", "bob", "--credit-limit", "150", "--reason", "trusted"]).ok_json();
+    ledger.ctl(&bob, &["pay", "bob", "alice", "7.25"]).ok_json();
+    Community { ledger, alice, bob, auditor }
+}
+
+impl Community {
+    fn export(&self, name: &str) -> PathBuf {
+        let out = self.ledger.data_dir.join(name);
+        self.ledger.ctl(&self.auditor, &["audit", "export", "--out", out.to_str().unwrap()]).ok_json();
+        out
+    }
+
+    fn verify_offline(&self, journal: &Path, extra: &[&str]) -> Run {
+        let mut args = vec!["audit", "verify", "--journal", journal.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        self.ledger.ctl(&self.auditor, &args)
+    }
+
+    fn db(&self) -> PathBuf {
+        self.ledger.data_dir.join("ledger.db")
+    }
+}
+
+/// Every record of an export file.
+fn records(path: &Path) -> Vec<Record> {
+    let file = std::fs::File::open(path).unwrap();
+    BufReader::new(file).lines().enumerate().map(|(i, line)| parse_line(i + 1, &line.unwrap()).unwrap()).collect()
+}
+
+fn entries(path: &Path) -> Vec<Entry> {
+    records(path)
+        .into_iter()
+        .filter_map(|record| match record {
+            Record::Entry(entry) => Some(entry),
+            Record::Checkpoint(_) => None,
+        })
+        .collect()
+}
+
+/// The sequence numbers of the payments in an export.
+fn payment_seqs(path: &Path) -> Vec<u64> {
+    entries(path).iter().filter(|e| e.kind.as_str() == "payment").map(|e| e.seq).collect()
+}
+
+/// Replays an export up to `seq` in the test itself: balances by handle, formatted.
+fn replayed_balances(path: &Path, up_to: u64) -> HashMap<String, String> {
+    let mut replayer = Replayer::new();
+    for entry in entries(path).iter().take_while(|e| e.seq <= up_to) {
+        replayer.push(entry).unwrap();
+    }
+    let state = replayer.state();
+    state
+        .accounts
+        .values()
+        .map(|a| (a.handle.to_string(), format_minor(i128::from(a.balance), state.units[&a.unit].scale)))
+        .collect()
+}
+
+/// Runs SQL on the ledger's SQLite file, as someone with access to the disk would, with foreign
+/// keys off so rows can be removed or renumbered.
+fn tamper(db: &Path, statements: &[&str]) {
+    use sqlx::Connection;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let url = format!("sqlite://{}", db.display());
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query("PRAGMA foreign_keys = OFF").execute(&mut conn).await.unwrap();
+        for statement in statements {
+            // Fixed statements written by the test itself.
+            sqlx::query(sqlx::AssertSqlSafe(statement.to_string()))
+                .execute(&mut conn)
+                .await
+                .unwrap_or_else(|e| panic!("{statement}: {e}"));
+        }
+        conn.close().await.unwrap();
+    });
+}
+
+/// Asserts that a verify run failed naming entry `seq` first.
+fn caught_at(run: &Run, reason: &str, seq: u64) {
+    let doc = run.refused(reason);
+    let message = doc["error"]["message"].as_str().unwrap();
+    let named = message.starts_with(&format!("entry {seq}:")) || message.starts_with(&format!("expected entry {seq},"));
+    assert!(named, "expected a failure at entry {seq}, got {message:?}");
+}
+
+#[test]
+fn a_clean_journal_verifies_online_and_offline_and_every_report_agrees_with_the_replay() {
+    let c = community();
+    let held = c.ledger.data_dir.join("held.jsonl");
+    let checkpoint = c.ledger.ctl(&c.auditor, &["audit", "checkpoint", "--out", held.to_str().unwrap()]).ok_json();
+    let online = c.ledger.ctl(&c.auditor, &["audit", "verify", "--checkpoint", held.to_str().unwrap()]).ok_json();
+    assert_eq!(online["balances_match_server"], true);
+    // The held checkpoint, and those the server signed by itself, listed in its journal stream.
+    assert!(online["checkpoints"].as_u64().unwrap() >= 2, "{online}");
+    assert_eq!(online["head_hash"], checkpoint["hash"]);
+    let journal = c.export("journal.jsonl");
+    // Offline needs no server and no key: only the file.
+    let run = std::process::Command::new(ledger_tests::bin("ledgerctl"))
+        .args(["--output", "json", "audit", "verify", "--journal", journal.to_str().unwrap(), "--checkpoint"])
+        .arg(&held)
+        .env_remove("LEDGER_KEY")
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{run:?}");
+    let offline: Value = serde_json::from_slice(&run.stdout).unwrap();
+    for field in ["entries", "head_seq", "head_hash", "units", "accounts", "checkpoints"] {
+        assert_eq!(offline[field], online[field], "{field}");
+    }
+    assert_eq!(online["units"], 2);
+    assert_eq!(online["accounts"], 8, "6 members and 2 funds");
+
+    // trial-balance, balance-at, statement and the test's own replay agree.
+    let head = online["head_seq"].as_u64().unwrap();
+    let replayed = replayed_balances(&journal, head);
+    let trial = c.ledger.ctl(&c.auditor, &["audit", "trial-balance"]).ok_json();
+    for unit in trial["units"].as_array().unwrap() {
+        assert_eq!(unit["total"], if unit["unit"] == "COMMUN" { "0.00" } else { "0" });
+        assert_eq!(unit["balanced"], true);
+        for account in unit["accounts"].as_array().unwrap() {
+            let handle = account["account"].as_str().unwrap();
+            assert_eq!(account["balance"], replayed[handle].as_str(), "{handle}");
+            let at = c.ledger.ctl(&c.auditor, &["audit", "balance-at", handle, "--seq", &head.to_string()]).ok_json();
+            assert_eq!(at["balance"], account["balance"], "{handle}");
+            let statement = c.ledger.ctl(&c.auditor, &["audit", "statement", handle]).ok_json();
+            assert!(["0", "0.00"].contains(&statement["opening_balance"].as_str().unwrap()), "{statement}");
+            assert_eq!(statement["closing_balance"], account["balance"], "{handle}");
+        }
+    }
+    let carol = trial["units"][0]["accounts"].as_array().unwrap().iter().find(|a| a["account"] == "carol").unwrap();
+    assert_eq!(carol["balance"], "-27.50");
+    assert_eq!(carol["past_soft_limit"], true);
+
+    // Mid-history: after the second payment, by sequence number and by time.
+    let payments = payment_seqs(&journal);
+    let second = payments[1];
+    let replayed = replayed_balances(&journal, second);
+    let by_seq = c.ledger.ctl(&c.auditor, &["audit", "balance-at", "bob", "--seq", &second.to_string()]).ok_json();
+    assert_eq!(by_seq["balance"], replayed["bob"].as_str());
+    assert_eq!(by_seq["balance"], "17.50");
+    let second_entry = entries(&journal).into_iter().find(|e| e.seq == second).unwrap();
+    let time = second_entry.timestamp_ms.to_string();
+    let by_time = c.ledger.ctl(&c.auditor, &["audit", "balance-at", "bob", "--at", &time]).ok_json();
+    assert!(by_time["as_of_seq"].as_u64().unwrap() >= second, "{by_time}");
+
+    // A statement from the second payment on opens at the balance just before it.
+    let statement = c.ledger.ctl(&c.auditor, &["audit", "statement", "bob", "--from", &time]).ok_json();
+    let lines = statement["entries"].as_array().unwrap();
+    let first = lines[0]["seq"].as_u64().unwrap();
+    assert!(first <= second && lines.iter().any(|line| line["seq"] == second), "{statement}");
+    assert_eq!(statement["opening_balance"], replayed_balances(&journal, first - 1)["bob"].as_str());
+    assert_eq!(statement["closing_balance"], replayed_balances(&journal, head)["bob"].as_str());
+    let csv = c.ledger.ctl(&c.auditor, &["audit", "statement", "alice", "--format", "csv"]);
+    assert_eq!(csv.code, 0, "{csv:?}");
+    let rows: Vec<&str> = csv.stdout.trim_end().split("\r\n").collect();
+    assert_eq!(rows[0], "seq,time,kind,id,counterparty,memo,amount,balance_after");
+    assert!(rows[1].contains(",opening,") && rows.last().unwrap().contains(",closing,"));
+    assert!(csv.stdout.contains("\"vegetables, fresh\""), "{}", csv.stdout);
+    assert!(csv.stdout.contains(",'=SUM(A1),"), "a memo never runs as a formula: {}", csv.stdout);
+}
+
+#[test]
+fn an_export_resumes_from_a_sequence_number() {
+    let c = community();
+    let journal = c.export("journal.jsonl");
+    let last = entries(&journal).last().unwrap().seq;
+    c.ledger.ctl(&c.alice, &["pay", "alice", "bob", "1"]).ok_json();
+    let appended = c
+        .ledger
+        .ctl(
+            &c.auditor,
+            &["audit", "export", "--out", journal.to_str().unwrap(), "--from-seq", &(last + 1).to_string()],
+        )
+        .ok_json();
+    assert_eq!(appended["entries"], 1);
+    assert_eq!(c.verify_offline(&journal, &[]).ok_json()["head_seq"], last + 1);
+}
+
+/// Ways to tamper with entry `k` in the SQLite file.
+#[derive(Clone, Copy, Debug)]
+enum Tamper {
+    /// Move value from the payer's posting to the payee's, still balanced.
+    Amount,
+    /// Credit another account than the payee.
+    Payee,
+    /// Flip a bit of the signature.
+    Signature,
+    /// Delete the entry and its projections.
+    Delete,
+    /// Swap the entry with the next one.
+    Swap,
+}
+
+fn statements(tamper: Tamper, k: u64, postgres: bool) -> Vec<String> {
+    match tamper {
+        Tamper::Signature if postgres => vec![format!(
+            "UPDATE journal SET signatures = overlay(signatures placing '\\xff'::bytea from 61 for 1) WHERE seq = {k}"
+        )],
+        Tamper::Amount => vec![
+            format!("UPDATE postings SET delta = delta - 100 WHERE seq = {k} AND idx = 0"),
+            format!("UPDATE postings SET delta = delta + 100 WHERE seq = {k} AND idx = 1"),
+        ],
+        Tamper::Payee => vec![format!("UPDATE postings SET account = 'carol' WHERE seq = {k} AND idx = 1")],
+        // Byte 60 of the first (key, signature) pair is inside the signature.
+        Tamper::Signature => vec![format!(
+            "UPDATE journal SET signatures = \
+             unhex(substr(hex(signatures), 1, 120) || 'FF' || substr(hex(signatures), 123)) WHERE seq = {k}"
+        )],
+        Tamper::Delete => ["postings", "account_entries", "journal"]
+            .iter()
+            .map(|table| format!("DELETE FROM {table} WHERE seq = {k}"))
+            .collect(),
+        Tamper::Swap => ["journal", "postings", "account_entries"]
+            .iter()
+            .flat_map(|table| {
+                [
+                    format!("UPDATE {table} SET seq = 1000000 WHERE seq = {k}"),
+                    format!("UPDATE {table} SET seq = {k} WHERE seq = {}", k + 1),
+                    format!("UPDATE {table} SET seq = {} WHERE seq = 1000000", k + 1),
+                ]
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn tampering_in_the_database_is_caught_at_the_entry_online_and_offline() {
+    for tampering in [Tamper::Amount, Tamper::Payee, Tamper::Signature, Tamper::Delete, Tamper::Swap] {
+        let mut c = community();
+        let clean = c.export("clean.jsonl");
+        // The first payment, alice to bob, followed by another payment.
+        let k = payment_seqs(&clean)[0];
+        c.ledger.stop();
+        let statements = statements(tampering, k, false);
+        tamper(&c.db(), &statements.iter().map(String::as_str).collect::<Vec<_>>());
+        c.ledger.start();
+        let online = c.ledger.ctl(&c.auditor, &["audit", "verify"]);
+        caught_at(&online, "JOURNAL_INVALID", k);
+        let tampered = c.export("tampered.jsonl");
+        caught_at(&c.verify_offline(&tampered, &[]), "JOURNAL_INVALID", k);
+        eprintln!("{tampering:?}: caught at entry {k}: {}", online.json()["error"]["message"]);
+    }
+}
+
+#[test]
+fn a_tail_cut_below_a_held_checkpoint_is_caught() {
+    let mut c = community();
+    let held = c.ledger.data_dir.join("held.jsonl");
+    let checkpoint = c.ledger.ctl(&c.auditor, &["audit", "checkpoint", "--out", held.to_str().unwrap()]).ok_json();
+    let head = checkpoint["seq"].as_u64().unwrap();
+    c.ledger.stop();
+    // Whoever cuts the tail also removes the server's own checkpoint of it.
+    tamper(
+        &c.db(),
+        &[
+            &format!("DELETE FROM checkpoints WHERE seq >= {}", head - 1),
+            &format!("DELETE FROM postings WHERE seq >= {}", head - 1),
+            &format!("DELETE FROM account_entries WHERE seq >= {}", head - 1),
+            &format!("DELETE FROM journal WHERE seq >= {}", head - 1),
+        ],
+    );
+    c.ledger.start();
+    // Without the checkpoint the shorter journal is consistent in itself...
+    let journal = c.export("cut.jsonl");
+    c.verify_offline(&journal, &[]).ok_json();
+    // ...but not with the one the treasurer kept.
+    let expected = format!("the journal ends at entry {}, below the checkpoint signed at entry {head}", head - 2);
+    let offline = c.verify_offline(&journal, &["--checkpoint", held.to_str().unwrap()]);
+    let doc = offline.refused("CHECKPOINT_MISMATCH");
+    assert!(doc["error"]["message"].as_str().unwrap().starts_with(&expected), "{doc}");
+    let online = c.ledger.ctl(&c.auditor, &["audit", "verify", "--checkpoint", held.to_str().unwrap()]);
+    let doc = online.refused("CHECKPOINT_MISMATCH");
+    assert!(doc["error"]["message"].as_str().unwrap().starts_with(&expected), "{doc}");
+}
+
+#[test]
+fn an_entry_signed_by_a_key_revoked_before_it_is_caught_even_with_a_valid_chain() {
+    let c = community();
+    let journal = c.export("journal.jsonl");
+    let mut chain = entries(&journal);
+    let (ledger_id, _, _) = decode_signing_bytes(&chain[0].command_bytes).unwrap();
+    let admin = SecretKey::parse(&std::fs::read_to_string(&c.ledger.admin_key).unwrap()).unwrap();
+    let alice = SecretKey::parse(&std::fs::read_to_string(&c.alice).unwrap()).unwrap();
+    let alice_new = SecretKey::from_seed([42; 32]);
+    let handle = |text: &str| Handle::parse(text).unwrap();
+    let mut append = |command: Command, key: &SecretKey, postings: Vec<Posting>| {
+        let last = chain.last().unwrap();
+        let request = RequestId::from_uuid(uuid::Uuid::new_v4());
+        let signed = SignedCommand::sign(ledger_id, request, command.clone(), key);
+        let entry = Entry::seal(
+            last.seq + 1,
+            last.timestamp_ms + 1,
+            command.entry_kind(),
+            signed.signing_bytes(),
+            signed.signatures,
+            postings,
+            last.hash,
+        );
+        chain.push(entry);
+        chain.last().unwrap().seq
+    };
+    append(Command::RegisterKey { handle: handle("alice"), public_key: alice_new.public_key() }, &admin, vec![]);
+    append(Command::RevokeKey { handle: handle("alice"), public_key: alice.public_key() }, &admin, vec![]);
+    let unit = UnitCode::parse("COMMUN").unwrap();
+    let amount = Amount::parse("1", Scale::new(2).unwrap()).unwrap();
+    let postings = vec![
+        Posting { account: handle("alice"), unit: unit.clone(), delta: -100 },
+        Posting { account: handle("bob"), unit: unit.clone(), delta: 100 },
+    ];
+    let pay = Command::Pay { payer: handle("alice"), payee: handle("bob"), unit, amount, memo: Memo::default() };
+    let forged = append(pay, &alice, postings);
+
+    // The crafted journal as an export file: every hash and link holds.
+    let crafted = c.ledger.data_dir.join("crafted.jsonl");
+    let mut file = std::fs::File::create(&crafted).unwrap();
+    for entry in &chain {
+        writeln!(file, "{}", entry_line_of(entry)).unwrap();
+    }
+    drop(file);
+    let run = c.verify_offline(&crafted, &[]);
+    caught_at(&run, "JOURNAL_INVALID", forged);
+    assert!(run.stdout.contains("revoked"), "{run:?}");
+}
+
+#[test]
+fn an_auditor_reads_everything_and_changes_nothing() {
+    let c = community();
+    let a = &c.auditor;
+    let ledger = &c.ledger;
+    for args in [
+        &["audit", "trial-balance"][..],
+        &["audit", "verify"],
+        &["audit", "checkpoint"],
+        &["audit", "statement", "alice"],
+        &["audit", "balance-at", "bob", "--seq", "5"],
+        &["balance", "alice"],
+        &["history", "bob"],
+        &["account", "list"],
+    ] {
+        ledger.ctl(a, args).ok_json();
+    }
+    let before = ledger.ctl(a, &["audit", "trial-balance"]).ok_json();
+    let (_, public) = ledger.new_key("mallory");
+    for args in [
+        &["pay", "alice", "bob", "1"][..],
+        &["unit", "create", "EURO", "--scale", "2"],
+        &["account", "open", "mallory", "--unit", "COMMUN", "--public-key", &public],
+        &["account", "set-limit", "alice", "--credit-limit", "1000", "--reason", "why not"],
+        &["role", "grant", "audrey", "treasurer"],
+    ] {
+        let run = ledger.ctl(a, args);
+        assert_eq!(run.code, 1, "{args:?}: {run:?}");
+        assert_eq!(run.json()["error"]["code"], "PERMISSION_DENIED", "{args:?}: {run:?}");
+    }
+    assert_eq!(ledger.ctl(a, &["audit", "trial-balance"]).ok_json()["units"], before["units"]);
+    // Bob's own key still works: the refusals above were about the auditor, not the ledger.
+    ledger.ctl(&c.bob, &["pay", "bob", "alice", "1"]).ok_json();
+}
+
+#[test]
+fn tampering_in_postgresql_is_caught_at_the_entry_online_and_offline() {
+    if postgres_skipped() {
+        return;
+    }
+    for tampering in [Tamper::Amount, Tamper::Payee, Tamper::Signature, Tamper::Delete, Tamper::Swap] {
+        let mut c = community_on(Backend::Postgres);
+        let url = c.ledger.database.as_ref().expect("a PostgreSQL ledger has a database").url.clone();
+        let k = payment_seqs(&c.export("clean.jsonl"))[0];
+        let mut statements = vec!["SET session_replication_role = replica".to_owned()];
+        statements.extend(self::statements(tampering, k, true));
+        postgres(&url, &statements.iter().map(String::as_str).collect::<Vec<_>>());
+        caught_at(&c.ledger.ctl(&c.auditor, &["audit", "verify"]), "JOURNAL_INVALID", k);
+        let tampered = c.export("tampered.jsonl");
+        caught_at(&c.verify_offline(&tampered, &[]), "JOURNAL_INVALID", k);
+        c.ledger.stop();
+    }
+}
+
+/// Runs SQL on a PostgreSQL database, in one session (`session_replication_role = replica` turns
+/// foreign keys off for it, as an attacker with the database's superuser could).
+fn postgres(url: &str, statements: &[&str]) {
+    use sqlx::Connection;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+        for statement in statements {
+            // Fixed statements written by the test itself.
+            sqlx::query(sqlx::AssertSqlSafe(statement.to_string()))
+                .execute(&mut conn)
+                .await
+                .unwrap_or_else(|e| panic!("{statement}: {e}"));
+        }
+        conn.close().await.unwrap();
+    });
+}
