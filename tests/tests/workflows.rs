@@ -314,3 +314,41 @@ fn the_feed_follows_new_entries_and_resumes_without_gap_or_duplicate() {
     ledger.ctl(&bob, &["feed", "alice", "--limit", "1"]).refused("NOT_AUTHORISED");
     ledger.ctl(&bob, &["feed", "--limit", "1"]).refused("NOT_AUTHORISED");
 }
+
+#[test]
+fn history_filters_by_kind_and_time_and_pages_stay_stable_while_entries_arrive() {
+    let (ledger, alice, bob) = two_members();
+    for amount in ["1", "2", "3"] {
+        ledger.ctl(&alice, &["pay", "alice", "bob", amount]).ok_json();
+    }
+    bob_asks_alice(&ledger, &bob, "4");
+    ledger.admin(&["account", "freeze", "alice", "--reason", "audit"]).ok_json();
+    ledger.admin(&["account", "unfreeze", "alice", "--reason", "audit done"]).ok_json();
+
+    let amounts = |doc: &Value| -> Vec<String> {
+        doc["items"].as_array().unwrap().iter().map(|i| i["amount"].as_str().unwrap().to_owned()).collect()
+    };
+    let first = ledger.ctl(&alice, &["history", "alice", "--kind", "payment", "--limit", "2"]).ok_json();
+    assert_eq!(amounts(&first), ["-3.00", "-2.00"]);
+    let token = first["next_page_token"].as_str().unwrap().to_owned();
+    // A new payment arrives between the pages: the next page goes on below the last seq seen.
+    ledger.ctl(&alice, &["pay", "alice", "bob", "5"]).ok_json();
+    let second = ledger
+        .ctl(&alice, &["history", "alice", "--kind", "payment", "--limit", "2", "--page-token", &token])
+        .ok_json();
+    assert_eq!(amounts(&second), ["-1.00"]);
+    assert_eq!(second["next_page_token"], "");
+
+    let kinds = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["history", "alice"];
+        all.extend_from_slice(args);
+        let doc = ledger.ctl(&alice, &all).ok_json();
+        doc["items"].as_array().unwrap().iter().map(|i| i["kind"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(kinds(&["--kind", "status", "--kind", "request"]), ["status", "status", "request"]);
+    assert_eq!(kinds(&["--from", "2000-01-01", "--kind", "account"]), ["account"]);
+    assert!(kinds(&["--to", "2000-01-01"]).is_empty());
+    assert!(kinds(&["--from", "9999-01-01"]).is_empty());
+    assert_eq!(ledger.ctl(&alice, &["history", "alice", "--kind", "gift"]).code, 2);
+    assert_eq!(ledger.ctl(&alice, &["history", "alice", "--from", "tomorrow"]).code, 2);
+}

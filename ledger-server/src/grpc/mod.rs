@@ -418,7 +418,7 @@ mod tests {
         let first: proto::ListHistoryResponse = client
             .call(
                 "/ledger.v1.Accounts/ListHistory",
-                proto::ListHistoryRequest { parent: "alice".into(), page_size: 1, page_token: String::new() },
+                proto::ListHistoryRequest { parent: "alice".into(), page_size: 1, ..Default::default() },
                 Some(&alice),
             )
             .await
@@ -428,7 +428,12 @@ mod tests {
         let rest: proto::ListHistoryResponse = client
             .call(
                 "/ledger.v1.Accounts/ListHistory",
-                proto::ListHistoryRequest { parent: "alice".into(), page_size: 10, page_token: first.next_page_token },
+                proto::ListHistoryRequest {
+                    parent: "alice".into(),
+                    page_size: 10,
+                    page_token: first.next_page_token,
+                    ..Default::default()
+                },
                 Some(&alice),
             )
             .await
