@@ -73,15 +73,8 @@ async fn pump(
                         convert::journal_entry(&entry, &scales)?
                     }
                 };
-                // Two free slots, or the subscriber lags: one for the entry, one kept for the end.
-                let permits =
-                    match tokio::time::timeout(Duration::from_millis(LAG_TIMEOUT_MS), queue.reserve_many(2)).await {
-                        Ok(Ok(permits)) => permits,
-                        Ok(Err(_)) => return Ok(()),
-                        Err(_) => return Err(lagging(seq)),
-                    };
-                if let Some(permit) = permits.into_iter().next() {
-                    permit.send(Ok(message));
+                if !deliver(queue, message, seq, Duration::from_millis(LAG_TIMEOUT_MS)).await? {
+                    return Ok(());
                 }
             }
             next = seq + 1;
@@ -102,6 +95,26 @@ async fn pump(
     }
 }
 
+/// Queues entry `seq` while keeping one slot free for a final status: true when queued, false
+/// when the subscriber left, the lag status when it made no room for `lag_timeout`.
+async fn deliver(
+    queue: &mpsc::Sender<Result<proto::JournalEntry, Status>>,
+    message: proto::JournalEntry,
+    seq: u64,
+    lag_timeout: Duration,
+) -> Result<bool, Status> {
+    match tokio::time::timeout(lag_timeout, queue.reserve_many(2)).await {
+        Ok(Ok(permits)) => {
+            if let Some(permit) = permits.into_iter().next() {
+                permit.send(Ok(message));
+            }
+            Ok(true)
+        }
+        Ok(Err(_)) => Ok(false),
+        Err(_) => Err(lagging(seq)),
+    }
+}
+
 /// Whether an entry names `handle`: moves its balance or is about it.
 fn names(entry: &Entry, handle: &Handle) -> bool {
     entry.postings.iter().any(|posting| &posting.account == handle)
@@ -115,4 +128,39 @@ fn lagging(resume_from: u64) -> Status {
     ));
     status.metadata_mut().insert(REASON_HEADER, "FEED_LAGGING".parse().expect("ASCII"));
     status
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(seq: u64) -> proto::JournalEntry {
+        proto::JournalEntry { seq, ..Default::default() }
+    }
+
+    #[tokio::test]
+    async fn a_subscriber_that_stops_reading_is_cut_off_with_where_to_resume() {
+        let (queue, mut stream) = mpsc::channel(4);
+        let patience = Duration::from_millis(50);
+        for seq in 1..=3 {
+            assert!(deliver(&queue, entry(seq), seq, patience).await.unwrap());
+        }
+        // Three queued, one slot kept: the fourth waits for room that never comes.
+        let status = deliver(&queue, entry(4), 4, patience).await.unwrap_err();
+        queue.try_send(Err(status)).expect("the kept slot takes the status");
+        for seq in 1..=3 {
+            assert_eq!(stream.recv().await.unwrap().unwrap().seq, seq);
+        }
+        let status = stream.recv().await.unwrap().unwrap_err();
+        assert_eq!(status.code(), tonic::Code::ResourceExhausted);
+        assert_eq!(status.metadata().get(REASON_HEADER).unwrap(), "FEED_LAGGING");
+        assert!(status.message().ends_with("resume with from_seq 4"), "{}", status.message());
+    }
+
+    #[tokio::test]
+    async fn a_subscriber_that_left_ends_the_feed_quietly() {
+        let (queue, stream) = mpsc::channel(4);
+        drop(stream);
+        assert!(!deliver(&queue, entry(1), 1, Duration::from_millis(50)).await.unwrap());
+    }
 }
