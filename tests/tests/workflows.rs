@@ -1,5 +1,7 @@
 //! Transfer workflows end to end: account lifecycle, soft limits, payment requests, reversals.
 
+use std::io::{BufRead, BufReader};
+
 use ledger_tests::Ledgerd;
 use serde_json::Value;
 
@@ -291,7 +293,7 @@ fn feed_seqs(run: &ledger_tests::Run) -> Vec<u64> {
 
 #[test]
 fn the_feed_follows_new_entries_and_resumes_without_gap_or_duplicate() {
-    let (ledger, alice, bob) = two_members();
+    let (mut ledger, alice, bob) = two_members();
     // Entries so far: genesis 1, unit 2, alice opened 3, bob opened 4. Alice follows her account
     // from the start while three payments are made: her opening, then each payment.
     let follower = ledger.spawn_ctl(&alice, &["feed", "alice", "--limit", "4"]);
@@ -313,6 +315,17 @@ fn the_feed_follows_new_entries_and_resumes_without_gap_or_duplicate() {
     // A member follows only its own account.
     ledger.ctl(&bob, &["feed", "alice", "--limit", "1"]).refused("NOT_AUTHORISED");
     ledger.ctl(&bob, &["feed", "--limit", "1"]).refused("NOT_AUTHORISED");
+
+    // A feed still waiting for entries does not hold up a graceful shutdown: it ends, unavailable.
+    let mut waiting = ledger.spawn_ctl(&alice, &["feed", "alice", "--from-seq", "8"]);
+    ledger.ctl(&alice, &["pay", "alice", "bob", "4"]).ok_json();
+    let mut first = String::new();
+    BufReader::new(waiting.stdout.as_mut().expect("piped")).read_line(&mut first).expect("the new entry");
+    assert_eq!(serde_json::from_str::<Value>(&first).unwrap()["seq"], 8, "{first}");
+    ledger.stop();
+    let ended = ledger_tests::finish(waiting);
+    assert_eq!(ended.code, 1, "{ended:?}");
+    assert_eq!(ended.json()["error"]["code"], "UNAVAILABLE", "{ended:?}");
 }
 
 #[test]

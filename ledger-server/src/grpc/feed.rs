@@ -6,6 +6,9 @@
 //! same database arrive too. The writer only wakes followers when it commits
 //! ([`crate::writer::WriterHandle::committed_head`]); a poll interval covers the other replicas.
 //!
+//! A feed ends, with `UNAVAILABLE`, when the server starts shutting down, so a graceful
+//! shutdown never waits for subscribers.
+//!
 //! Each subscriber has a bounded queue. One slot is always kept free: when the subscriber has
 //! not made room for [`LAG_TIMEOUT_MS`], that slot carries a `RESOURCE_EXHAUSTED` /
 //! `FEED_LAGGING` status naming the sequence number to resume from, and the feed ends. Memory per
@@ -16,7 +19,7 @@ use std::time::Duration;
 use ledger_core::command::decode_signing_bytes;
 use ledger_core::journal::Entry;
 use ledger_core::names::Handle;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tonic::Status;
 
 use super::Context;
@@ -38,11 +41,22 @@ pub type Feed = tokio_stream::wrappers::ReceiverStream<Result<proto::JournalEntr
 
 /// Starts following the journal from `from_seq` for `account` (none: every entry). The caller
 /// has checked that the reader may see that account, or every account.
-pub fn follow(ctx: std::sync::Arc<Context>, account: Option<Handle>, from_seq: u64) -> Feed {
+pub fn follow(
+    ctx: std::sync::Arc<Context>,
+    mut stopping: watch::Receiver<bool>,
+    account: Option<Handle>,
+    from_seq: u64,
+) -> Feed {
     let (queue, stream) = mpsc::channel(FEED_QUEUE_LEN);
     tokio::spawn(async move {
         let next = from_seq.max(1);
-        if let Err(status) = pump(&ctx, account.as_ref(), next, &queue).await {
+        let ended = tokio::select! {
+            ended = pump(&ctx, account.as_ref(), next, &queue) => ended,
+            _ = stopping.wait_for(|stopping| *stopping) => {
+                Err(ServerError::Unavailable("the server is shutting down; resume from the next seq later".into()).into())
+            }
+        };
+        if let Err(status) = ended {
             // The one slot kept free takes the final status, unless the subscriber left.
             let _ = queue.try_send(Err(status));
         }

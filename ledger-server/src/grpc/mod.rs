@@ -89,7 +89,14 @@ pub async fn serve(
     let message_bytes_max = ctx.limits.message_bytes_max;
     let accounts =
         AccountsServer::new(accounts::AccountsService::new(ctx.clone())).max_decoding_message_size(message_bytes_max);
-    let transfers = TransfersServer::new(transfers::TransfersService::new(ctx.clone()))
+    // Live feeds never end on their own: they end when the server starts shutting down, so a
+    // graceful shutdown does not wait for their subscribers.
+    let (stopping, stopping_watch) = tokio::sync::watch::channel(false);
+    let shutdown = async move {
+        shutdown.await;
+        stopping.send_replace(true);
+    };
+    let transfers = TransfersServer::new(transfers::TransfersService::new(ctx.clone(), stopping_watch))
         .max_decoding_message_size(message_bytes_max);
     let audit = AuditServer::new(audit::AuditService::new(ctx)).max_decoding_message_size(message_bytes_max);
 
