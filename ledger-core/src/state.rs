@@ -697,4 +697,36 @@ mod tests {
         let register = Command::RegisterKey { handle: Handle::parse("carol").unwrap(), public_key: node_key };
         assert_eq!(ledger.admin(register), Err(Refusal::KeyInUse(node_key)));
     }
+
+    #[test]
+    fn a_request_can_be_accepted_until_the_millisecond_before_its_expiry() {
+        let mut ledger = Ledger::new();
+        let (alice, bob) = (SecretKey::from_seed([3; 32]), SecretKey::from_seed([4; 32]));
+        ledger.open("alice", alice.public_key()).unwrap();
+        ledger.open("bob", bob.public_key()).unwrap();
+        let (a, b) = (Handle::parse("alice").unwrap(), Handle::parse("bob").unwrap());
+        let unit = UnitCode::parse("COMMUN").unwrap();
+        let amount = Amount::from_minor(500).unwrap();
+        // Each command of the helper is stamped 1000 ms after the previous one.
+        for (lifetime_ms, accepted) in [(1_000, false), (1_001, true)] {
+            let ask = Command::RequestPayment {
+                payee: b.clone(),
+                payer: a.clone(),
+                unit: unit.clone(),
+                amount,
+                memo: Memo::default(),
+                lifetime_ms,
+            };
+            ledger.apply(ask, &bob).unwrap();
+            let request = RequestId::from_uuid(uuid::Uuid::from_u128(ledger.next));
+            let accept =
+                Command::AcceptRequest { request, payer: a.clone(), payee: b.clone(), unit: unit.clone(), amount };
+            let result = ledger.apply(accept, &alice);
+            assert_eq!(result.is_ok(), accepted, "lifetime {lifetime_ms}: {result:?}");
+            if !accepted {
+                assert_eq!(result, Err(Refusal::RequestExpired(request)));
+            }
+        }
+        assert_eq!(ledger.state.accounts[&a].balance, -500);
+    }
 }

@@ -26,7 +26,7 @@ use std::collections::HashMap;
 use ledger_core::account::{Account, AccountKind, AccountStatus, Role, Unit};
 use ledger_core::amount::{Amount, AmountError, Scale, format_minor};
 use ledger_core::checkpoint::Checkpoint;
-use ledger_core::command::{Command, SIGNATURES_MAX, SignatureError, SignedCommand, decode_signing_bytes};
+use ledger_core::command::{Command, EntryKind, SIGNATURES_MAX, SignatureError, SignedCommand, decode_signing_bytes};
 use ledger_core::journal::Entry;
 use ledger_core::keys::{PublicKey, Signature};
 use ledger_core::names::{DisplayName, Handle, LedgerId, Memo, NameError, Reason, RequestId, UnitCode};
@@ -37,7 +37,7 @@ use ledger_core::transfer::{Answer, Transfer};
 use crate::error::ServerError;
 use crate::grpc::ApiLimits;
 use crate::proto;
-use crate::store::{HistoryRow, LedgerMeta, Store, StoreError};
+use crate::store::{HistoryFilter, HistoryRow, LedgerMeta, Store, StoreError};
 
 /// The longest error message sent back; input echoed in a message is cut to fit, so a huge
 /// field does not come back as a huge status.
@@ -1038,6 +1038,31 @@ pub fn units_page_start(token: &str) -> Result<Option<UnitCode>, ServerError> {
 /// Where a page of accounts starts: after this handle.
 pub fn accounts_page_start(token: &str) -> Result<Option<Handle>, ServerError> {
     decode_token(token, "accounts/")?.map(|handle| Handle::parse(&handle).map_err(|_| bad_page_token())).transpose()
+}
+
+/// The filters of a history request.
+pub fn history_filter(req: &proto::ListHistoryRequest) -> Result<HistoryFilter, ServerError> {
+    if req.kinds.len() > EntryKind::ALL.len() {
+        return Err(invalid("INVALID_KIND", "kinds", format!("at most {} kinds", EntryKind::ALL.len())));
+    }
+    let kinds = req
+        .kinds
+        .iter()
+        .map(|text| {
+            EntryKind::parse(text).ok_or_else(|| {
+                let names: Vec<&str> = EntryKind::ALL.iter().map(|kind| kind.as_str()).collect();
+                invalid("INVALID_KIND", "kinds", format!("{text:?} is not an entry kind: use {}", names.join(", ")))
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let bound = |ms: i64| (ms != 0).then_some(ms);
+    let filter = HistoryFilter { kinds, from_ms: bound(req.from_ms), to_ms: bound(req.to_ms) };
+    if let (Some(from), Some(to)) = (filter.from_ms, filter.to_ms)
+        && from >= to
+    {
+        return Err(invalid("INVALID_TIME_RANGE", "from_ms", "the range is empty: from_ms must be before to_ms"));
+    }
+    Ok(filter)
 }
 
 /// Where a page of `subject`'s history starts: below this sequence number.

@@ -22,7 +22,7 @@ use ledger_core::names::{DisplayName, Handle, LedgerId, Memo, RequestId, UnitCod
 use ledger_core::state::{Changes, State};
 use ledger_server::store::postgres::PostgresStore;
 use ledger_server::store::sqlite::SqliteStore;
-use ledger_server::store::{LedgerMeta, PendingEntry, Store, StoreError, StoreOptions};
+use ledger_server::store::{HistoryFilter, LedgerMeta, PendingEntry, Store, StoreError, StoreOptions};
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{ConnectOptions, Connection};
@@ -352,7 +352,7 @@ pub async fn history_is_newest_first(store: Arc<dyn Store>) {
     ledger.batch(store.as_ref(), vec![pay], Outcome::Commit).await;
     let alice = handle("alice");
 
-    let history = store.history(&alice, None, 10).await.expect("history");
+    let history = store.history(&alice, None, &HistoryFilter::default(), 10).await.expect("history");
     let seqs: Vec<u64> = history.iter().map(|row| row.entry.seq).collect();
     assert_eq!(seqs, [6, 5, 3]);
     let moves: Vec<_> = history.iter().map(|row| (row.delta, row.balance_after)).collect();
@@ -361,18 +361,18 @@ pub async fn history_is_newest_first(store: Arc<dyn Store>) {
         assert_eq!(row.entry, ledger.entries[row.entry.seq as usize - 1]);
     }
 
-    let page = store.history(&alice, Some(6), 1).await.expect("history");
+    let page = store.history(&alice, Some(6), &HistoryFilter::default(), 1).await.expect("history");
     assert_eq!(page.len(), 1);
     assert_eq!(page[0].entry.seq, 5);
-    assert_eq!(store.history(&alice, Some(3), 10).await.expect("history"), vec![]);
+    assert_eq!(store.history(&alice, Some(3), &HistoryFilter::default(), 10).await.expect("history"), vec![]);
 
-    let bob = store.history(&handle("bob"), None, 10).await.expect("history");
+    let bob = store.history(&handle("bob"), None, &HistoryFilter::default(), 10).await.expect("history");
     assert_eq!(bob[0].delta, Some(1_000));
     assert_eq!(bob[0].balance_after, Some(3_500));
-    let admin = store.history(&admin_handle(), None, 10).await.expect("history");
+    let admin = store.history(&admin_handle(), None, &HistoryFilter::default(), 10).await.expect("history");
     let seqs: Vec<u64> = admin.iter().map(|row| row.entry.seq).collect();
     assert_eq!(seqs, [1], "genesis touched the admin identity");
-    let fund = store.history(&handle("fund-commun"), None, 10).await.expect("history");
+    let fund = store.history(&handle("fund-commun"), None, &HistoryFilter::default(), 10).await.expect("history");
     assert_eq!(fund.iter().map(|row| row.entry.seq).collect::<Vec<_>>(), [2]);
 }
 
@@ -405,7 +405,7 @@ pub async fn dropped_batch_writes_nothing(store: Arc<dyn Store>) {
     ledger.batch(store.as_ref(), vec![pay.clone()], Outcome::Drop).await;
     assert_eq!(snapshot(store.as_ref()).await, before);
     assert_eq!(store.entry_by_request(request).await.expect("by request"), None);
-    assert_eq!(store.history(&handle("bob"), Some(6), 10).await.expect("history").len(), 2);
+    assert_eq!(store.history(&handle("bob"), Some(6), &HistoryFilter::default(), 10).await.expect("history").len(), 2);
 
     // The next batch gets the lock and the same seq.
     let entries = ledger.batch(store.as_ref(), vec![pay], Outcome::Commit).await;
@@ -473,7 +473,13 @@ pub async fn keys_and_roles_are_written_back(store: Arc<dyn Store>) {
         state.keys,
         ledger.model.keys.iter().filter(|(_, o)| o.handle != admin_handle()).map(|(k, o)| (*k, o.clone())).collect()
     );
-    let seqs: Vec<u64> = store.history(&alice, None, 10).await.expect("history").iter().map(|r| r.entry.seq).collect();
+    let seqs: Vec<u64> = store
+        .history(&alice, None, &HistoryFilter::default(), 10)
+        .await
+        .expect("history")
+        .iter()
+        .map(|r| r.entry.seq)
+        .collect();
     assert_eq!(seqs, [7, 6, 5, 3]);
 }
 
@@ -508,7 +514,7 @@ pub async fn large_batches_round_trip(store: Arc<dyn Store>) {
     assert_eq!(state.accounts, ledger.model.accounts);
     assert_eq!(state.check_invariants(true), Ok(()));
     // member-7 was opened by entry 13, was paid 16 by member-6 in entry 112 and paid 17 in 113.
-    let history = store.history(&handle("member-7"), None, 10).await.expect("history");
+    let history = store.history(&handle("member-7"), None, &HistoryFilter::default(), 10).await.expect("history");
     assert_eq!(history.iter().map(|row| row.entry.seq).collect::<Vec<_>>(), [113, 112, 13]);
     assert_eq!(history[0].balance_after, Some(16 - 17));
 }
@@ -658,7 +664,7 @@ async fn sqlite_tampered_postings_are_detected() {
     assert_eq!(changed.rows_affected(), 2);
 
     assert_corrupt_entry(store.entries(1, 100).await, 5);
-    assert_corrupt_entry(store.history(&handle("alice"), None, 10).await, 5);
+    assert_corrupt_entry(store.history(&handle("alice"), None, &HistoryFilter::default(), 10).await, 5);
     assert_corrupt_entry(store.entry_by_request(ledger.requests[4]).await, 5);
     // Entries before it still read.
     assert_eq!(store.entries(1, 4).await.expect("entries"), ledger.entries[..4]);
@@ -861,7 +867,7 @@ async fn postgres_tampered_rows_are_detected() {
         sqlx::query("UPDATE postings SET delta = delta * 2 WHERE seq = 5").execute(&mut conn).await.expect("tamper");
     assert_eq!(changed.rows_affected(), 2);
     assert_corrupt_entry(store.entries(1, 100).await, 5);
-    assert_corrupt_entry(store.history(&handle("alice"), None, 10).await, 5);
+    assert_corrupt_entry(store.history(&handle("alice"), None, &HistoryFilter::default(), 10).await, 5);
     assert_corrupt_entry(store.entry_by_request(ledger.requests[4]).await, 5);
     let mut tx = store.begin().await.expect("begin");
     assert_corrupt_entry(tx.find_request(ledger.requests[4]).await, 5);

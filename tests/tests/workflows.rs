@@ -1,12 +1,14 @@
 //! Transfer workflows end to end: account lifecycle, soft limits, payment requests, reversals.
 
-use ledger_tests::Ledgerd;
+use std::io::{BufRead, BufReader};
+
+use ledger_tests::{Backend, Ledgerd, on_both_backends};
 use serde_json::Value;
 
 /// A ledger with unit COMMUN (2 decimals) and members alice and bob, each with a credit limit
 /// of 100; returns their key files.
-fn two_members() -> (Ledgerd, std::path::PathBuf, std::path::PathBuf) {
-    let ledger = Ledgerd::start_fresh();
+fn two_members(backend: Backend) -> (Ledgerd, std::path::PathBuf, std::path::PathBuf) {
+    let ledger = Ledgerd::start_fresh_on(backend);
     ledger.create_unit("COMMUN", 2);
     let alice = ledger.open_member("alice", "COMMUN", "100");
     let bob = ledger.open_member("bob", "COMMUN", "100");
@@ -19,9 +21,8 @@ fn history(ledger: &Ledgerd, handle: &str) -> Vec<Value> {
     doc["items"].as_array().expect("items").clone()
 }
 
-#[test]
-fn a_frozen_account_neither_pays_nor_receives_until_unfrozen() {
-    let (ledger, alice, bob) = two_members();
+fn a_frozen_account_neither_pays_nor_receives_until_unfrozen(backend: Backend) {
+    let (ledger, alice, bob) = two_members(backend);
     let frozen = ledger.admin(&["account", "freeze", "alice", "--reason", "lost key reported"]).ok_json();
     assert_eq!(frozen["status"], "frozen");
 
@@ -47,9 +48,8 @@ fn a_frozen_account_neither_pays_nor_receives_until_unfrozen() {
     assert_eq!(statuses, ["status set to active (key replaced)", "status set to frozen (lost key reported)"]);
 }
 
-#[test]
-fn closing_needs_a_zero_balance_and_is_for_good() {
-    let (ledger, alice, _bob) = two_members();
+fn closing_needs_a_zero_balance_and_is_for_good(backend: Backend) {
+    let (ledger, alice, _bob) = two_members(backend);
     ledger.ctl(&alice, &["pay", "alice", "bob", "10"]).ok_json();
     let refused = ledger.admin(&["account", "close", "alice", "--reason", "moved away"]).refused("BALANCE_NOT_ZERO");
     assert_eq!(refused["error"]["code"], "FAILED_PRECONDITION");
@@ -67,9 +67,8 @@ fn closing_needs_a_zero_balance_and_is_for_good() {
     assert_eq!(items[0]["description"], "status set to closed (moved away)");
 }
 
-#[test]
-fn limit_changes_carry_their_reason_and_soft_limits_warn_on_stderr() {
-    let (ledger, alice, _bob) = two_members();
+fn limit_changes_carry_their_reason_and_soft_limits_warn_on_stderr(backend: Backend) {
+    let (ledger, alice, _bob) = two_members(backend);
     ledger
         .admin(&["account", "set-limit", "alice", "--soft-limit", "20", "--reason", "new member, go gently"])
         .ok_json();
@@ -97,9 +96,8 @@ fn bob_asks_alice(ledger: &Ledgerd, bob: &std::path::Path, amount: &str) -> Stri
     doc["id"].as_str().expect("an id").to_owned()
 }
 
-#[test]
-fn a_request_accepted_commits_once_and_a_second_accept_returns_the_first_result() {
-    let (ledger, alice, bob) = two_members();
+fn a_request_accepted_commits_once_and_a_second_accept_returns_the_first_result(backend: Backend) {
+    let (ledger, alice, bob) = two_members(backend);
     let id = bob_asks_alice(&ledger, &bob, "12.50");
     assert_eq!(ledger.balance("alice"), "0.00", "nothing moves before acceptance");
 
@@ -130,9 +128,8 @@ fn a_request_accepted_commits_once_and_a_second_accept_returns_the_first_result(
     assert_eq!(kinds[..2], ["acceptance", "request"]);
 }
 
-#[test]
-fn a_rejected_request_moves_nothing_and_cannot_be_accepted() {
-    let (ledger, alice, bob) = two_members();
+fn a_rejected_request_moves_nothing_and_cannot_be_accepted(backend: Backend) {
+    let (ledger, alice, bob) = two_members(backend);
     let id = bob_asks_alice(&ledger, &bob, "5");
     let rejected = ledger.ctl(&alice, &["reject", &id]).ok_json();
     assert_eq!(rejected["status"], "rejected");
@@ -142,9 +139,8 @@ fn a_rejected_request_moves_nothing_and_cannot_be_accepted() {
     assert_eq!(history(&ledger, "bob")[0]["kind"], "rejection");
 }
 
-#[test]
-fn an_expired_request_cannot_be_accepted() {
-    let (ledger, alice, bob) = two_members();
+fn an_expired_request_cannot_be_accepted(backend: Backend) {
+    let (ledger, alice, bob) = two_members(backend);
     // One millisecond after its entry: any later entry, such as the acceptance, is past it.
     let doc = ledger.ctl(&bob, &["request", "bob", "alice", "5", "--expires", "1ms"]).ok_json();
     assert_eq!(doc["kind"], "request");
@@ -158,9 +154,8 @@ fn an_expired_request_cannot_be_accepted() {
     assert_eq!(ledger.ctl(&bob, &["request", "bob", "alice", "1", "--expires", "soon"]).code, 2);
 }
 
-#[test]
-fn acceptance_checks_the_payers_limit_at_that_moment() {
-    let (ledger, alice, bob) = two_members();
+fn acceptance_checks_the_payers_limit_at_that_moment(backend: Backend) {
+    let (ledger, alice, bob) = two_members(backend);
     let id = bob_asks_alice(&ledger, &bob, "80");
     ledger.ctl(&alice, &["pay", "alice", "bob", "30"]).ok_json();
     let refused = ledger.ctl(&alice, &["accept", &id]).refused("CREDIT_LIMIT_EXCEEDED");
@@ -172,9 +167,8 @@ fn acceptance_checks_the_payers_limit_at_that_moment() {
     assert_eq!(ledger.balance("alice"), "-110.00");
 }
 
-#[test]
-fn reversals_by_payee_and_treasurer_once_each_never_by_a_stranger() {
-    let (ledger, alice, bob) = two_members();
+fn reversals_by_payee_and_treasurer_once_each_never_by_a_stranger(backend: Backend) {
+    let (ledger, alice, bob) = two_members(backend);
     let carol = ledger.open_member("carol", "COMMUN", "100");
     let first = ledger.ctl(&alice, &["pay", "alice", "bob", "20"]).ok_json()["id"].as_str().unwrap().to_owned();
     let second = ledger.ctl(&alice, &["pay", "alice", "bob", "7"]).ok_json()["id"].as_str().unwrap().to_owned();
@@ -208,9 +202,8 @@ fn reversals_by_payee_and_treasurer_once_each_never_by_a_stranger() {
     assert_eq!(history(&ledger, "bob")[0]["memo"], "entered twice");
 }
 
-#[test]
-fn a_reversal_respects_limits_and_a_treasurer_raises_the_limit_first_with_a_reason() {
-    let (ledger, alice, bob) = two_members();
+fn a_reversal_respects_limits_and_a_treasurer_raises_the_limit_first_with_a_reason(backend: Backend) {
+    let (ledger, alice, bob) = two_members(backend);
     let paid = ledger.ctl(&alice, &["pay", "alice", "bob", "60"]).ok_json()["id"].as_str().unwrap().to_owned();
     // Bob spends what he received and more: a refund of 60 would take him to -150.
     ledger.ctl(&bob, &["pay", "bob", "alice", "150"]).ok_json();
@@ -234,9 +227,8 @@ fn batch_file(ledger: &Ledgerd, name: &str, text: &str) -> String {
     path.to_str().expect("a UTF-8 path").to_owned()
 }
 
-#[test]
-fn an_atomic_batch_with_one_bad_payment_commits_nothing() {
-    let (ledger, alice, bob) = two_members();
+fn an_atomic_batch_with_one_bad_payment_commits_nothing(backend: Backend) {
+    let (ledger, alice, bob) = two_members(backend);
     ledger.open_member("carol", "COMMUN", "100");
     let (alice_key, bob_key) = (alice.to_str().unwrap(), bob.to_str().unwrap());
     // A market day: three payments signed by their payers; the third breaks bob's limit.
@@ -261,9 +253,8 @@ fn an_atomic_batch_with_one_bad_payment_commits_nothing() {
     assert_eq!(ledger.balance("bob"), "20.00");
 }
 
-#[test]
-fn a_non_atomic_batch_commits_the_good_payments_and_reports_each_refusal() {
-    let (ledger, alice, _bob) = two_members();
+fn a_non_atomic_batch_commits_the_good_payments_and_reports_each_refusal(backend: Backend) {
+    let (ledger, alice, _bob) = two_members(backend);
     let text = "alice,bob,10\nalice,nobody,5\nalice,bob,500\nalice,bob,2.5\n";
     let file = batch_file(&ledger, "day.csv", text);
     let run = ledger.ctl(&alice, &["pay-many", &file]);
@@ -289,9 +280,8 @@ fn feed_seqs(run: &ledger_tests::Run) -> Vec<u64> {
         .collect()
 }
 
-#[test]
-fn the_feed_follows_new_entries_and_resumes_without_gap_or_duplicate() {
-    let (ledger, alice, bob) = two_members();
+fn the_feed_follows_new_entries_and_resumes_without_gap_or_duplicate(backend: Backend) {
+    let (mut ledger, alice, bob) = two_members(backend);
     // Entries so far: genesis 1, unit 2, alice opened 3, bob opened 4. Alice follows her account
     // from the start while three payments are made: her opening, then each payment.
     let follower = ledger.spawn_ctl(&alice, &["feed", "alice", "--limit", "4"]);
@@ -313,4 +303,68 @@ fn the_feed_follows_new_entries_and_resumes_without_gap_or_duplicate() {
     // A member follows only its own account.
     ledger.ctl(&bob, &["feed", "alice", "--limit", "1"]).refused("NOT_AUTHORISED");
     ledger.ctl(&bob, &["feed", "--limit", "1"]).refused("NOT_AUTHORISED");
+
+    // A feed still waiting for entries does not hold up a graceful shutdown: it ends, unavailable.
+    let mut waiting = ledger.spawn_ctl(&alice, &["feed", "alice", "--from-seq", "8"]);
+    ledger.ctl(&alice, &["pay", "alice", "bob", "4"]).ok_json();
+    let mut first = String::new();
+    BufReader::new(waiting.stdout.as_mut().expect("piped")).read_line(&mut first).expect("the new entry");
+    assert_eq!(serde_json::from_str::<Value>(&first).unwrap()["seq"], 8, "{first}");
+    ledger.stop();
+    let ended = ledger_tests::finish(waiting);
+    assert_eq!(ended.code, 1, "{ended:?}");
+    assert_eq!(ended.json()["error"]["code"], "UNAVAILABLE", "{ended:?}");
 }
+
+fn history_filters_by_kind_and_time_and_pages_stay_stable_while_entries_arrive(backend: Backend) {
+    let (ledger, alice, bob) = two_members(backend);
+    for amount in ["1", "2", "3"] {
+        ledger.ctl(&alice, &["pay", "alice", "bob", amount]).ok_json();
+    }
+    bob_asks_alice(&ledger, &bob, "4");
+    ledger.admin(&["account", "freeze", "alice", "--reason", "audit"]).ok_json();
+    ledger.admin(&["account", "unfreeze", "alice", "--reason", "audit done"]).ok_json();
+
+    let amounts = |doc: &Value| -> Vec<String> {
+        doc["items"].as_array().unwrap().iter().map(|i| i["amount"].as_str().unwrap().to_owned()).collect()
+    };
+    let first = ledger.ctl(&alice, &["history", "alice", "--kind", "payment", "--limit", "2"]).ok_json();
+    assert_eq!(amounts(&first), ["-3.00", "-2.00"]);
+    let token = first["next_page_token"].as_str().unwrap().to_owned();
+    // A new payment arrives between the pages: the next page goes on below the last seq seen.
+    ledger.ctl(&alice, &["pay", "alice", "bob", "5"]).ok_json();
+    let second = ledger
+        .ctl(&alice, &["history", "alice", "--kind", "payment", "--limit", "2", "--page-token", &token])
+        .ok_json();
+    assert_eq!(amounts(&second), ["-1.00"]);
+    assert_eq!(second["next_page_token"], "");
+
+    let kinds = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["history", "alice"];
+        all.extend_from_slice(args);
+        let doc = ledger.ctl(&alice, &all).ok_json();
+        doc["items"].as_array().unwrap().iter().map(|i| i["kind"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(kinds(&["--kind", "status", "--kind", "request"]), ["status", "status", "request"]);
+    assert_eq!(kinds(&["--from", "2000-01-01", "--kind", "account"]), ["account"]);
+    assert!(kinds(&["--to", "2000-01-01"]).is_empty());
+    assert!(kinds(&["--from", "9999-01-01"]).is_empty());
+    assert_eq!(ledger.ctl(&alice, &["history", "alice", "--kind", "gift"]).code, 2);
+    assert_eq!(ledger.ctl(&alice, &["history", "alice", "--from", "tomorrow"]).code, 2);
+}
+
+on_both_backends!(
+    a_frozen_account_neither_pays_nor_receives_until_unfrozen,
+    closing_needs_a_zero_balance_and_is_for_good,
+    limit_changes_carry_their_reason_and_soft_limits_warn_on_stderr,
+    a_request_accepted_commits_once_and_a_second_accept_returns_the_first_result,
+    a_rejected_request_moves_nothing_and_cannot_be_accepted,
+    an_expired_request_cannot_be_accepted,
+    acceptance_checks_the_payers_limit_at_that_moment,
+    reversals_by_payee_and_treasurer_once_each_never_by_a_stranger,
+    a_reversal_respects_limits_and_a_treasurer_raises_the_limit_first_with_a_reason,
+    an_atomic_batch_with_one_bad_payment_commits_nothing,
+    a_non_atomic_batch_commits_the_good_payments_and_reports_each_refusal,
+    the_feed_follows_new_entries_and_resumes_without_gap_or_duplicate,
+    history_filters_by_kind_and_time_and_pages_stay_stable_while_entries_arrive,
+);

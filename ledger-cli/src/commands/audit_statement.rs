@@ -258,7 +258,12 @@ impl Pages {
         let Some(page_token) = self.token.take() else { return Ok(None) };
         let page = client
             .accounts()
-            .list_history(proto::ListHistoryRequest { parent: self.handle.clone(), page_size: PAGE_SIZE, page_token })
+            .list_history(proto::ListHistoryRequest {
+                parent: self.handle.clone(),
+                page_size: PAGE_SIZE,
+                page_token,
+                ..Default::default()
+            })
             .await?
             .into_inner();
         self.token = (!page.next_page_token.is_empty()).then_some(page.next_page_token);

@@ -159,6 +159,7 @@ impl AccountsService {
         reader.may_read_account(&handle)?;
         let size = convert::page_size(req.page_size, &self.ctx.limits)?;
         let before_seq = convert::history_page_start(&req.page_token, &handle)?;
+        let filter = convert::history_filter(req)?;
         let store = self.ctx.store.as_ref();
         let scale = match store.account(&handle).await? {
             Some(account) => Some(convert::stored_scale(store, &account.unit).await?),
@@ -166,7 +167,7 @@ impl AccountsService {
             None if store.identity(&handle).await?.is_some() => None,
             None => return Err(Refusal::UnknownAccount(handle).into()),
         };
-        let rows = store.history(&handle, before_seq, convert::fetch_limit(size)).await?;
+        let rows = store.history(&handle, before_seq, &filter, convert::fetch_limit(size)).await?;
         convert::history_page(rows, size, &handle, scale)
     }
 

@@ -6,6 +6,9 @@
 //! same database arrive too. The writer only wakes followers when it commits
 //! ([`crate::writer::WriterHandle::committed_head`]); a poll interval covers the other replicas.
 //!
+//! A feed ends, with `UNAVAILABLE`, when the server starts shutting down, so a graceful
+//! shutdown never waits for subscribers.
+//!
 //! Each subscriber has a bounded queue. One slot is always kept free: when the subscriber has
 //! not made room for [`LAG_TIMEOUT_MS`], that slot carries a `RESOURCE_EXHAUSTED` /
 //! `FEED_LAGGING` status naming the sequence number to resume from, and the feed ends. Memory per
@@ -16,7 +19,7 @@ use std::time::Duration;
 use ledger_core::command::decode_signing_bytes;
 use ledger_core::journal::Entry;
 use ledger_core::names::Handle;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tonic::Status;
 
 use super::Context;
@@ -38,11 +41,22 @@ pub type Feed = tokio_stream::wrappers::ReceiverStream<Result<proto::JournalEntr
 
 /// Starts following the journal from `from_seq` for `account` (none: every entry). The caller
 /// has checked that the reader may see that account, or every account.
-pub fn follow(ctx: std::sync::Arc<Context>, account: Option<Handle>, from_seq: u64) -> Feed {
+pub fn follow(
+    ctx: std::sync::Arc<Context>,
+    mut stopping: watch::Receiver<bool>,
+    account: Option<Handle>,
+    from_seq: u64,
+) -> Feed {
     let (queue, stream) = mpsc::channel(FEED_QUEUE_LEN);
     tokio::spawn(async move {
         let next = from_seq.max(1);
-        if let Err(status) = pump(&ctx, account.as_ref(), next, &queue).await {
+        let ended = tokio::select! {
+            ended = pump(&ctx, account.as_ref(), next, &queue) => ended,
+            _ = stopping.wait_for(|stopping| *stopping) => {
+                Err(ServerError::Unavailable("the server is shutting down; resume from the next seq later".into()).into())
+            }
+        };
+        if let Err(status) = ended {
             // The one slot kept free takes the final status, unless the subscriber left.
             let _ = queue.try_send(Err(status));
         }
@@ -73,15 +87,8 @@ async fn pump(
                         convert::journal_entry(&entry, &scales)?
                     }
                 };
-                // Two free slots, or the subscriber lags: one for the entry, one kept for the end.
-                let permits =
-                    match tokio::time::timeout(Duration::from_millis(LAG_TIMEOUT_MS), queue.reserve_many(2)).await {
-                        Ok(Ok(permits)) => permits,
-                        Ok(Err(_)) => return Ok(()),
-                        Err(_) => return Err(lagging(seq)),
-                    };
-                if let Some(permit) = permits.into_iter().next() {
-                    permit.send(Ok(message));
+                if !deliver(queue, message, seq, Duration::from_millis(LAG_TIMEOUT_MS)).await? {
+                    return Ok(());
                 }
             }
             next = seq + 1;
@@ -102,6 +109,26 @@ async fn pump(
     }
 }
 
+/// Queues entry `seq` while keeping one slot free for a final status: true when queued, false
+/// when the subscriber left, the lag status when it made no room for `lag_timeout`.
+async fn deliver(
+    queue: &mpsc::Sender<Result<proto::JournalEntry, Status>>,
+    message: proto::JournalEntry,
+    seq: u64,
+    lag_timeout: Duration,
+) -> Result<bool, Status> {
+    match tokio::time::timeout(lag_timeout, queue.reserve_many(2)).await {
+        Ok(Ok(permits)) => {
+            if let Some(permit) = permits.into_iter().next() {
+                permit.send(Ok(message));
+            }
+            Ok(true)
+        }
+        Ok(Err(_)) => Ok(false),
+        Err(_) => Err(lagging(seq)),
+    }
+}
+
 /// Whether an entry names `handle`: moves its balance or is about it.
 fn names(entry: &Entry, handle: &Handle) -> bool {
     entry.postings.iter().any(|posting| &posting.account == handle)
@@ -115,4 +142,39 @@ fn lagging(resume_from: u64) -> Status {
     ));
     status.metadata_mut().insert(REASON_HEADER, "FEED_LAGGING".parse().expect("ASCII"));
     status
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(seq: u64) -> proto::JournalEntry {
+        proto::JournalEntry { seq, ..Default::default() }
+    }
+
+    #[tokio::test]
+    async fn a_subscriber_that_stops_reading_is_cut_off_with_where_to_resume() {
+        let (queue, mut stream) = mpsc::channel(4);
+        let patience = Duration::from_millis(50);
+        for seq in 1..=3 {
+            assert!(deliver(&queue, entry(seq), seq, patience).await.unwrap());
+        }
+        // Three queued, one slot kept: the fourth waits for room that never comes.
+        let status = deliver(&queue, entry(4), 4, patience).await.unwrap_err();
+        queue.try_send(Err(status)).expect("the kept slot takes the status");
+        for seq in 1..=3 {
+            assert_eq!(stream.recv().await.unwrap().unwrap().seq, seq);
+        }
+        let status = stream.recv().await.unwrap().unwrap_err();
+        assert_eq!(status.code(), tonic::Code::ResourceExhausted);
+        assert_eq!(status.metadata().get(REASON_HEADER).unwrap(), "FEED_LAGGING");
+        assert!(status.message().ends_with("resume with from_seq 4"), "{}", status.message());
+    }
+
+    #[tokio::test]
+    async fn a_subscriber_that_left_ends_the_feed_quietly() {
+        let (queue, stream) = mpsc::channel(4);
+        drop(stream);
+        assert!(!deliver(&queue, entry(1), 1, Duration::from_millis(50)).await.unwrap());
+    }
 }

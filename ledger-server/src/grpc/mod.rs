@@ -92,7 +92,14 @@ pub async fn serve(
     let message_bytes_max = ctx.limits.message_bytes_max;
     let accounts =
         AccountsServer::new(accounts::AccountsService::new(ctx.clone())).max_decoding_message_size(message_bytes_max);
-    let transfers = TransfersServer::new(transfers::TransfersService::new(ctx.clone()))
+    // Live feeds never end on their own: they end when the server starts shutting down, so a
+    // graceful shutdown does not wait for their subscribers.
+    let (stopping, stopping_watch) = tokio::sync::watch::channel(false);
+    let shutdown = async move {
+        shutdown.await;
+        stopping.send_replace(true);
+    };
+    let transfers = TransfersServer::new(transfers::TransfersService::new(ctx.clone(), stopping_watch))
         .max_decoding_message_size(message_bytes_max);
     let audit = AuditServer::new(audit::AuditService::new(ctx)).max_decoding_message_size(message_bytes_max);
 
@@ -428,7 +435,7 @@ mod tests {
         let first: proto::ListHistoryResponse = client
             .call(
                 "/ledger.v1.Accounts/ListHistory",
-                proto::ListHistoryRequest { parent: "alice".into(), page_size: 1, page_token: String::new() },
+                proto::ListHistoryRequest { parent: "alice".into(), page_size: 1, ..Default::default() },
                 Some(&alice),
             )
             .await
@@ -438,7 +445,12 @@ mod tests {
         let rest: proto::ListHistoryResponse = client
             .call(
                 "/ledger.v1.Accounts/ListHistory",
-                proto::ListHistoryRequest { parent: "alice".into(), page_size: 10, page_token: first.next_page_token },
+                proto::ListHistoryRequest {
+                    parent: "alice".into(),
+                    page_size: 10,
+                    page_token: first.next_page_token,
+                    ..Default::default()
+                },
                 Some(&alice),
             )
             .await

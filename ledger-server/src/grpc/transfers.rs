@@ -9,6 +9,7 @@ use ledger_core::command::{Command, SignedCommand};
 use ledger_core::names::RequestId;
 use ledger_core::refusal::Refusal;
 use ledger_core::transfer::Answer;
+use tokio::sync::watch;
 use tonic::metadata::MetadataMap;
 use tonic::{Code, Request, Response, Status};
 
@@ -30,12 +31,14 @@ mod method {
 /// The Transfers service.
 pub struct TransfersService {
     ctx: Arc<Context>,
+    /// Becomes true when the server starts shutting down; live feeds end then.
+    stopping: watch::Receiver<bool>,
 }
 
 impl TransfersService {
-    /// A service over `ctx`.
-    pub fn new(ctx: Arc<Context>) -> Self {
-        Self { ctx }
+    /// A service over `ctx`; its live feeds end when `stopping` becomes true.
+    pub fn new(ctx: Arc<Context>, stopping: watch::Receiver<bool>) -> Self {
+        Self { ctx, stopping }
     }
 
     async fn create_payment(&self, req: &proto::CreatePaymentRequest) -> Result<proto::Transfer, ServerError> {
@@ -192,7 +195,7 @@ impl TransfersService {
             }
             Some(handle)
         };
-        Ok(feed::follow(self.ctx.clone(), account, req.from_seq))
+        Ok(feed::follow(self.ctx.clone(), self.stopping.clone(), account, req.from_seq))
     }
 
     async fn get_transfer(

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use ledger_core::account::{Account, RoleSet, Unit};
 use ledger_core::checkpoint::Checkpoint;
-use ledger_core::command::References;
+use ledger_core::command::{EntryKind, References};
 use ledger_core::journal::{Entry, EntryHash};
 use ledger_core::keys::PublicKey;
 use ledger_core::names::{Handle, LedgerId, RequestId, UnitCode};
@@ -92,6 +92,34 @@ pub struct HistoryRow {
     pub balance_after: Option<i64>,
 }
 
+/// Which entries of an account's history to read. Pages stay stable while entries arrive: they
+/// go by sequence number, newest first, and the same filter is sent with every page.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HistoryFilter {
+    /// Only these kinds; empty: every kind.
+    pub kinds: Vec<EntryKind>,
+    /// Only entries stamped at or after this instant (milliseconds since the Unix epoch).
+    pub from_ms: Option<i64>,
+    /// Only entries stamped before this instant.
+    pub to_ms: Option<i64>,
+}
+
+impl HistoryFilter {
+    /// The kinds as `,kind,kind,` (empty for every kind), matched in SQL with `',' || kind || ','`.
+    pub(crate) fn kinds_text(&self) -> String {
+        if self.kinds.is_empty() {
+            return String::new();
+        }
+        let names: Vec<&str> = self.kinds.iter().map(|kind| kind.as_str()).collect();
+        format!(",{},", names.join(","))
+    }
+
+    /// The time range as a half-open interval of milliseconds.
+    pub(crate) fn range_ms(&self) -> (i64, i64) {
+        (self.from_ms.unwrap_or(i64::MIN), self.to_ms.unwrap_or(i64::MAX))
+    }
+}
+
 /// Reads, each consistent on its own.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -114,11 +142,13 @@ pub trait Store: Send + Sync + 'static {
     /// Every account (of one unit, or all) ordered by unit then handle, and the head sequence
     /// number they reflect, read in one consistent snapshot.
     async fn balances(&self, unit: Option<&UnitCode>) -> Result<(u64, Vec<Account>), StoreError>;
-    /// Entries that touched `handle`, newest first, with seq below `before_seq`, at most `limit`.
+    /// Entries that touched `handle` and pass `filter`, newest first, with seq below
+    /// `before_seq`, at most `limit`.
     async fn history(
         &self,
         handle: &Handle,
         before_seq: Option<u64>,
+        filter: &HistoryFilter,
         limit: u32,
     ) -> Result<Vec<HistoryRow>, StoreError>;
     /// Entries with seq ≥ `from_seq`, in order, at most `limit`.

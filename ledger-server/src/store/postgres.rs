@@ -61,7 +61,7 @@ use super::rows::{
     group_postings, hash_from_row, history_rows, int, key_from_row, key_owner_from_row, meta_from_row, roles_from_row,
     seq_from_row, signatures_bytes, transfer_from_row, unit_from_row,
 };
-use super::{BatchTx, HistoryRow, LedgerMeta, PendingEntry, Store, StoreError, StoreOptions};
+use super::{BatchTx, HistoryFilter, HistoryRow, LedgerMeta, PendingEntry, Store, StoreError, StoreOptions};
 
 /// The first migration, embedded (see the SQLite backend for why not `sqlx::migrate!`).
 const MIGRATION_0001: &str = include_str!("../../migrations/postgres/0001_init.sql");
@@ -335,19 +335,26 @@ impl Store for PostgresStore {
         &self,
         handle: &Handle,
         before_seq: Option<u64>,
+        filter: &HistoryFilter,
         limit: u32,
     ) -> Result<Vec<HistoryRow>, StoreError> {
         let before = before_seq.map_or(i64::MAX, int);
+        let (from_ms, to_ms) = filter.range_ms();
         let mut tx = self.read().await?;
         let rows: Vec<JournalRow> = sqlx::query_as(
             "SELECT j.seq, j.timestamp_ms, j.kind, j.command, j.signatures, j.prev_hash, j.hash
              FROM account_entries a JOIN journal j ON j.seq = a.seq
              WHERE a.handle = $1 AND a.seq < $2
+               AND ($4 = '' OR strpos($4, ',' || j.kind || ',') > 0)
+               AND j.timestamp_ms >= $5 AND j.timestamp_ms < $6
              ORDER BY a.seq DESC LIMIT $3",
         )
         .bind(handle.as_str())
         .bind(before)
         .bind(i64::from(limit))
+        .bind(filter.kinds_text())
+        .bind(from_ms)
+        .bind(to_ms)
         .fetch_all(&mut *tx)
         .await
         .map_err(db)?;

@@ -37,7 +37,7 @@ use super::rows::{
     entry_from_rows, hash_from_row, history_rows, int, key_from_row, key_owner_from_row, meta_from_row, roles_from_row,
     seq_from_row, signatures_bytes, transfer_from_row, unit_from_row,
 };
-use super::{BatchTx, HistoryRow, LedgerMeta, PendingEntry, Store, StoreError};
+use super::{BatchTx, HistoryFilter, HistoryRow, LedgerMeta, PendingEntry, Store, StoreError};
 
 /// Most connections the pool opens: the writer's plus concurrent readers.
 const CONNECTIONS_MAX: u32 = 8;
@@ -267,32 +267,46 @@ impl Store for SqliteStore {
         &self,
         handle: &Handle,
         before_seq: Option<u64>,
+        filter: &HistoryFilter,
         limit: u32,
     ) -> Result<Vec<HistoryRow>, StoreError> {
         let before = before_seq.map_or(i64::MAX, int);
+        let kinds = filter.kinds_text();
+        let (from_ms, to_ms) = filter.range_ms();
         let mut tx = self.read().await?;
         let rows: Vec<JournalRow> = sqlx::query_as(
             "SELECT j.seq, j.timestamp_ms, j.kind, j.command, j.signatures, j.prev_hash, j.hash
              FROM account_entries a JOIN journal j ON j.seq = a.seq
              WHERE a.handle = ?1 AND a.seq < ?2
+               AND (?4 = '' OR instr(?4, ',' || j.kind || ',') > 0)
+               AND j.timestamp_ms >= ?5 AND j.timestamp_ms < ?6
              ORDER BY a.seq DESC LIMIT ?3",
         )
         .bind(handle.as_str())
         .bind(before)
         .bind(i64::from(limit))
+        .bind(&kinds)
+        .bind(from_ms)
+        .bind(to_ms)
         .fetch_all(&mut *tx)
         .await
         .map_err(db)?;
         // The same selection again, inside the same snapshot, for the postings of those entries.
         let postings: Vec<PostingRow> = sqlx::query_as(
             "SELECT seq, account, unit, delta, balance_after FROM postings
-             WHERE seq IN (SELECT seq FROM account_entries
-                           WHERE handle = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3)
+             WHERE seq IN (SELECT a.seq FROM account_entries a JOIN journal j ON j.seq = a.seq
+                           WHERE a.handle = ?1 AND a.seq < ?2
+                             AND (?4 = '' OR instr(?4, ',' || j.kind || ',') > 0)
+                             AND j.timestamp_ms >= ?5 AND j.timestamp_ms < ?6
+                           ORDER BY a.seq DESC LIMIT ?3)
              ORDER BY seq, idx",
         )
         .bind(handle.as_str())
         .bind(before)
         .bind(i64::from(limit))
+        .bind(&kinds)
+        .bind(from_ms)
+        .bind(to_ms)
         .fetch_all(&mut *tx)
         .await
         .map_err(db)?;
