@@ -10,10 +10,12 @@
 //! - [`sqlite`]: the embedded default, one file owned by one `ledgerd`.
 //! - [`postgres`]: PostgreSQL, safe with several `ledgerd` replicas on one database.
 //! - `rows`: stored rows to domain types, validated the same way for every backend.
+//! - `unit_cache`: units read once and kept, since a unit never changes.
 
 pub mod postgres;
 mod rows;
 pub mod sqlite;
+mod unit_cache;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -39,6 +39,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -61,6 +62,7 @@ use super::rows::{
     group_postings, hash_from_row, history_rows, int, key_from_row, key_owner_from_row, meta_from_row, roles_from_row,
     seq_from_row, signatures_bytes, transfer_from_row, unit_from_row,
 };
+use super::unit_cache::UnitCache;
 use super::{BatchTx, HistoryFilter, HistoryRow, LedgerMeta, PendingEntry, Store, StoreError, StoreOptions};
 
 /// The first migration, embedded (see the SQLite backend for why not `sqlx::migrate!`).
@@ -86,6 +88,8 @@ const BEGIN_READ: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
 pub struct PostgresStore {
     /// Connections to the database; the writer's transaction holds one of them for a batch.
     pool: PgPool,
+    /// Units already read.
+    units: Arc<UnitCache>,
 }
 
 impl PostgresStore {
@@ -127,7 +131,7 @@ impl PostgresStore {
             .max_connections(options.connections_max)
             .acquire_timeout(acquire_timeout)
             .connect_lazy_with(connect);
-        Ok(PostgresStore { pool })
+        Ok(PostgresStore { pool, units: Arc::default() })
     }
 
     /// Closes every connection, waiting for those in use.
@@ -257,12 +261,19 @@ impl Store for PostgresStore {
     }
 
     async fn unit(&self, code: &UnitCode) -> Result<Option<Unit>, StoreError> {
+        if let Some(unit) = self.units.get(code) {
+            return Ok(Some(unit));
+        }
         let row: Option<(String, i16, String)> = sqlx::query_as("SELECT code, scale, name FROM units WHERE code = $1")
             .bind(code.as_str())
             .fetch_optional(&self.pool)
             .await
             .map_err(db)?;
-        row.map(unit_row).transpose()
+        let unit = row.map(unit_row).transpose()?;
+        if let Some(unit) = &unit {
+            self.units.keep(unit);
+        }
+        Ok(unit)
     }
 
     async fn units(&self, after: Option<&UnitCode>, limit: u32) -> Result<Vec<Unit>, StoreError> {

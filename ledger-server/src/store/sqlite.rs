@@ -13,6 +13,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -37,6 +38,7 @@ use super::rows::{
     entry_from_rows, hash_from_row, history_rows, int, key_from_row, key_owner_from_row, meta_from_row, roles_from_row,
     seq_from_row, signatures_bytes, transfer_from_row, unit_from_row,
 };
+use super::unit_cache::UnitCache;
 use super::{BatchTx, HistoryFilter, HistoryRow, LedgerMeta, PendingEntry, Store, StoreError};
 
 /// Most connections the pool opens: the writer's plus concurrent readers.
@@ -73,6 +75,8 @@ const SQLITE_NOTADB: i32 = 26;
 pub struct SqliteStore {
     /// Connections to the file; the writer's transaction holds one of them for a batch.
     pool: SqlitePool,
+    /// Units already read.
+    units: Arc<UnitCache>,
 }
 
 impl SqliteStore {
@@ -100,7 +104,7 @@ impl SqliteStore {
             .await
             .map_err(db)?;
         migrator().run(&pool).await.map_err(migrate_error)?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore { pool, units: Arc::default() })
     }
 
     /// Closes every connection, waiting for those in use (a clean shutdown checkpoints the WAL).
@@ -201,8 +205,15 @@ impl Store for SqliteStore {
     }
 
     async fn unit(&self, code: &UnitCode) -> Result<Option<Unit>, StoreError> {
+        if let Some(unit) = self.units.get(code) {
+            return Ok(Some(unit));
+        }
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        read_unit(&mut conn, code).await
+        let unit = read_unit(&mut conn, code).await?;
+        if let Some(unit) = &unit {
+            self.units.keep(unit);
+        }
+        Ok(unit)
     }
 
     async fn units(&self, after: Option<&UnitCode>, limit: u32) -> Result<Vec<Unit>, StoreError> {
