@@ -95,6 +95,27 @@ where
     E: Send,
     P: Fn(T) -> Result<Record, E> + Sync,
 {
+    audit_observed(items, parse, held, replayer, options, |_, _, _| {})
+}
+
+/// [`audit`], calling `observe` on the caller's thread after each entry is replayed, in journal
+/// order, with the entry, its command and the replayer just after it. What it sees is trusted
+/// only once the whole audit succeeds: a later entry or checkpoint may still fail.
+pub fn audit_observed<I, T, E, P, O>(
+    items: I,
+    parse: P,
+    held: &[Checkpoint],
+    replayer: &mut Replayer,
+    options: AuditOptions,
+    mut observe: O,
+) -> Result<u64, AuditError<E>>
+where
+    I: Iterator<Item = T> + Send,
+    T: Send,
+    E: Send,
+    P: Fn(T) -> Result<Record, E> + Sync,
+    O: FnMut(&Entry, &SignedCommand, &Replayer),
+{
     let threads = options.threads.max(1);
     let chunk_len = options.chunk_len.max(1);
     let mut checkpoints = Checkpoints::new(held);
@@ -111,7 +132,7 @@ where
         }
         scope.spawn(move || read(items, to_workers, chunk_len));
         // Returning drops the receivers, which stops the workers, which stops the reader.
-        sequence(from_workers, replayer, &mut checkpoints)
+        sequence(from_workers, replayer, &mut checkpoints, &mut observe)
     })?;
     checkpoints.finish(replayer)
 }
@@ -174,6 +195,7 @@ fn sequence<E>(
     workers: Vec<Receiver<Vec<Checked<E>>>>,
     replayer: &mut Replayer,
     checkpoints: &mut Checkpoints,
+    observe: &mut dyn FnMut(&Entry, &SignedCommand, &Replayer),
 ) -> Result<(), AuditError<E>> {
     for worker in workers.iter().cycle() {
         // A worker hangs up only once the reader has no more chunks for it; the chunk order makes
@@ -183,8 +205,10 @@ fn sequence<E>(
             match record {
                 Checked::Entry(entry, alone) => {
                     replayer.check_seq(&entry)?;
-                    replayer.push_checked(&entry, &alone?)?;
+                    let signed = alone?;
+                    replayer.push_checked(&entry, &signed)?;
                     checkpoints.reached(replayer)?;
+                    observe(&entry, &signed, replayer);
                 }
                 Checked::Checkpoint(checkpoint) => checkpoints.add(checkpoint, replayer)?,
                 Checked::Unreadable(error) => return Err(AuditError::Read(error)),
