@@ -42,3 +42,42 @@ pub fn memo(command: &Command) -> &str {
         _ => "",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::amount::Amount;
+    use crate::names::{Memo, Reason, RequestId, UnitCode};
+
+    #[test]
+    fn each_party_sees_the_other_and_the_note() {
+        let (alice, bob, carol) =
+            (Handle::parse("alice").unwrap(), Handle::parse("bob").unwrap(), Handle::parse("carol").unwrap());
+        let unit = UnitCode::parse("COMMUN").unwrap();
+        let amount = Amount::from_minor(5).unwrap();
+        let bread = Memo::parse("bread").unwrap();
+        let pay =
+            Command::Pay { payer: alice.clone(), payee: bob.clone(), unit: unit.clone(), amount, memo: bread.clone() };
+        assert_eq!(counterparty(&pay, &alice), Some(&bob));
+        assert_eq!(counterparty(&pay, &bob), Some(&alice));
+        assert_eq!(memo(&pay), "bread");
+        let ask = Command::RequestPayment {
+            payee: bob.clone(),
+            payer: alice.clone(),
+            unit: unit.clone(),
+            amount,
+            memo: bread,
+            lifetime_ms: 60_000,
+        };
+        assert_eq!((counterparty(&ask, &bob), counterparty(&ask, &carol)), (Some(&alice), Some(&bob)));
+        let request = RequestId::from_uuid(uuid::Uuid::from_u128(1));
+        let reject = Command::RejectRequest { request, payer: alice.clone() };
+        assert_eq!((counterparty(&reject, &alice), counterparty(&reject, &bob)), (None, Some(&alice)));
+        let reason = Reason::parse("mistake").unwrap();
+        let back =
+            Command::Reverse { transfer: request, payer: bob.clone(), payee: alice.clone(), unit, amount, reason };
+        assert_eq!((counterparty(&back, &alice), memo(&back)), (Some(&bob), "mistake"));
+        let grant = Command::GrantRole { handle: alice.clone(), role: crate::account::Role::Auditor };
+        assert_eq!((counterparty(&grant, &alice), memo(&grant)), (None, ""));
+    }
+}

@@ -1,6 +1,8 @@
 //! `ledgerctl audit statement` and `audit balance-at`: an account's movements between two times
 //! and its balance at a time or entry, from its history (each movement keeps the balance right
 //! after it, so no replay is needed; `audit verify` proves those balances against the journal).
+//! With `--journal`, `audit_offline.rs` builds the same views from a verified export instead,
+//! through [`assemble`] and [`BalanceAtView::new`].
 //!
 //! Times are UTC: `2026-11-30`, `2026-11-30T10:00:00Z` (or with a space), or milliseconds since
 //! the Unix epoch. A statement covers entries with `from ≤ time ≤ to`; its opening balance is the

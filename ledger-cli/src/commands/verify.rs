@@ -14,7 +14,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 use ledger_core::amount::format_minor;
-use ledger_core::audit::{AuditError, AuditOptions, Record, audit, audit_observed};
+use ledger_core::audit::{AuditError, AuditOptions, Record, audit};
 use ledger_core::checkpoint::Checkpoint;
 use ledger_core::command::SignedCommand;
 use ledger_core::journal::Entry;
@@ -93,7 +93,7 @@ pub fn verify_file(path: &Path, held: &[Checkpoint]) -> Result<VerifyView, CliEr
 }
 
 /// Replays an export file as [`verify_file`] does, calling `observe` after each entry in journal
-/// order (see [`audit_observed`]); returns the replayer and how many checkpoints were checked.
+/// order (see [`audit`]); returns the replayer and how many checkpoints were checked.
 pub fn replay_file<O>(path: &Path, held: &[Checkpoint], observe: O) -> Result<(Replayer, u64), CliError>
 where
     O: FnMut(&Entry, &SignedCommand, &Replayer),
@@ -110,7 +110,7 @@ where
     };
     let mut replayer = Replayer::new();
     let checkpoints =
-        audit_observed(lines, parse, held, &mut replayer, AuditOptions::default(), observe).map_err(audit_failure)?;
+        audit(lines, parse, held, &mut replayer, AuditOptions::default(), observe).map_err(audit_failure)?;
     if replayer.entries() == 0 {
         return Err(invalid("JOURNAL_INVALID", format!("{} holds no entry", path.display())));
     }
@@ -128,7 +128,7 @@ pub async fn verify(client: &Client, held: Vec<Checkpoint>) -> Result<VerifyView
         let mut queue = queue;
         let records = std::iter::from_fn(move || queue.blocking_recv()).flatten();
         let mut replayer = Replayer::new();
-        let result = audit(records, |record| record, &held, &mut replayer, AuditOptions::default());
+        let result = audit(records, |record| record, &held, &mut replayer, AuditOptions::default(), |_, _, _| {});
         (replayer, result)
     });
     'stream: while let Some(chunk) = stream.message().await? {
