@@ -52,9 +52,11 @@ pub enum AuditCommand {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
-    /// An account's opening balance, every entry, and closing balance over a period: from the
-    /// server's history (as trustworthy as the server), or, with --journal and --checkpoint,
-    /// from an export verified against checkpoints you kept (trustless, no key needed).
+    /// An account's opening balance, every entry, and closing balance over a period.
+    ///
+    /// From the server's history, it is as trustworthy as the server. With --journal and
+    /// --checkpoint it is trustless: computed from an export that is verified on the way and
+    /// must match checkpoints you kept (no server, no key needed).
     Statement {
         /// The account.
         handle: Handle,
@@ -70,9 +72,11 @@ pub enum AuditCommand {
         #[arg(long, value_enum)]
         format: Option<StatementFormat>,
     },
-    /// An account's balance at a time or after an entry: from the server's history (as
-    /// trustworthy as the server), or, with --journal and --checkpoint, from an export verified
-    /// against checkpoints you kept (trustless, no key needed).
+    /// An account's balance at a time or after an entry.
+    ///
+    /// From the server's history, it is as trustworthy as the server. With --journal and
+    /// --checkpoint it is trustless: computed from an export that is verified on the way and
+    /// must match checkpoints you kept (no server, no key needed).
     BalanceAt {
         /// The account.
         handle: Handle,
