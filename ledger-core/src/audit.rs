@@ -11,7 +11,7 @@
 //!   │                `entry_signatures`)
 //! the caller's thread takes chunk k from worker k mod n, so in journal order: sequence, link to
 //!                    the previous hash, keys and roles at that point, limits (`Replayer`), and
-//!                    the checkpoints it was given
+//!                    the checkpoints it was given; then the caller's `observe`
 //! ```
 //!
 //! Since chunks come back in the order they went out, the first error in journal order is the
@@ -79,21 +79,26 @@ enum Checked<E> {
 
 /// Audits the journal `items` yields, in order, replaying it onto `replayer` (normally a new one)
 /// and holding it to `held` (checkpoints kept outside the server) and to the checkpoints found
-/// among the records. `parse` turns one item into a record on a worker thread. On success the
-/// replayer holds the whole ledger's state and head, and the number of checkpoints checked
-/// against the chain is returned.
-pub fn audit<I, T, E, P>(
+/// among the records. `parse` turns one item into a record on a worker thread. `observe` is
+/// called on the caller's thread after each entry is replayed, in journal order, with the entry,
+/// its command and the replayer just after it; what it sees is trusted only once the whole audit
+/// succeeds, since a later entry or checkpoint may still fail. On success the replayer holds the
+/// whole ledger's state and head, and the number of checkpoints checked against the chain is
+/// returned.
+pub fn audit<I, T, E, P, O>(
     items: I,
     parse: P,
     held: &[Checkpoint],
     replayer: &mut Replayer,
     options: AuditOptions,
+    mut observe: O,
 ) -> Result<u64, AuditError<E>>
 where
     I: Iterator<Item = T> + Send,
     T: Send,
     E: Send,
     P: Fn(T) -> Result<Record, E> + Sync,
+    O: FnMut(&Entry, &SignedCommand, &Replayer),
 {
     let threads = options.threads.max(1);
     let chunk_len = options.chunk_len.max(1);
@@ -111,7 +116,7 @@ where
         }
         scope.spawn(move || read(items, to_workers, chunk_len));
         // Returning drops the receivers, which stops the workers, which stops the reader.
-        sequence(from_workers, replayer, &mut checkpoints)
+        sequence(from_workers, replayer, &mut checkpoints, &mut observe)
     })?;
     checkpoints.finish(replayer)
 }
@@ -174,6 +179,7 @@ fn sequence<E>(
     workers: Vec<Receiver<Vec<Checked<E>>>>,
     replayer: &mut Replayer,
     checkpoints: &mut Checkpoints,
+    observe: &mut dyn FnMut(&Entry, &SignedCommand, &Replayer),
 ) -> Result<(), AuditError<E>> {
     for worker in workers.iter().cycle() {
         // A worker hangs up only once the reader has no more chunks for it; the chunk order makes
@@ -183,8 +189,10 @@ fn sequence<E>(
             match record {
                 Checked::Entry(entry, alone) => {
                     replayer.check_seq(&entry)?;
-                    replayer.push_checked(&entry, &alone?)?;
+                    let signed = alone?;
+                    replayer.push_checked(&entry, &signed)?;
                     checkpoints.reached(replayer)?;
+                    observe(&entry, &signed, replayer);
                 }
                 Checked::Checkpoint(checkpoint) => checkpoints.add(checkpoint, replayer)?,
                 Checked::Unreadable(error) => return Err(AuditError::Read(error)),
@@ -334,12 +342,33 @@ mod tests {
 
     fn run(records: Vec<Record>, held: &[Checkpoint]) -> Result<u64, AuditError<()>> {
         let options = AuditOptions { threads: 2, chunk_len: 2 };
-        audit(records.into_iter(), Ok, held, &mut Replayer::new(), options)
+        audit(records.into_iter(), Ok, held, &mut Replayer::new(), options, |_, _, _| {})
     }
 
     fn checkpoint(entries: &[Entry], seq: u64, node: &SecretKey) -> Checkpoint {
         let entry = &entries[seq as usize - 1];
         Checkpoint::sign(LedgerId::from_uuid(uuid::Uuid::from_u128(LEDGER)), seq, entry.hash, 5, node)
+    }
+
+    #[test]
+    fn the_observer_sees_every_entry_in_journal_order_with_the_state_after_it() {
+        let (entries, _) = journal(9);
+        let bob = Handle::parse("bob").unwrap();
+        let mut seen = Vec::new();
+        let options = AuditOptions { threads: 3, chunk_len: 2 };
+        let records = entries.iter().cloned().map(Record::Entry);
+        let mut replayer = Replayer::new();
+        audit(records, Ok::<_, ()>, &[], &mut replayer, options, |entry, signed, after| {
+            let touches_bob = crate::history::handles(after.last_changes(), after.state()).contains(&bob);
+            let balance = after.state().accounts.get(&bob).map(|account| account.balance);
+            seen.push((entry.seq, signed.command.entry_kind(), touches_bob, balance));
+        })
+        .unwrap();
+        assert_eq!(seen.iter().map(|s| s.0).collect::<Vec<_>>(), (1..=entries.len() as u64).collect::<Vec<_>>());
+        assert!(seen.iter().zip(&entries).all(|(s, entry)| s.1 == entry.kind));
+        // Bob's history: his account opened, then every payment to him (1 + 2 + ... + 9 minor).
+        assert_eq!(seen.iter().filter(|s| s.2).count(), 10);
+        assert_eq!(seen.last().unwrap().3, Some(45));
     }
 
     #[test]

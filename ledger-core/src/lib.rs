@@ -12,6 +12,7 @@
 //! - [`state`]: the ledger state and `apply`, which turns a command into postings or a refusal.
 //! - [`transfer`]: transfers (payments, requests, reversals) and where each stands.
 //! - [`journal`]: entries, postings and the hash chain.
+//! - [`history`]: which account histories an entry belongs to, and how it reads in each.
 //! - [`replay`]: rebuilding and checking the state from a journal.
 //! - [`entry_signatures`]: entry signatures checked in batches.
 //! - [`audit`]: the whole journal checked on every core, first error in journal order.
@@ -27,6 +28,7 @@ pub mod checkpoint;
 pub mod clearing;
 pub mod command;
 pub mod entry_signatures;
+pub mod history;
 pub mod journal;
 pub mod keys;
 pub mod names;

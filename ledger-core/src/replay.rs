@@ -15,7 +15,7 @@ use crate::entry_signatures::SignatureChecker;
 use crate::journal::{ChainVerifier, Entry, EntryHash, JournalError};
 use crate::names::UnitCode;
 use crate::refusal::Refusal;
-use crate::state::State;
+use crate::state::{Changes, State};
 
 /// Why a journal failed replay, naming the entry.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -39,6 +39,8 @@ pub struct Replayer {
     state: State,
     chain: ChainVerifier,
     entries: u64,
+    /// What the last entry changed.
+    changes: Changes,
     /// Sum of every balance per unit, kept from the postings: zero after every entry.
     sums: HashMap<UnitCode, i128>,
 }
@@ -75,7 +77,13 @@ pub fn signature_refused(seq: u64, error: SignatureError) -> ReplayError {
 impl Replayer {
     /// Starts from an empty ledger.
     pub fn new() -> Self {
-        Self { state: State::new(), chain: ChainVerifier::from_genesis(), entries: 0, sums: HashMap::new() }
+        Self {
+            state: State::new(),
+            chain: ChainVerifier::from_genesis(),
+            entries: 0,
+            changes: Changes::default(),
+            sums: HashMap::new(),
+        }
     }
 
     /// Checks and applies the next entry.
@@ -105,10 +113,10 @@ impl Replayer {
         if applied.postings != entry.postings {
             return Err(ReplayError::PostingsMismatch { seq });
         }
-        let changes = self.state.take_changes();
+        self.changes = self.state.take_changes();
         // Only what this entry touched can have broken an invariant: checking just that keeps
         // replay linear in the journal, whatever the number of accounts.
-        for handle in &changes.accounts {
+        for handle in &self.changes.accounts {
             let account = &self.state.accounts[handle];
             if !account.limits.admits(account.balance) {
                 let message = format!("{handle} has balance {} outside its limits", account.balance);
@@ -132,6 +140,11 @@ impl Replayer {
     /// The state rebuilt so far.
     pub fn state(&self) -> &State {
         &self.state
+    }
+
+    /// What the last entry replayed changed (for [`crate::history::handles`]).
+    pub fn last_changes(&self) -> &Changes {
+        &self.changes
     }
 
     /// The last sequence number and hash.

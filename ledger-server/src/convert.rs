@@ -27,6 +27,7 @@ use ledger_core::account::{Account, AccountKind, AccountStatus, Role, Unit};
 use ledger_core::amount::{Amount, AmountError, Scale, format_minor};
 use ledger_core::checkpoint::Checkpoint;
 use ledger_core::command::{Command, EntryKind, SIGNATURES_MAX, SignatureError, SignedCommand, decode_signing_bytes};
+use ledger_core::history;
 use ledger_core::journal::Entry;
 use ledger_core::keys::{PublicKey, Signature};
 use ledger_core::names::{DisplayName, Handle, LedgerId, Memo, NameError, Reason, RequestId, UnitCode};
@@ -707,6 +708,8 @@ pub fn history_item(
         id: request_id.to_string(),
         amount: signed_amount(row.delta)?,
         balance_after: signed_amount(row.balance_after)?,
+        counterparty: history::counterparty(&command, subject).map(Handle::to_string).unwrap_or_default(),
+        memo: history::memo(&command).to_owned(),
         ..Default::default()
     };
     item.description = match command {
@@ -727,32 +730,24 @@ pub fn history_item(
         Command::RevokeRole { role, .. } => format!("role {} revoked", role.as_str()),
         Command::RegisterKey { public_key, .. } => format!("key {public_key} registered"),
         Command::RevokeKey { public_key, .. } => format!("key {public_key} revoked"),
-        Command::Pay { payer, payee, unit, amount, memo } => {
-            item.memo = memo.as_str().to_owned();
+        Command::Pay { payer, payee, unit, amount, .. } => {
             if &payer == subject {
-                item.counterparty = payee.to_string();
                 format!("paid {} {unit} to {payee}", amount_text(amount))
             } else {
-                item.counterparty = payer.to_string();
                 format!("received {} {unit} from {payer}", amount_text(amount))
             }
         }
-        Command::RequestPayment { payee, payer, unit, amount, memo, .. } => {
-            item.memo = memo.as_str().to_owned();
+        Command::RequestPayment { payee, payer, unit, amount, .. } => {
             if &payee == subject {
-                item.counterparty = payer.to_string();
                 format!("asked {payer} for {} {unit}", amount_text(amount))
             } else {
-                item.counterparty = payee.to_string();
                 format!("asked by {payee} for {} {unit}", amount_text(amount))
             }
         }
         Command::AcceptRequest { request, payer, payee, unit, amount } => {
             if &payer == subject {
-                item.counterparty = payee.to_string();
                 format!("paid {} {unit} to {payee}, accepting request {request}", amount_text(amount))
             } else {
-                item.counterparty = payer.to_string();
                 format!("received {} {unit} from {payer}, who accepted request {request}", amount_text(amount))
             }
         }
@@ -760,21 +755,17 @@ pub fn history_item(
             if &payer == subject {
                 format!("rejected request {request}")
             } else {
-                item.counterparty = payer.to_string();
                 format!("{payer} rejected request {request}")
             }
         }
         Command::Reverse { transfer, payer, payee, unit, amount, reason } => {
-            item.memo = reason.as_str().to_owned();
             if &payer == subject {
-                item.counterparty = payee.to_string();
                 format!(
                     "paid back {} {unit} to {payee}, reversing {transfer} ({})",
                     amount_text(amount),
                     reason.as_str()
                 )
             } else {
-                item.counterparty = payer.to_string();
                 format!(
                     "paid back {} {unit} by {payer}, reversing {transfer} ({})",
                     amount_text(amount),

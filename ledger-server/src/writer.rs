@@ -352,21 +352,7 @@ impl Building {
         match state.apply(signed, timestamp_ms) {
             Ok(applied) => {
                 let changes = state.take_changes();
-                // A request changes no account, but belongs in the history of both its parties.
-                let parties = changes
-                    .transfers
-                    .iter()
-                    .filter_map(|id| state.transfers.get(id))
-                    .flat_map(|transfer| [transfer.payer.clone(), transfer.payee.clone()]);
-                let touched: Vec<_> = changes
-                    .accounts
-                    .iter()
-                    .chain(&changes.identities)
-                    .cloned()
-                    .chain(parties)
-                    .collect::<BTreeSet<_>>()
-                    .into_iter()
-                    .collect();
+                let touched: Vec<_> = ledger_core::history::handles(&changes, state).into_iter().collect();
                 let balances_after = applied
                     .postings
                     .iter()

@@ -119,6 +119,15 @@ fn replayed_balances(path: &Path, up_to: u64) -> HashMap<String, String> {
         .collect()
 }
 
+/// Writes `entries` as an export file, as someone crafting one would.
+fn write_export(path: &Path, entries: &[Entry]) -> PathBuf {
+    let mut file = std::fs::File::create(path).unwrap();
+    for entry in entries {
+        writeln!(file, "{}", entry_line_of(entry)).unwrap();
+    }
+    path.to_owned()
+}
+
 /// Runs SQL on the ledger's SQLite file, as someone with access to the disk would, with foreign
 /// keys off so rows can be removed or renumbered.
 fn tamper(db: &Path, statements: &[&str]) {
@@ -374,15 +383,100 @@ fn an_entry_signed_by_a_key_revoked_before_it_is_caught_even_with_a_valid_chain(
     let forged = append(pay, &alice, postings);
 
     // The crafted journal as an export file: every hash and link holds.
-    let crafted = c.ledger.data_dir.join("crafted.jsonl");
-    let mut file = std::fs::File::create(&crafted).unwrap();
-    for entry in &chain {
-        writeln!(file, "{}", entry_line_of(entry)).unwrap();
-    }
-    drop(file);
+    let crafted = write_export(&c.ledger.data_dir.join("crafted.jsonl"), &chain);
     let run = c.verify_offline(&crafted, &[]);
     caught_at(&run, "JOURNAL_INVALID", forged);
     assert!(run.stdout.contains("revoked"), "{run:?}");
+}
+
+/// `audit ARGS` against the server, and the same from `journal` checked against `held`.
+fn online_and_offline(c: &Community, args: &[&str], journal: &Path, held: &Path) -> (Run, Run) {
+    let online = [&["audit"], args].concat();
+    let offline =
+        [&online[..], &["--journal", journal.to_str().unwrap(), "--checkpoint", held.to_str().unwrap()]].concat();
+    (c.ledger.ctl(&c.auditor, &online), c.ledger.ctl(&c.auditor, &offline))
+}
+
+#[test]
+fn a_statement_from_an_export_checked_against_a_checkpoint_equals_the_online_one() {
+    let c = community();
+    let held = c.ledger.data_dir.join("held.jsonl");
+    c.ledger.ctl(&c.auditor, &["audit", "checkpoint", "--out", held.to_str().unwrap()]).ok_json();
+    let journal = c.export("journal.jsonl");
+    let second = payment_seqs(&journal)[1];
+    let time = entries(&journal)[second as usize - 1].timestamp_ms.to_string();
+    let periods: [&[&str]; 3] = [&[], &["--from", &time], &["--to", &time]];
+    for handle in ["alice", "bob", "carol", "dora", "audrey"] {
+        for period in periods {
+            let args = [&["statement", handle], period].concat();
+            let (online, offline) = online_and_offline(&c, &args, &journal, &held);
+            assert_eq!(offline.ok_json(), online.ok_json(), "{args:?}");
+        }
+        for point in [["--seq", &second.to_string()], ["--at", &time]] {
+            let (online, offline) =
+                online_and_offline(&c, &[&["balance-at", handle], &point[..]].concat(), &journal, &held);
+            assert_eq!(offline.ok_json(), online.ok_json(), "{handle} {point:?}");
+        }
+    }
+    let (online, offline) = online_and_offline(&c, &["statement", "alice", "--format", "csv"], &journal, &held);
+    assert_eq!((offline.code, &offline.stdout), (0, &online.stdout));
+    let lines = online_and_offline(&c, &["statement", "alice"], &journal, &held).1.ok_json()["entries"].clone();
+    assert!(lines.as_array().unwrap().iter().any(|line| line["memo"] == "vegetables, fresh"), "{lines}");
+
+    // An export proves nothing about its tail without a checkpoint kept outside the server.
+    let run = c.ledger.ctl(&c.auditor, &["audit", "statement", "alice", "--journal", journal.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{run:?}");
+    let empty = write_export(&c.ledger.data_dir.join("empty.jsonl"), &[]);
+    let (_, run) = online_and_offline(&c, &["statement", "alice"], &journal, &empty);
+    assert_eq!((run.code, run.json()["error"]["reason"].as_str()), (2, Some("INVALID_INPUT")), "{run:?}");
+}
+
+#[test]
+fn a_statement_from_a_tampered_or_cut_export_is_refused_naming_the_entry() {
+    let c = community();
+    let held = c.ledger.data_dir.join("held.jsonl");
+    let checkpoint = c.ledger.ctl(&c.auditor, &["audit", "checkpoint", "--out", held.to_str().unwrap()]).ok_json();
+    let head = checkpoint["seq"].as_u64().unwrap();
+    let journal = c.export("journal.jsonl");
+    let chain = entries(&journal);
+    let last_payment = *payment_seqs(&journal).last().unwrap();
+    assert_eq!(last_payment, head, "bob's payment to alice is the last entry");
+    let statement = ["statement", "alice"];
+
+    // Alice's first payment edited in place: its hash no longer holds.
+    let first = payment_seqs(&journal)[0];
+    let mut edited = chain.clone();
+    edited[first as usize - 1].postings[0].delta -= 1;
+    let edited = write_export(&c.ledger.data_dir.join("edited.jsonl"), &edited);
+    caught_at(&online_and_offline(&c, &statement, &edited, &held).1, "JOURNAL_INVALID", first);
+
+    // Her last payment moved a day later and sealed again: every hash, link and signature holds,
+    // so the file verifies alone; only the checkpoint held outside the server catches it.
+    let mut moved = chain.clone();
+    let entry = moved.pop().unwrap();
+    moved.push(Entry::seal(
+        entry.seq,
+        entry.timestamp_ms + 86_400_000,
+        entry.kind,
+        entry.command_bytes,
+        entry.signatures,
+        entry.postings,
+        entry.prev_hash,
+    ));
+    let moved = write_export(&c.ledger.data_dir.join("moved.jsonl"), &moved);
+    c.verify_offline(&moved, &[]).ok_json();
+    for args in [&statement[..], &["balance-at", "alice", "--seq", "1"]] {
+        let (_, run) = online_and_offline(&c, args, &moved, &held);
+        caught_at(&run, "CHECKPOINT_MISMATCH", head);
+        assert!(run.stdout.contains("which the checkpoint signed"), "{run:?}");
+    }
+
+    // The tail cut below the checkpoint, her last payment with it.
+    let cut = write_export(&c.ledger.data_dir.join("cut.jsonl"), &chain[..head as usize - 2]);
+    let (_, run) = online_and_offline(&c, &statement, &cut, &held);
+    let doc = run.refused("CHECKPOINT_MISMATCH");
+    let expected = format!("the journal ends at entry {}, below the checkpoint signed at entry {head}", head - 2);
+    assert!(doc["error"]["message"].as_str().unwrap().starts_with(&expected), "{doc}");
 }
 
 #[test]

@@ -1,16 +1,18 @@
 //! `ledgerctl audit`: the trial balance here; export, verify, checkpoints and statements in the
-//! `audit_*` files and `verify.rs`. Everything but an offline verify needs a treasurer's, an
-//! auditor's or an admin's key, and nothing here changes the ledger.
+//! `audit_*` files and `verify.rs`, statements checked against an export in `audit_offline.rs`.
+//! Everything but the offline commands (`--journal`) needs a treasurer's, an auditor's or an
+//! admin's key, and nothing here changes the ledger.
 
 use std::path::PathBuf;
 
-use clap::{Subcommand, ValueEnum};
+use clap::{Args, Subcommand, ValueEnum};
+use ledger_core::checkpoint::Checkpoint;
 use ledger_core::names::{Handle, UnitCode};
 use serde::Serialize;
 
 use super::Context;
 use super::audit_statement::{Point, parse_time};
-use super::{audit_export, audit_journal, audit_statement, verify};
+use super::{audit_export, audit_journal, audit_offline, audit_statement, verify};
 use crate::error::CliError;
 use crate::output::{Mode, Render};
 use crate::proto;
@@ -51,9 +53,15 @@ pub enum AuditCommand {
         out: Option<PathBuf>,
     },
     /// An account's opening balance, every entry, and closing balance over a period.
+    ///
+    /// From the server's history, it is as trustworthy as the server. With --journal and
+    /// --checkpoint it is trustless: computed from an export that is verified on the way and
+    /// must match checkpoints you kept (no server, no key needed).
     Statement {
         /// The account.
         handle: Handle,
+        #[command(flatten)]
+        offline: Offline,
         /// Start (UTC): 2026-11-30, 2026-11-30T10:00:00Z or milliseconds.
         #[arg(long, value_name = "TIME", value_parser = parse_time)]
         from: Option<i64>,
@@ -65,9 +73,15 @@ pub enum AuditCommand {
         format: Option<StatementFormat>,
     },
     /// An account's balance at a time or after an entry.
+    ///
+    /// From the server's history, it is as trustworthy as the server. With --journal and
+    /// --checkpoint it is trustless: computed from an export that is verified on the way and
+    /// must match checkpoints you kept (no server, no key needed).
     BalanceAt {
         /// The account.
         handle: Handle,
+        #[command(flatten)]
+        offline: Offline,
         /// After every entry up to this time (UTC).
         #[arg(long, value_name = "TIME", value_parser = parse_time, required_unless_present = "seq", conflicts_with = "seq")]
         at: Option<i64>,
@@ -75,6 +89,19 @@ pub enum AuditCommand {
         #[arg(long, value_name = "N")]
         seq: Option<u64>,
     },
+}
+
+/// Where a statement or balance comes from when it must not trust the server.
+#[derive(Debug, Args)]
+pub struct Offline {
+    /// Compute it from this export file, verified entry by entry as `audit verify --journal`
+    /// does, instead of the server's history.
+    #[arg(long, value_name = "FILE", requires = "checkpoint")]
+    journal: Option<PathBuf>,
+    /// With --journal: a file of checkpoints kept outside the server (`audit checkpoint --out`)
+    /// that the export must reach and match; repeatable.
+    #[arg(long, value_name = "FILE", requires = "journal")]
+    checkpoint: Vec<PathBuf>,
 }
 
 /// How a statement is printed.
@@ -191,10 +218,7 @@ pub async fn run(command: AuditCommand, ctx: &Context) -> Result<(), CliError> {
             ctx.emit(&TrialBalanceView::from(trial))
         }
         AuditCommand::Verify { journal, checkpoint } => {
-            let mut held = Vec::new();
-            for path in &checkpoint {
-                held.extend(audit_journal::read_checkpoints(path)?);
-            }
+            let held = read_checkpoints(&checkpoint)?;
             match journal {
                 Some(path) => ctx.emit(&verify::verify_file(&path, &held)?),
                 None => ctx.emit(&verify::verify(&ctx.connect().await?, held).await?),
@@ -202,21 +226,41 @@ pub async fn run(command: AuditCommand, ctx: &Context) -> Result<(), CliError> {
         }
         AuditCommand::Export { out, from_seq } => ctx.emit(&audit_export::export(ctx, &out, from_seq).await?),
         AuditCommand::Checkpoint { out } => ctx.emit(&audit_export::checkpoint(ctx, out).await?),
-        AuditCommand::Statement { handle, from, to, format } => {
-            let view = audit_statement::statement(ctx, &handle, from, to).await?;
+        AuditCommand::Statement { handle, offline, from, to, format } => {
+            let view = match offline.journal {
+                Some(journal) => {
+                    audit_offline::statement(&journal, &read_checkpoints(&offline.checkpoint)?, &handle, (from, to))?
+                }
+                None => audit_statement::statement(ctx, &handle, from, to).await?,
+            };
             match format {
                 Some(StatementFormat::Csv) => audit_statement::print_csv(&view),
                 Some(StatementFormat::Json) => crate::output::emit(Mode::Json, &view),
                 None => ctx.emit(&view),
             }
         }
-        AuditCommand::BalanceAt { handle, at, seq } => {
+        AuditCommand::BalanceAt { handle, offline, at, seq } => {
             let point = match (at, seq) {
                 (Some(at), _) => Point::Time(at),
                 (None, Some(seq)) => Point::Seq(seq),
                 (None, None) => return Err(CliError::Usage("give --at TIME or --seq N".into())),
             };
-            ctx.emit(&audit_statement::balance_at(ctx, &handle, point).await?)
+            match offline.journal {
+                Some(journal) => {
+                    let held = read_checkpoints(&offline.checkpoint)?;
+                    ctx.emit(&audit_offline::balance_at(&journal, &held, &handle, point)?)
+                }
+                None => ctx.emit(&audit_statement::balance_at(ctx, &handle, point).await?),
+            }
         }
     }
+}
+
+/// Every checkpoint in the files given with --checkpoint.
+fn read_checkpoints(paths: &[PathBuf]) -> Result<Vec<Checkpoint>, CliError> {
+    let mut held = Vec::new();
+    for path in paths {
+        held.extend(audit_journal::read_checkpoints(path)?);
+    }
+    Ok(held)
 }

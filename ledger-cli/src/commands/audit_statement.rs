@@ -1,6 +1,8 @@
 //! `ledgerctl audit statement` and `audit balance-at`: an account's movements between two times
 //! and its balance at a time or entry, from its history (each movement keeps the balance right
 //! after it, so no replay is needed; `audit verify` proves those balances against the journal).
+//! With `--journal`, `audit_offline.rs` builds the same views from a verified export instead,
+//! through [`assemble`] and [`BalanceAtView::new`].
 //!
 //! Times are UTC: `2026-11-30`, `2026-11-30T10:00:00Z` (or with a space), or milliseconds since
 //! the Unix epoch. A statement covers entries with `from ≤ time ≤ to`; its opening balance is the
@@ -167,11 +169,7 @@ pub async fn statement(
     from_ms: Option<i64>,
     to_ms: Option<i64>,
 ) -> Result<StatementView, CliError> {
-    if let (Some(from), Some(to)) = (from_ms, to_ms)
-        && from > to
-    {
-        return Err(CliError::Usage("--from is after --to".into()));
-    }
+    check_period(from_ms, to_ms)?;
     let client = ctx.connect().await?;
     let (unit, scale) = account_unit(&client, handle).await?;
     let mut lines = Vec::new();
@@ -193,6 +191,28 @@ pub async fn statement(
         }
     }
     lines.reverse();
+    assemble(handle, unit, scale, (from_ms, to_ms), opening, lines)
+}
+
+/// Refuses a period that ends before it starts.
+pub fn check_period(from_ms: Option<i64>, to_ms: Option<i64>) -> Result<(), CliError> {
+    match (from_ms, to_ms) {
+        (Some(from), Some(to)) if from > to => Err(CliError::Usage("--from is after --to".into())),
+        _ => Ok(()),
+    }
+}
+
+/// The statement of `handle` over `(from_ms, to_ms)` that opens at `opening` (minor units) and
+/// holds the history `lines`, oldest first; checks that the movements lead from the opening to
+/// the closing balance.
+pub fn assemble(
+    handle: &Handle,
+    unit: String,
+    scale: Scale,
+    (from_ms, to_ms): (Option<i64>, Option<i64>),
+    opening: i64,
+    lines: Vec<proto::HistoryItem>,
+) -> Result<StatementView, CliError> {
     let mut closing = opening;
     let mut running = i128::from(opening);
     for item in &lines {
@@ -230,17 +250,30 @@ pub async fn balance_at(ctx: &Context, handle: &Handle, point: Point) -> Result<
     let mut pages = Pages::new(handle);
     while let Some(items) = pages.next(&client).await? {
         for item in items {
-            let reached = match point {
-                Point::Time(at) => item.timestamp_ms <= at,
-                Point::Seq(seq) => item.seq <= seq,
-            };
-            if let (true, Some(balance)) = (reached, minor(&item.balance_after, scale)?) {
-                let balance = format_minor(i128::from(balance), scale);
-                return Ok(BalanceAtView { account: handle.to_string(), unit, balance, as_of_seq: item.seq });
+            if let (true, Some(balance)) = (point.reached(&item), minor(&item.balance_after, scale)?) {
+                return Ok(BalanceAtView::new(handle, unit, scale, balance, item.seq));
             }
         }
     }
-    Ok(BalanceAtView { account: handle.to_string(), unit, balance: format_minor(0, scale), as_of_seq: 0 })
+    Ok(BalanceAtView::new(handle, unit, scale, 0, 0))
+}
+
+impl Point {
+    /// Whether the history line `item` is at or before the point.
+    pub fn reached(self, item: &proto::HistoryItem) -> bool {
+        match self {
+            Point::Time(at) => item.timestamp_ms <= at,
+            Point::Seq(seq) => item.seq <= seq,
+        }
+    }
+}
+
+impl BalanceAtView {
+    /// `balance` (minor units) of `handle` as of entry `as_of_seq`.
+    pub fn new(handle: &Handle, unit: String, scale: Scale, balance: i64, as_of_seq: u64) -> Self {
+        let balance = format_minor(i128::from(balance), scale);
+        Self { account: handle.to_string(), unit, balance, as_of_seq }
+    }
 }
 
 /// Pages of an account's history, newest first.
@@ -284,7 +317,7 @@ async fn account_unit(client: &Client, handle: &Handle) -> Result<(String, Scale
 }
 
 /// A decimal the server sent, in minor units; none when empty.
-fn minor(text: &str, scale: Scale) -> Result<Option<i64>, CliError> {
+pub fn minor(text: &str, scale: Scale) -> Result<Option<i64>, CliError> {
     if text.is_empty() {
         return Ok(None);
     }

@@ -5,6 +5,7 @@ pub mod account;
 pub mod audit;
 pub mod audit_export;
 pub mod audit_journal;
+pub mod audit_offline;
 pub mod audit_statement;
 pub mod balance;
 pub mod batch;

@@ -16,6 +16,8 @@ use std::path::Path;
 use ledger_core::amount::format_minor;
 use ledger_core::audit::{AuditError, AuditOptions, Record, audit};
 use ledger_core::checkpoint::Checkpoint;
+use ledger_core::command::SignedCommand;
+use ledger_core::journal::Entry;
 use ledger_core::names::Handle;
 use ledger_core::replay::Replayer;
 use serde::Serialize;
@@ -86,6 +88,16 @@ impl VerifyView {
 
 /// Replays an export file, holding it to the checkpoints `held` besides its own.
 pub fn verify_file(path: &Path, held: &[Checkpoint]) -> Result<VerifyView, CliError> {
+    let (replayer, checkpoints) = replay_file(path, held, |_, _, _| {})?;
+    Ok(VerifyView::of(path.display().to_string(), &replayer, checkpoints, None))
+}
+
+/// Replays an export file as [`verify_file`] does, calling `observe` after each entry in journal
+/// order (see [`audit`]); returns the replayer and how many checkpoints were checked.
+pub fn replay_file<O>(path: &Path, held: &[Checkpoint], observe: O) -> Result<(Replayer, u64), CliError>
+where
+    O: FnMut(&Entry, &SignedCommand, &Replayer),
+{
     let file = std::fs::File::open(path)
         .map_err(|error| CliError::Usage(format!("cannot open journal file {}: {error}", path.display())))?;
     let lines = BufReader::with_capacity(FILE_BUFFER_BYTES, file)
@@ -97,11 +109,12 @@ pub fn verify_file(path: &Path, held: &[Checkpoint]) -> Result<VerifyView, CliEr
         Err(error) => Err(format!("line {}: cannot read: {error}", index + 1)),
     };
     let mut replayer = Replayer::new();
-    let checkpoints = audit(lines, parse, held, &mut replayer, AuditOptions::default()).map_err(audit_failure)?;
+    let checkpoints =
+        audit(lines, parse, held, &mut replayer, AuditOptions::default(), observe).map_err(audit_failure)?;
     if replayer.entries() == 0 {
         return Err(invalid("JOURNAL_INVALID", format!("{} holds no entry", path.display())));
     }
-    Ok(VerifyView::of(path.display().to_string(), &replayer, checkpoints, None))
+    Ok((replayer, checkpoints))
 }
 
 /// Replays the server's journal and compares balances.
@@ -115,7 +128,7 @@ pub async fn verify(client: &Client, held: Vec<Checkpoint>) -> Result<VerifyView
         let mut queue = queue;
         let records = std::iter::from_fn(move || queue.blocking_recv()).flatten();
         let mut replayer = Replayer::new();
-        let result = audit(records, |record| record, &held, &mut replayer, AuditOptions::default());
+        let result = audit(records, |record| record, &held, &mut replayer, AuditOptions::default(), |_, _, _| {});
         (replayer, result)
     });
     'stream: while let Some(chunk) = stream.message().await? {

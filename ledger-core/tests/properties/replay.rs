@@ -49,7 +49,8 @@ fn replay(entries: &[Entry]) -> (Replayer, Option<(usize, ReplayError)>) {
 fn audit_parallel(entries: &[Entry]) -> (Replayer, Result<u64, AuditError<()>>) {
     let mut replayer = Replayer::new();
     let options = AuditOptions { threads: 2, chunk_len: 3 };
-    let result = audit(entries.iter().cloned(), |entry| Ok(Record::Entry(entry)), &[], &mut replayer, options);
+    let result =
+        audit(entries.iter().cloned(), |entry| Ok(Record::Entry(entry)), &[], &mut replayer, options, |_, _, _| {});
     (replayer, result)
 }
 
