@@ -265,8 +265,10 @@ enum Tamper {
 
 fn statements(tamper: Tamper, k: u64, postgres: bool) -> Vec<String> {
     match tamper {
+        // Byte 60 is flipped, not overwritten: a fixed value would leave it unchanged whenever
+        // the signature already held it (one run in 256).
         Tamper::Signature if postgres => vec![format!(
-            "UPDATE journal SET signatures = overlay(signatures placing '\\xff'::bytea from 61 for 1) WHERE seq = {k}"
+            "UPDATE journal SET signatures = set_byte(signatures, 60, get_byte(signatures, 60) # 255) WHERE seq = {k}"
         )],
         Tamper::Amount => vec![
             format!("UPDATE postings SET delta = delta - 100 WHERE seq = {k} AND idx = 0"),
@@ -275,8 +277,9 @@ fn statements(tamper: Tamper, k: u64, postgres: bool) -> Vec<String> {
         Tamper::Payee => vec![format!("UPDATE postings SET account = 'carol' WHERE seq = {k} AND idx = 1")],
         // Byte 60 of the first (key, signature) pair is inside the signature.
         Tamper::Signature => vec![format!(
-            "UPDATE journal SET signatures = \
-             unhex(substr(hex(signatures), 1, 120) || 'FF' || substr(hex(signatures), 123)) WHERE seq = {k}"
+            "UPDATE journal SET signatures = unhex(substr(hex(signatures), 1, 120) || \
+             CASE substr(hex(signatures), 121, 2) WHEN 'FF' THEN '00' ELSE 'FF' END || \
+             substr(hex(signatures), 123)) WHERE seq = {k}"
         )],
         Tamper::Delete => ["postings", "account_entries", "journal"]
             .iter()
