@@ -92,7 +92,9 @@ fn killed_connections_lose_no_acknowledged_payment_and_write_no_failed_one() {
     assert!(acknowledged <= CREDIT_LIMIT);
     let paid = ledger.ctl(&carol, &["pay", "carol", "bob", "0.50"]).ok_json();
     assert_eq!(paid["status"], "committed");
-    assert_eq!(ledger.balance("alice"), format!("-{acknowledged}.00"));
+    // Under heavy load every payment may fail; a zero balance has no sign.
+    let expected_balance = if acknowledged == 0 { "0.00".to_owned() } else { format!("-{acknowledged}.00") };
+    assert_eq!(ledger.balance("alice"), expected_balance);
     let verified = ledger.admin(&["audit", "verify"]).ok_json();
     assert_eq!(verified["verified"], true, "{verified}");
     // genesis, unit, three accounts, the acknowledged payments, carol's
