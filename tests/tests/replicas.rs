@@ -150,10 +150,14 @@ fn replicas_starting_together_on_an_empty_database_make_one_ledger() {
         .collect();
     let urls: Vec<String> = servers
         .iter_mut()
-        .map(|server| {
+        .zip(&data_dirs)
+        .map(|(server, data_dir)| {
             let mut line = String::new();
             BufReader::new(server.0.stdout.take().expect("piped")).read_line(&mut line).expect("read stdout");
-            let addr = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("not serving: {line:?}"));
+            let addr = line.trim().strip_prefix("listening on ").unwrap_or_else(|| {
+                let log = std::fs::read_to_string(data_dir.with_extension("log")).unwrap_or_default();
+                panic!("not serving: {line:?}; log:\n{log}")
+            });
             format!("http://{addr}")
         })
         .collect();

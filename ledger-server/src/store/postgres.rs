@@ -73,8 +73,12 @@ const MIGRATION_0002: &str = include_str!("../../migrations/postgres/0002_checkp
 const MIGRATION_0003: &str = include_str!("../../migrations/postgres/0003_workflows.sql");
 
 /// How many times start-up runs the migrations when a replica starting at the same moment makes
-/// them fail: the second run finds the schema the other one created.
-const MIGRATE_ATTEMPTS_MAX: u32 = 3;
+/// them fail. A run that lost a race finds the other's migrations applied, but the other may still
+/// be applying later ones, so it may lose again: once per migration at worst, plus waiting.
+const MIGRATE_ATTEMPTS_MAX: u32 = 20;
+
+/// Pause between two runs of the migrations, so the replica that is ahead can finish.
+const MIGRATE_RETRY_PAUSE: Duration = Duration::from_millis(100);
 
 /// The writer's transaction: `READ COMMITTED`, so that statements after the head lock see every
 /// batch committed before it.
@@ -167,6 +171,7 @@ async fn migrate(conn: &mut PgConnection) -> Result<(), StoreError> {
             {
                 tracing::info!(%error, attempt, "schema migration failed, as when another replica migrates at the same time; looking again");
                 attempt += 1;
+                tokio::time::sleep(MIGRATE_RETRY_PAUSE).await;
             }
             Err(error) => return Err(migrate_error(error)),
         }
