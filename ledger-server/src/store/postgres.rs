@@ -391,18 +391,7 @@ impl Store for PostgresStore {
         .fetch_all(&mut *tx)
         .await
         .map_err(db)?;
-        let postings: Vec<PostingRow> = match (rows.first(), rows.last()) {
-            (Some(first), Some(last)) => sqlx::query_as(
-                "SELECT seq, account, unit, delta, balance_after FROM postings
-                 WHERE seq BETWEEN $1 AND $2 ORDER BY seq, idx",
-            )
-            .bind(first.0)
-            .bind(last.0)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(db)?,
-            _ => Vec::new(),
-        };
+        let postings = read_postings_of(&mut tx, &rows).await?;
         tx.commit().await.map_err(db)?;
         entries_from_rows(rows, postings)
     }
@@ -426,18 +415,7 @@ impl Store for PostgresStore {
         .fetch_all(&mut *tx)
         .await
         .map_err(db)?;
-        let postings: Vec<PostingRow> = match (rows.first(), rows.last()) {
-            (Some(first), Some(last)) => sqlx::query_as(
-                "SELECT seq, account, unit, delta, balance_after FROM postings
-                 WHERE seq BETWEEN $1 AND $2 ORDER BY seq, idx",
-            )
-            .bind(first.0)
-            .bind(last.0)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(db)?,
-            _ => Vec::new(),
-        };
+        let postings = read_postings_of(&mut tx, &rows).await?;
         tx.commit().await.map_err(db)?;
         entries_as_stored(rows, postings)
     }
@@ -944,6 +922,22 @@ async fn read_identities(conn: &mut PgConnection, handles: &[&str]) -> Result<Ha
 }
 
 /// Posting rows of the entries `seqs`, in entry then posting order.
+/// The postings of journal rows read in seq order, in one statement.
+async fn read_postings_of(conn: &mut PgConnection, rows: &[JournalRow]) -> Result<Vec<PostingRow>, StoreError> {
+    let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+        return Ok(Vec::new());
+    };
+    sqlx::query_as(
+        "SELECT seq, account, unit, delta, balance_after FROM postings
+         WHERE seq BETWEEN $1 AND $2 ORDER BY seq, idx",
+    )
+    .bind(first.0)
+    .bind(last.0)
+    .fetch_all(conn)
+    .await
+    .map_err(db)
+}
+
 async fn read_postings(conn: &mut PgConnection, seqs: &[i64]) -> Result<Vec<PostingRow>, StoreError> {
     if seqs.is_empty() {
         return Ok(Vec::new());

@@ -351,18 +351,7 @@ impl Store for SqliteStore {
         .fetch_all(&mut *tx)
         .await
         .map_err(db)?;
-        let postings: Vec<PostingRow> = match (rows.first(), rows.last()) {
-            (Some(first), Some(last)) => sqlx::query_as(
-                "SELECT seq, account, unit, delta, balance_after FROM postings
-                 WHERE seq BETWEEN ? AND ? ORDER BY seq, idx",
-            )
-            .bind(first.0)
-            .bind(last.0)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(db)?,
-            _ => Vec::new(),
-        };
+        let postings = read_postings_of(&mut tx, &rows).await?;
         tx.commit().await.map_err(db)?;
         entries_as_stored(rows, postings)
     }
@@ -828,19 +817,24 @@ async fn read_entries(conn: &mut SqliteConnection, from_seq: i64, limit: i64) ->
     .fetch_all(&mut *conn)
     .await
     .map_err(db)?;
+    let postings = read_postings_of(conn, &rows).await?;
+    entries_from_rows(rows, postings)
+}
+
+/// The postings of journal rows read in seq order, in one statement.
+async fn read_postings_of(conn: &mut SqliteConnection, rows: &[JournalRow]) -> Result<Vec<PostingRow>, StoreError> {
     let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
         return Ok(Vec::new());
     };
-    let postings: Vec<PostingRow> = sqlx::query_as(
+    sqlx::query_as(
         "SELECT seq, account, unit, delta, balance_after FROM postings
          WHERE seq BETWEEN ? AND ? ORDER BY seq, idx",
     )
     .bind(first.0)
     .bind(last.0)
-    .fetch_all(&mut *conn)
+    .fetch_all(conn)
     .await
-    .map_err(db)?;
-    entries_from_rows(rows, postings)
+    .map_err(db)
 }
 
 async fn read_entry_by_request(conn: &mut SqliteConnection, id: RequestId) -> Result<Option<Entry>, StoreError> {
