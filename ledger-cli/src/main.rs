@@ -17,6 +17,7 @@ use ledger_cli::commands::batch::PayManyArgs;
 use ledger_cli::commands::clearing::ClearingCommand;
 use ledger_cli::commands::feed::FeedArgs;
 use ledger_cli::commands::history::HistoryArgs;
+use ledger_cli::commands::import::ImportCommand;
 use ledger_cli::commands::key::KeyCommand;
 use ledger_cli::commands::pay::PayArgs;
 use ledger_cli::commands::request::{AnswerArgs, RequestArgs, RequestsArgs};
@@ -84,6 +85,9 @@ enum Verb {
     /// The clearing house.
     #[command(subcommand)]
     Clearing(ClearingCommand),
+    /// Moves history in from another system (treasurer).
+    #[command(subcommand)]
+    Import(ImportCommand),
 }
 
 fn main() -> ExitCode {
@@ -121,6 +125,7 @@ async fn run(verb: Verb, ctx: &Context) -> Result<(), CliError> {
         Verb::Feed(args) => commands::feed::run(args, ctx).await,
         Verb::Audit(command) => commands::audit::run(command, ctx).await,
         Verb::Clearing(command) => commands::clearing::run(command),
+        Verb::Import(command) => commands::import::run(command, ctx).await,
     }
 }
 

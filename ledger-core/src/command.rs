@@ -21,6 +21,7 @@
 use crate::account::{AccountKind, AccountStatus, Role};
 use crate::amount::{Amount, Scale};
 use crate::canonical::{DecodeError, Decoder, Encoder};
+use crate::import::{IMPORT_ROWS_MAX, ImportRow};
 use crate::keys::{PublicKey, SecretKey, Signature};
 use crate::names::{DisplayName, Handle, LedgerId, Memo, Reason, RequestId, UnitCode};
 
@@ -184,6 +185,18 @@ pub enum Command {
         /// Why.
         reason: Reason,
     },
+    /// Moves a batch of transfers imported from another system ([`crate::import`]). Signed by a
+    /// treasurer, once for every row, over the rows and the hash of the file they come from.
+    ImportTransfers {
+        /// Unit of every row.
+        unit: UnitCode,
+        /// SHA-256 of the whole file the rows come from.
+        file_sha256: [u8; 32],
+        /// The line of the file that holds the first row (the header is line 1).
+        first_line: u32,
+        /// The transfers, in file order: 1 to [`crate::import::IMPORT_ROWS_MAX`].
+        rows: Vec<ImportRow>,
+    },
 }
 
 /// What kind of journal entry a command makes, as shown in history.
@@ -201,11 +214,12 @@ pub enum EntryKind {
     Acceptance,
     Rejection,
     Reversal,
+    Import,
 }
 
 impl EntryKind {
     /// Every kind.
-    pub const ALL: [EntryKind; 12] = [
+    pub const ALL: [EntryKind; 13] = [
         EntryKind::Genesis,
         EntryKind::Unit,
         EntryKind::Account,
@@ -218,6 +232,7 @@ impl EntryKind {
         EntryKind::Acceptance,
         EntryKind::Rejection,
         EntryKind::Reversal,
+        EntryKind::Import,
     ];
 
     /// From the lowercase name.
@@ -240,6 +255,7 @@ impl EntryKind {
             EntryKind::Acceptance => "acceptance",
             EntryKind::Rejection => "rejection",
             EntryKind::Reversal => "reversal",
+            EntryKind::Import => "import",
         }
     }
 }
@@ -276,6 +292,7 @@ impl Command {
             Command::AcceptRequest { .. } => 12,
             Command::RejectRequest { .. } => 13,
             Command::Reverse { .. } => 14,
+            Command::ImportTransfers { .. } => 15,
         }
     }
 
@@ -294,6 +311,7 @@ impl Command {
             Command::AcceptRequest { .. } => EntryKind::Acceptance,
             Command::RejectRequest { .. } => EntryKind::Rejection,
             Command::Reverse { .. } => EntryKind::Reversal,
+            Command::ImportTransfers { .. } => EntryKind::Import,
         }
     }
 
@@ -339,6 +357,12 @@ impl Command {
                 refs.handles.extend([payer.clone(), payee.clone()]);
                 refs.units.push(unit.clone());
                 refs.transfers.push(*transfer);
+            }
+            Command::ImportTransfers { unit, rows, .. } => {
+                refs.units.push(unit.clone());
+                refs.handles.extend(rows.iter().flat_map(|row| [row.payer.clone(), row.payee.clone()]));
+                refs.handles.sort_unstable();
+                refs.handles.dedup();
             }
         }
         refs
@@ -419,6 +443,16 @@ impl Command {
                     .i64(amount.minor())
                     .text(reason.as_str());
             }
+            Command::ImportTransfers { unit, file_sha256, first_line, rows } => {
+                let count = u32::try_from(rows.len()).expect("a batch holds at most IMPORT_ROWS_MAX rows");
+                out.text(unit.as_str()).fixed(file_sha256).u32(*first_line).u32(count);
+                for row in rows {
+                    out.text(row.payer.as_str())
+                        .text(row.payee.as_str())
+                        .i64(row.amount.minor())
+                        .text(row.memo.as_str());
+                }
+            }
         }
     }
 
@@ -487,6 +521,25 @@ impl Command {
                 amount: amount(d)?,
                 reason: Reason::parse(d.text()?).map_err(invalid)?,
             },
+            15 => {
+                let unit = unit(d)?;
+                let file_sha256 = d.array()?;
+                let first_line = d.u32()?;
+                let count = d.u32()? as usize;
+                if count == 0 || count > IMPORT_ROWS_MAX {
+                    return Err(DecodeError(format!("an import batch holds 1 to {IMPORT_ROWS_MAX} rows, not {count}")));
+                }
+                let mut rows = Vec::with_capacity(count);
+                for _ in 0..count {
+                    rows.push(ImportRow {
+                        payer: handle(d)?,
+                        payee: handle(d)?,
+                        amount: amount(d)?,
+                        memo: Memo::parse(d.text()?).map_err(invalid)?,
+                    });
+                }
+                Command::ImportTransfers { unit, file_sha256, first_line, rows }
+            }
             other => return Err(DecodeError(format!("unknown command tag {other}"))),
         })
     }

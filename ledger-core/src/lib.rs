@@ -11,6 +11,7 @@
 //! - [`refusal`]: every reason a command is refused, with its class and reason code.
 //! - [`state`]: the ledger state and `apply`, which turns a command into postings or a refusal.
 //! - [`transfer`]: transfers (payments, requests, reversals) and where each stands.
+//! - [`import`]: bulk import of transfers from another system, one signature per batch.
 //! - [`journal`]: entries, postings and the hash chain.
 //! - [`history`]: which account histories an entry belongs to, and how it reads in each.
 //! - [`replay`]: rebuilding and checking the state from a journal.
@@ -29,6 +30,7 @@ pub mod clearing;
 pub mod command;
 pub mod entry_signatures;
 pub mod history;
+pub mod import;
 pub mod journal;
 pub mod keys;
 pub mod names;

@@ -92,6 +92,8 @@ pub enum Refusal {
     OwnAdminRole,
     #[error("transfer {0} does not exist")]
     UnknownTransfer(RequestId),
+    #[error("line {line}: {refusal}")]
+    ImportRow { line: u32, refusal: Box<Refusal> },
     #[error("transfer {0} is not a payment request")]
     NotARequest(RequestId),
     #[error("the command does not match transfer {0} (parties, unit or amount differ)")]
@@ -141,6 +143,7 @@ impl Refusal {
             | Refusal::NotReversible { .. }
             | Refusal::AlreadyReversed { .. } => FailedPrecondition,
             Refusal::UnknownTransfer(_) => NotFound,
+            Refusal::ImportRow { refusal, .. } => refusal.class(),
             Refusal::TransferMismatch(_) | Refusal::InvalidLifetime { .. } => InvalidArgument,
         }
     }
@@ -183,6 +186,8 @@ impl Refusal {
             Refusal::RoleNotHeld { .. } => "ROLE_NOT_HELD",
             Refusal::OwnAdminRole => "OWN_ADMIN_ROLE",
             Refusal::UnknownTransfer(_) => "TRANSFER_NOT_FOUND",
+            // The row's own reason (CREDIT_LIMIT_EXCEEDED...): the message names its line.
+            Refusal::ImportRow { refusal, .. } => refusal.reason(),
             Refusal::NotARequest(_) => "NOT_A_REQUEST",
             Refusal::TransferMismatch(_) => "TRANSFER_MISMATCH",
             Refusal::RequestNotPending { .. } => "REQUEST_NOT_PENDING",

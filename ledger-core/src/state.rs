@@ -11,6 +11,7 @@ use std::collections::{BTreeSet, HashMap};
 use crate::account::{Account, AccountKind, AccountStatus, Limits, Role, RoleSet, Unit};
 use crate::amount::{Amount, BALANCE_MAX, Scale, format_minor};
 use crate::command::{Command, SignedCommand, admin_handle};
+use crate::import::{self, ImportRow};
 use crate::journal::Posting;
 use crate::keys::PublicKey;
 use crate::names::{DisplayName, Handle, LedgerId, Memo, RequestId, UnitCode};
@@ -389,7 +390,80 @@ impl State {
                 });
                 Ok(applied)
             }
+            Command::ImportTransfers { unit, first_line, rows, .. } => {
+                require(has_role(Role::Treasurer), "importing transfers needs the treasurer role")?;
+                self.unit(unit)?;
+                self.import(signed.request_id, unit, *first_line, rows, timestamp_ms)
+            }
         }
+    }
+
+    /// Applies an import's rows in order, each as a payment would be (active accounts of the
+    /// unit, within their limits at that point); the first refused row refuses the whole batch,
+    /// naming its line, and leaves the state as it was. The entry's postings are each account's
+    /// net change, in the order the accounts first appear (rows are in the signed command, and
+    /// each is a transfer of its own).
+    fn import(
+        &mut self,
+        batch: RequestId,
+        unit: &UnitCode,
+        first_line: u32,
+        rows: &[ImportRow],
+        timestamp_ms: i64,
+    ) -> Result<Applied, Refusal> {
+        let before: Vec<(Handle, i64)> = rows
+            .iter()
+            .flat_map(|row| [&row.payer, &row.payee])
+            .filter_map(|handle| self.accounts.get(handle).map(|account| (handle.clone(), account.balance)))
+            .collect();
+        let changes_before = self.changes.clone();
+        let mut net: Vec<(Handle, i64)> = Vec::new();
+        let mut place: HashMap<Handle, usize> = HashMap::new();
+        let mut warnings = Vec::new();
+        for (index, row) in rows.iter().enumerate() {
+            match self.move_value(&row.payer, &row.payee, unit, row.amount) {
+                Ok(applied) => warnings.extend(applied.warnings),
+                Err(refusal) => {
+                    for (handle, balance) in before.into_iter().rev() {
+                        self.accounts.get_mut(&handle).expect("it was there before").balance = balance;
+                    }
+                    self.changes = changes_before;
+                    let line = first_line.saturating_add(u32::try_from(index).unwrap_or(u32::MAX));
+                    return Err(Refusal::ImportRow { line, refusal: Box::new(refusal) });
+                }
+            }
+            for (handle, delta) in [(&row.payer, -row.amount.minor()), (&row.payee, row.amount.minor())] {
+                match place.get(handle) {
+                    Some(&at) => net[at].1 += delta,
+                    None => {
+                        place.insert(handle.clone(), net.len());
+                        net.push((handle.clone(), delta));
+                    }
+                }
+            }
+        }
+        for (index, row) in rows.iter().enumerate() {
+            self.insert_transfer(Transfer {
+                id: import::row_id(batch, index),
+                kind: TransferKind::Import,
+                status: TransferStatus::Committed,
+                payer: row.payer.clone(),
+                payee: row.payee.clone(),
+                unit: unit.clone(),
+                amount: row.amount,
+                memo: row.memo.clone(),
+                created_ms: timestamp_ms,
+                expires_at_ms: None,
+                reverses: None,
+                reversed_by: None,
+            });
+        }
+        let postings = net
+            .into_iter()
+            .filter(|(_, delta)| *delta != 0)
+            .map(|(account, delta)| Posting { account, unit: unit.clone(), delta })
+            .collect();
+        Ok(Applied { postings, warnings })
     }
 
     /// Checks that `amount` of `unit` may move from `payer` to `payee` (both exist, hold the unit,
@@ -728,5 +802,69 @@ mod tests {
             }
         }
         assert_eq!(ledger.state.accounts[&a].balance, -500);
+    }
+
+    fn import_row(payer: &str, payee: &str, minor: i64) -> ImportRow {
+        ImportRow {
+            payer: Handle::parse(payer).unwrap(),
+            payee: Handle::parse(payee).unwrap(),
+            amount: Amount::from_minor(minor).unwrap(),
+            memo: Memo::default(),
+        }
+    }
+
+    fn import(rows: Vec<ImportRow>) -> Command {
+        Command::ImportTransfers { unit: UnitCode::parse("COMMUN").unwrap(), file_sha256: [5; 32], first_line: 2, rows }
+    }
+
+    #[test]
+    fn an_import_moves_every_row_with_net_postings_and_one_transfer_per_row() {
+        let mut ledger = Ledger::new();
+        for (handle, seed) in [("alice", 3), ("bob", 4), ("carol", 5)] {
+            ledger.open(handle, SecretKey::from_seed([seed; 32]).public_key()).unwrap();
+        }
+        let rows = vec![
+            import_row("alice", "bob", 3_000),
+            import_row("bob", "carol", 1_000),
+            import_row("carol", "alice", 1_000),
+        ];
+        let applied = ledger.admin(import(rows)).unwrap();
+        let batch = RequestId::from_uuid(uuid::Uuid::from_u128(ledger.next));
+        let deltas: Vec<(&str, i64)> = applied.postings.iter().map(|p| (p.account.as_str(), p.delta)).collect();
+        assert_eq!(deltas, [("alice", -2_000), ("bob", 2_000)], "carol's net change is zero: no posting");
+        assert_eq!(ledger.state.accounts[&Handle::parse("carol").unwrap()].balance, 0);
+        for index in 0..3 {
+            let transfer = &ledger.state.transfers[&import::row_id(batch, index)];
+            assert_eq!((transfer.kind, transfer.status), (TransferKind::Import, TransferStatus::Committed));
+        }
+    }
+
+    #[test]
+    fn a_row_past_a_limit_refuses_its_batch_by_line_and_changes_nothing() {
+        let mut ledger = Ledger::new();
+        ledger.open("alice", SecretKey::from_seed([3; 32]).public_key()).unwrap();
+        ledger.open("bob", SecretKey::from_seed([4; 32]).public_key()).unwrap();
+        ledger.state.take_changes();
+        let before = ledger.state.clone();
+        // The credit limit is 100.00: the third row takes alice to -100.01.
+        let rows =
+            vec![import_row("alice", "bob", 6_000), import_row("bob", "alice", 1), import_row("alice", "bob", 4_002)];
+        let refused = ledger.admin(import(rows)).unwrap_err();
+        assert!(
+            matches!(&refused, Refusal::ImportRow { line: 4, refusal } if matches!(**refusal, Refusal::CreditLimitExceeded { .. })),
+            "{refused:?}"
+        );
+        assert_eq!(refused.reason(), "CREDIT_LIMIT_EXCEEDED");
+        assert_eq!(ledger.state, before);
+    }
+
+    #[test]
+    fn only_a_treasurer_imports() {
+        let mut ledger = Ledger::new();
+        let alice = SecretKey::from_seed([3; 32]);
+        ledger.open("alice", alice.public_key()).unwrap();
+        ledger.open("bob", SecretKey::from_seed([4; 32]).public_key()).unwrap();
+        let refused = ledger.apply(import(vec![import_row("alice", "bob", 100)]), &alice);
+        assert!(matches!(refused, Err(Refusal::NotAuthorised(_))), "{refused:?}");
     }
 }

@@ -6,6 +6,7 @@
 //! | payment | `Pay`, signed by the payer | committed at once |
 //! | request | `RequestPayment`, signed by the payee | pending, then committed (`AcceptRequest`) or rejected (`RejectRequest`) |
 //! | reversal | `Reverse`, by the original payee or a treasurer | committed at once; undoes a committed payment or request |
+//! | import | `ImportTransfers`, by a treasurer, many per entry | committed at once |
 //!
 //! A pending request past its expiry stays pending in storage but can no longer be accepted: the
 //! expiry is compared with the timestamp of the entry that tries, so a replay decides the same.
@@ -25,11 +26,14 @@ pub enum TransferKind {
     Request,
     /// Undoes a committed payment or request.
     Reversal,
+    /// Moved by a treasurer's bulk import from another system ([`crate::import`]).
+    Import,
 }
 
 impl TransferKind {
     /// Every kind.
-    pub const ALL: [TransferKind; 3] = [TransferKind::Payment, TransferKind::Request, TransferKind::Reversal];
+    pub const ALL: [TransferKind; 4] =
+        [TransferKind::Payment, TransferKind::Request, TransferKind::Reversal, TransferKind::Import];
 
     /// Lowercase name.
     pub fn as_str(self) -> &'static str {
@@ -37,6 +41,7 @@ impl TransferKind {
             TransferKind::Payment => "payment",
             TransferKind::Request => "request",
             TransferKind::Reversal => "reversal",
+            TransferKind::Import => "import",
         }
     }
 

@@ -14,11 +14,14 @@
 //! - `amounts`: parsing and formatting amounts round-trip, and anything else is refused.
 //! - `signatures`: a signature covers every field, the ledger id and the request id.
 //! - `workflows`: payment requests and reversals in any order keep the ledger whole and replay.
+//! - `import`: an import is exactly its rows paid in order, or refused at the first that would be.
 
 #[path = "properties/amounts.rs"]
 mod amounts;
 #[path = "properties/canonical.rs"]
 mod canonical;
+#[path = "properties/import.rs"]
+mod import;
 #[path = "properties/model.rs"]
 mod model;
 #[path = "properties/replay.rs"]

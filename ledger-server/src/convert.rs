@@ -773,6 +773,11 @@ pub fn history_item(
                 )
             }
         }
+        Command::ImportTransfers { unit, first_line, rows, .. } => {
+            let mine = rows.iter().filter(|row| &row.payer == subject || &row.payee == subject).count();
+            let last_line = u64::from(first_line) + rows.len() as u64 - 1;
+            format!("{mine} of {} imported {unit} transfers (lines {first_line}-{last_line} of the file)", rows.len())
+        }
     };
     Ok(item)
 }

@@ -12,6 +12,7 @@ pub mod batch;
 pub mod clearing;
 pub mod feed;
 pub mod history;
+pub mod import;
 pub mod key;
 pub mod pay;
 pub mod request;

@@ -376,6 +376,9 @@ impl Model {
             | Command::Reverse { .. } => {
                 unreachable!("the scenarios generate no workflow commands; see workflows.rs for those")
             }
+            Command::ImportTransfers { .. } => {
+                unreachable!("the scenarios generate no imports; import.rs checks them against payments")
+            }
         }
         if no.is_empty() { Ok(predicted) } else { Err(no) }
     }

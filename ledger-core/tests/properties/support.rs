@@ -5,6 +5,7 @@ use std::sync::LazyLock;
 use ledger_core::account::{AccountKind, AccountStatus, Role};
 use ledger_core::amount::{AMOUNT_MAX, Amount, Scale};
 use ledger_core::command::Command;
+use ledger_core::import::ImportRow;
 use ledger_core::keys::{PublicKey, SecretKey};
 use ledger_core::names::{DisplayName, Handle, LedgerId, Memo, Reason, RequestId, UnitCode};
 use proptest::prelude::*;
@@ -257,6 +258,24 @@ impl Fields {
                     unit,
                     amount,
                     reason,
+                }),
+            (
+                self.unit.clone(),
+                prop_oneof![Just([0_u8; 32]), any::<[u8; 32]>()],
+                prop_oneof![Just(2_u32), any::<u32>()],
+                proptest::collection::vec(
+                    (self.handle.clone(), self.handle.clone(), self.amount.clone(), self.memo.clone()),
+                    1..4
+                ),
+            )
+                .prop_map(|(unit, file_sha256, first_line, rows)| Command::ImportTransfers {
+                    unit,
+                    file_sha256,
+                    first_line,
+                    rows: rows
+                        .into_iter()
+                        .map(|(payer, payee, amount, memo)| ImportRow { payer, payee, amount, memo })
+                        .collect(),
                 }),
         ]
         .boxed()
@@ -516,6 +535,27 @@ pub fn one_field_changes(command: &Command) -> Vec<(&'static str, Command)> {
             );
             let reason2 = Reason::parse(other_text(reason.as_str())).expect("valid");
             push("reason", c(transfer, payer, payee, unit, amount, reason2));
+        }
+        Command::ImportTransfers { unit, file_sha256, first_line, rows } => {
+            let c =
+                |unit, file_sha256, first_line, rows| Command::ImportTransfers { unit, file_sha256, first_line, rows };
+            push("unit", c(other_unit(&unit), file_sha256, first_line, rows.clone()));
+            let mut other_file = file_sha256;
+            other_file[31] ^= 1;
+            push("file_sha256", c(unit.clone(), other_file, first_line, rows.clone()));
+            push("first_line", c(unit.clone(), file_sha256, first_line.wrapping_add(1), rows.clone()));
+            let row_change = |change: &dyn Fn(&mut ImportRow)| {
+                let mut changed = rows.clone();
+                change(changed.last_mut().expect("at least one row"));
+                c(unit.clone(), file_sha256, first_line, changed)
+            };
+            push("rows.payer", row_change(&|row| row.payer = other_handle(&row.payer)));
+            push("rows.payee", row_change(&|row| row.payee = other_handle(&row.payee)));
+            push("rows.amount", row_change(&|row| row.amount = other_amount(row.amount)));
+            push("rows.memo", row_change(&|row| row.memo = Memo::parse(other_text(row.memo.as_str())).expect("valid")));
+            let mut more = rows.clone();
+            more.push(rows[0].clone());
+            push("rows (one more)", c(unit, file_sha256, first_line, more));
         }
     }
     out

@@ -234,7 +234,8 @@ fn subject(command: &Command) -> &Handle {
         | Command::RequestPayment { .. }
         | Command::AcceptRequest { .. }
         | Command::RejectRequest { .. }
-        | Command::Reverse { .. } => {
+        | Command::Reverse { .. }
+        | Command::ImportTransfers { .. } => {
             unreachable!("only commands about one handle are built by this service's conversions")
         }
     }

@@ -15,6 +15,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod feed;
+pub mod import;
 pub mod transfers;
 
 use std::future::Future;

@@ -1,5 +1,5 @@
 //! The Transfers service: payments (one, or many at once, atomically or not), payment requests
-//! (ask, accept, reject, list) and reversals.
+//! (ask, accept, reject, list), reversals, and bulk imports ([`super::import`]).
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -291,6 +291,13 @@ impl proto::transfers_server::Transfers for TransfersService {
         request: Request<proto::CreateTransfersRequest>,
     ) -> Result<Response<proto::CreateTransfersResponse>, Status> {
         Ok(Response::new(self.create_transfers(request.get_ref()).await?))
+    }
+
+    async fn import_transfers(
+        &self,
+        request: Request<proto::ImportTransfersRequest>,
+    ) -> Result<Response<proto::ImportTransfersResponse>, Status> {
+        Ok(Response::new(super::import::import_transfers(&self.ctx, request.get_ref()).await?))
     }
 }
 

@@ -71,6 +71,8 @@ const MIGRATION_0001: &str = include_str!("../../migrations/postgres/0001_init.s
 const MIGRATION_0002: &str = include_str!("../../migrations/postgres/0002_checkpoints.sql");
 /// Transfer workflows: the `transfers` projection.
 const MIGRATION_0003: &str = include_str!("../../migrations/postgres/0003_workflows.sql");
+/// Every transfer kind (`import`, and those of the chamber and the clearing house).
+const MIGRATION_0004: &str = include_str!("../../migrations/postgres/0004_transfer_kinds.sql");
 
 /// How many times start-up runs the migrations when a replica starting at the same moment makes
 /// them fail. A run that lost a race finds the other's migrations applied, but the other may still
@@ -154,6 +156,7 @@ fn migrator() -> Migrator {
         Migration::new(1, "init".into(), MigrationType::Simple, MIGRATION_0001.into_sql_str(), false),
         Migration::new(2, "checkpoints".into(), MigrationType::Simple, MIGRATION_0002.into_sql_str(), false),
         Migration::new(3, "workflows".into(), MigrationType::Simple, MIGRATION_0003.into_sql_str(), false),
+        Migration::new(4, "transfer_kinds".into(), MigrationType::Simple, MIGRATION_0004.into_sql_str(), false),
     ]);
     // sqlx would take an advisory lock, which CockroachDB and YugabyteDB lack; see the module doc.
     migrator.set_locking(false);
@@ -640,10 +643,12 @@ impl BatchTx for PostgresBatch {
             .await
             .map_err(db)?;
         }
-        for id in &changes.transfers {
-            let transfer = state.transfers.get(id).ok_or_else(|| absent("transfer", id))?;
-            write_transfer(conn, transfer).await?;
-        }
+        let transfers = changes
+            .transfers
+            .iter()
+            .map(|id| state.transfers.get(id).ok_or_else(|| absent("transfer", id)))
+            .collect::<Result<Vec<_>, _>>()?;
+        write_transfers(conn, &transfers).await?;
         write_entries(conn, entries).await?;
         if let Some(last) = entries.last() {
             let head = (last.entry.seq, last.entry.hash);
@@ -732,25 +737,32 @@ async fn read_key_owners(
 }
 
 /// Upserts accounts in one statement: a batch of payments changes two accounts each.
-async fn write_transfer(conn: &mut PgConnection, transfer: &Transfer) -> Result<(), StoreError> {
+/// Writes transfers created or changed (a request answered, a payment reversed) in one statement
+/// (arrays bound as single parameters): an import makes thousands in one entry.
+async fn write_transfers(conn: &mut PgConnection, transfers: &[&Transfer]) -> Result<(), StoreError> {
+    if transfers.is_empty() {
+        return Ok(());
+    }
+    let id_bytes = |id: RequestId| id.as_bytes().to_vec();
     sqlx::query(
         "INSERT INTO transfers
          (id, kind, status, payer, payee, unit, amount, memo, created_ms, expires_at_ms, reverses, reversed_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         SELECT * FROM UNNEST($1::BYTEA[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::TEXT[], $6::TEXT[], $7::BIGINT[],
+                              $8::TEXT[], $9::BIGINT[], $10::BIGINT[], $11::BYTEA[], $12::BYTEA[])
          ON CONFLICT (id) DO UPDATE SET status = excluded.status, reversed_by = excluded.reversed_by",
     )
-    .bind(transfer.id.as_bytes().as_slice())
-    .bind(transfer.kind.as_str())
-    .bind(transfer.status.as_str())
-    .bind(transfer.payer.as_str())
-    .bind(transfer.payee.as_str())
-    .bind(transfer.unit.as_str())
-    .bind(transfer.amount.minor())
-    .bind(transfer.memo.as_str())
-    .bind(transfer.created_ms)
-    .bind(transfer.expires_at_ms)
-    .bind(transfer.reverses.map(|id| id.as_bytes().to_vec()))
-    .bind(transfer.reversed_by.map(|id| id.as_bytes().to_vec()))
+    .bind(transfers.iter().map(|t| id_bytes(t.id)).collect::<Vec<_>>())
+    .bind(transfers.iter().map(|t| t.kind.as_str()).collect::<Vec<_>>())
+    .bind(transfers.iter().map(|t| t.status.as_str()).collect::<Vec<_>>())
+    .bind(transfers.iter().map(|t| t.payer.as_str()).collect::<Vec<_>>())
+    .bind(transfers.iter().map(|t| t.payee.as_str()).collect::<Vec<_>>())
+    .bind(transfers.iter().map(|t| t.unit.as_str()).collect::<Vec<_>>())
+    .bind(transfers.iter().map(|t| t.amount.minor()).collect::<Vec<_>>())
+    .bind(transfers.iter().map(|t| t.memo.as_str()).collect::<Vec<_>>())
+    .bind(transfers.iter().map(|t| t.created_ms).collect::<Vec<_>>())
+    .bind(transfers.iter().map(|t| t.expires_at_ms).collect::<Vec<_>>())
+    .bind(transfers.iter().map(|t| t.reverses.map(id_bytes)).collect::<Vec<_>>())
+    .bind(transfers.iter().map(|t| t.reversed_by.map(id_bytes)).collect::<Vec<_>>())
     .execute(conn)
     .await
     .map_err(db)?;

@@ -50,7 +50,7 @@ const BUSY_TIMEOUT_MS: u64 = 5_000;
 /// How long a caller waits for a free connection before the store reports itself unavailable.
 const ACQUIRE_TIMEOUT_MS: u64 = 10_000;
 
-/// Most rows in one multi-row INSERT. At 9 columns at most that is 576 bound parameters, far
+/// Most rows in one multi-row INSERT. At 12 columns at most that is 768 bound parameters, far
 /// below SQLite's limit of 32766; full chunks share one cached prepared statement.
 const INSERT_ROWS_MAX: usize = 64;
 
@@ -62,6 +62,8 @@ const MIGRATION_0001: &str = include_str!("../../migrations/sqlite/0001_init.sql
 const MIGRATION_0002: &str = include_str!("../../migrations/sqlite/0002_checkpoints.sql");
 /// Transfer workflows: the `transfers` projection.
 const MIGRATION_0003: &str = include_str!("../../migrations/sqlite/0003_workflows.sql");
+/// Every transfer kind (`import`, and those of the chamber and the clearing house).
+const MIGRATION_0004: &str = include_str!("../../migrations/sqlite/0004_transfer_kinds.sql");
 
 // SQLite primary result codes (the low byte of an extended code) that mean the data itself is
 // wrong rather than the database being out of reach. See https://www.sqlite.org/rescode.html.
@@ -128,6 +130,7 @@ fn migrator() -> Migrator {
         Migration::new(1, "init".into(), MigrationType::Simple, MIGRATION_0001.into_sql_str(), false),
         Migration::new(2, "checkpoints".into(), MigrationType::Simple, MIGRATION_0002.into_sql_str(), false),
         Migration::new(3, "workflows".into(), MigrationType::Simple, MIGRATION_0003.into_sql_str(), false),
+        Migration::new(4, "transfer_kinds".into(), MigrationType::Simple, MIGRATION_0004.into_sql_str(), false),
     ])
 }
 
@@ -517,10 +520,12 @@ impl BatchTx for SqliteBatch {
             let owner = state.keys.get(key).ok_or_else(|| absent("key", key))?;
             write_key(conn, key, owner).await?;
         }
-        for id in &changes.transfers {
-            let transfer = state.transfers.get(id).ok_or_else(|| absent("transfer", id))?;
-            write_transfer(conn, transfer).await?;
-        }
+        let transfers = changes
+            .transfers
+            .iter()
+            .map(|id| state.transfers.get(id).ok_or_else(|| absent("transfer", id)))
+            .collect::<Result<Vec<_>, _>>()?;
+        write_transfers(conn, &transfers).await?;
         write_entries(conn, entries).await
     }
 
@@ -616,28 +621,31 @@ async fn write_key(conn: &mut SqliteConnection, key: &PublicKey, owner: &KeyOwne
     Ok(())
 }
 
-async fn write_transfer(conn: &mut SqliteConnection, transfer: &Transfer) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO transfers
-         (id, kind, status, payer, payee, unit, amount, memo, created_ms, expires_at_ms, reverses, reversed_by)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET status = excluded.status, reversed_by = excluded.reversed_by",
-    )
-    .bind(transfer.id.as_bytes().as_slice())
-    .bind(transfer.kind.as_str())
-    .bind(transfer.status.as_str())
-    .bind(transfer.payer.as_str())
-    .bind(transfer.payee.as_str())
-    .bind(transfer.unit.as_str())
-    .bind(transfer.amount.minor())
-    .bind(transfer.memo.as_str())
-    .bind(transfer.created_ms)
-    .bind(transfer.expires_at_ms)
-    .bind(transfer.reverses.map(|id| id.as_bytes().to_vec()))
-    .bind(transfer.reversed_by.map(|id| id.as_bytes().to_vec()))
-    .execute(conn)
-    .await
-    .map_err(db)?;
+/// Writes transfers created or changed (a request answered, a payment reversed), in multi-row
+/// statements: an import makes thousands in one entry.
+async fn write_transfers(conn: &mut SqliteConnection, transfers: &[&Transfer]) -> Result<(), StoreError> {
+    for chunk in transfers.chunks(INSERT_ROWS_MAX) {
+        let mut upsert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO transfers \
+             (id, kind, status, payer, payee, unit, amount, memo, created_ms, expires_at_ms, reverses, reversed_by) ",
+        );
+        upsert.push_values(chunk, |mut row, transfer| {
+            row.push_bind(transfer.id.as_bytes().to_vec())
+                .push_bind(transfer.kind.as_str())
+                .push_bind(transfer.status.as_str())
+                .push_bind(transfer.payer.as_str())
+                .push_bind(transfer.payee.as_str())
+                .push_bind(transfer.unit.as_str())
+                .push_bind(transfer.amount.minor())
+                .push_bind(transfer.memo.as_str())
+                .push_bind(transfer.created_ms)
+                .push_bind(transfer.expires_at_ms)
+                .push_bind(transfer.reverses.map(|id| id.as_bytes().to_vec()))
+                .push_bind(transfer.reversed_by.map(|id| id.as_bytes().to_vec()));
+        });
+        upsert.push(" ON CONFLICT (id) DO UPDATE SET status = excluded.status, reversed_by = excluded.reversed_by");
+        upsert.build().execute(&mut *conn).await.map_err(db)?;
+    }
     Ok(())
 }
 
