@@ -1,0 +1,93 @@
+//! A business's contribution agreement with the chamber.
+
+use crate::amount::Amount;
+use crate::names::Handle;
+
+use super::basis_points::BasisPoints;
+use super::period::Period;
+
+/// Why agreement terms were refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AgreementError {
+    #[error("an agreement needs a levy above 0%, a recurring contribution, or both")]
+    NoContribution,
+    #[error("a recurring contribution must be more than zero")]
+    ZeroRecurring,
+}
+
+/// What a business contributes to the commons fund: a levy on every payment it receives, a
+/// recurring amount per period, or both. One-off contributions need no agreement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Agreement {
+    business: Handle,
+    levy: BasisPoints,
+    recurring: Option<Amount>,
+    from: Period,
+}
+
+impl Agreement {
+    /// Validates the terms: at least one of a levy above zero or a recurring amount, and a
+    /// recurring amount, if any, above zero.
+    pub fn new(
+        business: Handle,
+        levy: BasisPoints,
+        recurring: Option<Amount>,
+        from: Period,
+    ) -> Result<Self, AgreementError> {
+        if recurring.is_some_and(Amount::is_zero) {
+            return Err(AgreementError::ZeroRecurring);
+        }
+        if levy.is_zero() && recurring.is_none() {
+            return Err(AgreementError::NoContribution);
+        }
+        Ok(Self { business, levy, recurring, from })
+    }
+
+    /// The contributing business.
+    pub fn business(&self) -> &Handle {
+        &self.business
+    }
+
+    /// The levy on payments it receives, posted to the fund in the payment's own entry.
+    pub fn levy(&self) -> BasisPoints {
+        self.levy
+    }
+
+    /// What it owes each period from [`Agreement::from`] on, collected at most once per period.
+    pub fn recurring(&self) -> Option<Amount> {
+        self.recurring
+    }
+
+    /// The first period the terms apply to.
+    pub fn from(&self) -> Period {
+        self.from
+    }
+
+    /// The recurring amount due for `period`: none before the agreement starts.
+    pub fn recurring_due(&self, period: Period) -> Option<Amount> {
+        self.recurring.filter(|_| period >= self.from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terms() {
+        let business = Handle::parse("boulangerie").unwrap();
+        let march = Period::parse("2026-03").unwrap();
+        let levy = BasisPoints::new(150).unwrap();
+        let fifty = Amount::from_minor(5_000).unwrap();
+        let both = Agreement::new(business.clone(), levy, Some(fifty), march).unwrap();
+        assert_eq!(both.recurring_due(Period::parse("2026-02").unwrap()), None);
+        assert_eq!(both.recurring_due(march), Some(fifty));
+        assert_eq!(both.levy(), levy);
+        assert!(Agreement::new(business.clone(), levy, None, march).is_ok());
+        assert_eq!(
+            Agreement::new(business.clone(), BasisPoints::ZERO, None, march),
+            Err(AgreementError::NoContribution)
+        );
+        assert_eq!(Agreement::new(business, levy, Some(Amount::ZERO), march), Err(AgreementError::ZeroRecurring));
+    }
+}
