@@ -10,6 +10,7 @@
 //! - `once`: a declaration is paid at most once, across distributions too.
 //! - `monotone`: more validated work never earns its contributor less, all else equal.
 //! - `determinism`: the same inputs in any order give the same allocation.
+//! - `values`: periods, quantities, weights and rates read back what they write; levies round down.
 
 #[path = "chamber/determinism.rs"]
 mod determinism;
@@ -25,3 +26,5 @@ mod monotone;
 mod once;
 #[path = "chamber/support.rs"]
 mod support;
+#[path = "chamber/values.rs"]
+mod values;

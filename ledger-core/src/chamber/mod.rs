@@ -16,7 +16,7 @@
 //! - [`agreement`]: a business's `Agreement`: levy and recurring contribution.
 //! - [`levy`]: the levy on a payment a business receives, and how it is rounded.
 //! - [`declaration`]: `Declaration` of work and its status.
-//! - [`rule`]: `RuleTerms` and the validated `Rule`.
+//! - [`rule`]: `RuleTerms`, the validated `Rule`, and which version is in force for a period.
 //! - [`rule_encoding`]: a rule's canonical bytes, for signed commands.
 //! - `rounding`: exact proportional shares by largest remainder, with or without caps.
 //! - [`allocate`](mod@allocate): the allocation method and its guarantees.
@@ -47,6 +47,6 @@ pub use levy::levy;
 pub use names::{Category, CommonsKind, CommonsName, Description, Note, RulesOfUse, SlugError};
 pub use period::{Period, PeriodError};
 pub use quantity::{Quantity, QuantityError};
-pub use rule::{CATEGORIES_MAX, Rule, RuleError, RuleTerms};
+pub use rule::{CATEGORIES_MAX, Rule, RuleError, RuleTerms, rule_in_force};
 pub use rule_encoding::RULE_DOMAIN;
 pub use weight::{Weight, WeightError};

@@ -121,6 +121,19 @@ impl Rule {
     }
 }
 
+/// The rule in force for `period` among the rules `adopted`, given in the order they were
+/// adopted: the one with the latest `effective_from` not after `period`, and of several effective
+/// from that same period, the last adopted (a new version replaces the one it corrects). `None`
+/// before the first rule takes effect.
+pub fn rule_in_force(adopted: &[Rule], period: Period) -> Option<&Rule> {
+    adopted
+        .iter()
+        .enumerate()
+        .filter(|(_, rule)| rule.effective_from() <= period)
+        .max_by_key(|(order, rule)| (rule.effective_from(), *order))
+        .map(|(_, rule)| rule)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,6 +168,28 @@ mod tests {
             ..terms()
         };
         assert!(Rule::new(full).is_ok());
+    }
+
+    #[test]
+    fn the_latest_version_effective_by_the_period_is_in_force() {
+        let from = |text: &str, share: u32| {
+            Rule::new(RuleTerms {
+                effective_from: Period::parse(text).unwrap(),
+                pool_share: BasisPoints::new(share).unwrap(),
+                ..terms()
+            })
+            .unwrap()
+        };
+        let adopted = [from("2026-01", 1_000), from("2026-06", 2_000), from("2026-01", 3_000)];
+        let share = |period: &str| {
+            rule_in_force(&adopted, Period::parse(period).unwrap()).map(|rule| rule.terms().pool_share.points())
+        };
+        assert_eq!(share("2025-12"), None);
+        // Two versions effective from January: the later adopted replaces the earlier.
+        assert_eq!(share("2026-01"), Some(3_000));
+        assert_eq!(share("2026-05"), Some(3_000));
+        assert_eq!(share("2026-06"), Some(2_000));
+        assert_eq!(share("2027-01"), Some(2_000));
     }
 
     #[test]
