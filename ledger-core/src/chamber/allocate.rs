@@ -96,6 +96,8 @@ pub enum AllocationError {
 
 /// A declaration that will be paid, with what its pay depends on.
 struct Eligible<'a> {
+    /// Its place among the declarations in id order, which is its line's place.
+    slot: usize,
     declaration: &'a Declaration,
     weight: Weight,
     points: i128,
@@ -107,8 +109,7 @@ struct Eligible<'a> {
 /// guarantees).
 pub fn allocate(input: &AllocationInput<'_>) -> Result<Allocation, AllocationError> {
     check(input)?;
-    let rule = input.rule;
-    let pool = pool_of(input.fund_balance, rule);
+    let pool = pool_of(input.fund_balance, input.rule);
 
     // Sorting first makes everything after independent of the order the caller used.
     let mut declarations: Vec<&Declaration> = input.declarations.iter().collect();
@@ -117,21 +118,8 @@ pub fn allocate(input: &AllocationInput<'_>) -> Result<Allocation, AllocationErr
         return Err(AllocationError::DuplicateDeclaration(pair[0].id));
     }
 
-    let mut skipped = Vec::new();
-    let mut by_contributor: BTreeMap<&Handle, Vec<Eligible<'_>>> = BTreeMap::new();
-    for declaration in declarations {
-        match eligibility(declaration, input) {
-            Ok(weight) => {
-                let points = i128::from(declaration.quantity.thousandths()) * i128::from(weight.thousandths());
-                let cap = rule.terms().cap_per_unit.map(|cap| {
-                    i128::from(cap.minor()) * i128::from(declaration.quantity.thousandths()) / i128::from(ONE_UNIT)
-                });
-                let eligible = Eligible { declaration, weight, points, cap };
-                by_contributor.entry(&declaration.contributor).or_default().push(eligible);
-            }
-            Err(reason) => skipped.push(Skipped { declaration: declaration.id, reason }),
-        }
-    }
+    let slots = declarations.len();
+    let (by_contributor, skipped) = sort_out(declarations, input);
 
     let contributor_points: Vec<i128> =
         by_contributor.values().map(|lines| lines.iter().map(|line| line.points).sum()).collect();
@@ -142,7 +130,9 @@ pub fn allocate(input: &AllocationInput<'_>) -> Result<Allocation, AllocationErr
         largest_remainder(i128::from(pool.amount), &contributor_points)
     };
 
-    let mut lines = Vec::new();
+    // Lines are computed contributor by contributor and put in their declaration's slot, which
+    // keeps them in id order without sorting the lines themselves.
+    let mut lines: Vec<Option<AllocationLine>> = vec![None; slots];
     let mut totals = BTreeMap::new();
     for ((contributor, eligible), share) in by_contributor.into_iter().zip(shares) {
         let total = limit(share, &eligible, contributor, input);
@@ -150,7 +140,7 @@ pub fn allocate(input: &AllocationInput<'_>) -> Result<Allocation, AllocationErr
         let caps: Vec<Option<i128>> = eligible.iter().map(|e| e.cap).collect();
         let amounts = capped_largest_remainder(i128::from(total.amount), &points, &caps);
         for (e, amount) in eligible.iter().zip(amounts) {
-            lines.push(AllocationLine {
+            lines[e.slot] = Some(AllocationLine {
                 declaration: e.declaration.id,
                 contributor: contributor.clone(),
                 commons: e.declaration.commons.clone(),
@@ -162,7 +152,7 @@ pub fn allocate(input: &AllocationInput<'_>) -> Result<Allocation, AllocationErr
         }
         totals.insert(contributor.clone(), total);
     }
-    lines.sort_by_key(|line| line.declaration);
+    let lines = lines.into_iter().flatten().collect();
     Ok(assemble(input.period, pool, lines, skipped, totals))
 }
 
@@ -183,6 +173,30 @@ fn check(input: &AllocationInput<'_>) -> Result<(), AllocationError> {
         return Err(AllocationError::TooManyDeclarations(input.declarations.len()));
     }
     Ok(())
+}
+
+/// Splits `declarations` (in id order) into the eligible ones, grouped by contributor in handle
+/// order, and the skipped ones, in id order.
+fn sort_out<'a>(
+    declarations: Vec<&'a Declaration>,
+    input: &AllocationInput<'_>,
+) -> (BTreeMap<&'a Handle, Vec<Eligible<'a>>>, Vec<Skipped>) {
+    let cap_per_unit = input.rule.terms().cap_per_unit;
+    let mut skipped = Vec::new();
+    let mut by_contributor: BTreeMap<&Handle, Vec<Eligible<'_>>> = BTreeMap::new();
+    for (slot, declaration) in declarations.into_iter().enumerate() {
+        match eligibility(declaration, input) {
+            Ok(weight) => {
+                let quantity = i128::from(declaration.quantity.thousandths());
+                let points = quantity * i128::from(weight.thousandths());
+                let cap = cap_per_unit.map(|cap| i128::from(cap.minor()) * quantity / i128::from(ONE_UNIT));
+                let eligible = Eligible { slot, declaration, weight, points, cap };
+                by_contributor.entry(&declaration.contributor).or_default().push(eligible);
+            }
+            Err(reason) => skipped.push(Skipped { declaration: declaration.id, reason }),
+        }
+    }
+    (by_contributor, skipped)
 }
 
 /// The pool of a fund holding `fund` minor units under `rule`.
@@ -251,15 +265,14 @@ fn assemble(
     period: Period,
     pool: Pool,
     lines: Vec<AllocationLine>,
-    mut skipped: Vec<Skipped>,
+    skipped: Vec<Skipped>,
     by_contributor: BTreeMap<Handle, ContributorTotal>,
 ) -> Allocation {
-    skipped.sort_by_key(|s| s.declaration);
     let mut by_commons: BTreeMap<_, i64> = BTreeMap::new();
     let mut by_category: BTreeMap<_, i64> = BTreeMap::new();
     for line in &lines {
-        *by_commons.entry(line.commons.clone()).or_default() += line.amount;
-        *by_category.entry(line.category.clone()).or_default() += line.amount;
+        add_to(&mut by_commons, &line.commons, line.amount);
+        add_to(&mut by_category, &line.category, line.amount);
     }
     let distributed: i64 = lines.iter().map(|line| line.amount).sum();
     let mut withheld = Withheld::default();
@@ -284,5 +297,15 @@ fn assemble(
         withheld,
         unallocated,
         fund_after,
+    }
+}
+
+/// Adds `amount` to `key`'s total, cloning the key only the first time it is seen.
+fn add_to<K: Ord + Clone>(totals: &mut BTreeMap<K, i64>, key: &K, amount: i64) {
+    match totals.get_mut(key) {
+        Some(total) => *total += amount,
+        None => {
+            totals.insert(key.clone(), amount);
+        }
     }
 }
