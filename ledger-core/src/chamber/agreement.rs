@@ -1,9 +1,11 @@
 //! A business's contribution agreement with the chamber.
 
 use crate::amount::Amount;
+use crate::canonical::{DecodeError, Decoder, Encoder};
 use crate::names::Handle;
 
 use super::basis_points::BasisPoints;
+use super::codec::{amount, amount_into, handle, invalid};
 use super::period::Period;
 
 /// Why agreement terms were refused.
@@ -67,6 +69,24 @@ impl Agreement {
     pub fn recurring_due(&self, period: Period) -> Option<Amount> {
         self.recurring.filter(|_| period >= self.from)
     }
+
+    /// Appends the canonical encoding: business (text), levy (`u32` basis points), recurring
+    /// (`Option<amount>`), from (period).
+    pub fn encode(&self, out: &mut Encoder) {
+        out.text(self.business.as_str());
+        self.levy.encode(out);
+        out.option(self.recurring, amount_into);
+        self.from.encode(out);
+    }
+
+    /// Reads what [`Agreement::encode`] wrote and checks it like any new agreement.
+    pub fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+        let business = handle(d)?;
+        let levy = BasisPoints::decode(d)?;
+        let recurring = d.option(amount)?;
+        let from = Period::decode(d)?;
+        Self::new(business, levy, recurring, from).map_err(invalid)
+    }
 }
 
 #[cfg(test)]
@@ -89,5 +109,29 @@ mod tests {
             Err(AgreementError::NoContribution)
         );
         assert_eq!(Agreement::new(business, levy, Some(Amount::ZERO), march), Err(AgreementError::ZeroRecurring));
+    }
+
+    #[test]
+    fn canonical_bytes_round_trip_and_are_checked() {
+        let agreement = Agreement::new(
+            Handle::parse("boulangerie").unwrap(),
+            BasisPoints::new(150).unwrap(),
+            Amount::from_minor(5_000),
+            Period::parse("2026-03").unwrap(),
+        )
+        .unwrap();
+        let mut out = Encoder::default();
+        agreement.encode(&mut out);
+        let bytes = out.finish();
+        let mut d = Decoder::with_domain(&bytes, b"").unwrap();
+        assert_eq!(Agreement::decode(&mut d), Ok(agreement));
+        d.finish().unwrap();
+
+        // The same terms with no levy and no recurring amount do not decode.
+        let mut out = Encoder::default();
+        out.text("boulangerie").u32(0).u8(0).u32(2026).u8(3);
+        let bytes = out.finish();
+        let error = Agreement::decode(&mut Decoder::with_domain(&bytes, b"").unwrap()).unwrap_err();
+        assert!(error.0.contains("needs a levy"), "{error}");
     }
 }

@@ -3,6 +3,7 @@
 use std::fmt;
 
 use crate::amount::{Amount, Scale};
+use crate::canonical::{DecodeError, Decoder, Encoder};
 
 /// Why a rate was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -50,13 +51,26 @@ impl BasisPoints {
         self.0 == 0
     }
 
-    /// `minor × rate`, rounded down, in `i128` so no amount or balance can overflow it.
+    /// Appends the canonical encoding: the basis points as `u32`.
+    pub fn encode(self, out: &mut Encoder) {
+        out.u32(self.points());
+    }
+
+    /// Reads what [`BasisPoints::encode`] wrote, refusing more than 10000.
+    pub fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+        Self::new(d.u32()?).map_err(|error| DecodeError(error.to_string()))
+    }
+
+    /// `minor × rate` for a non-negative `minor`, rounded down, in `i128` so no amount or
+    /// balance can overflow it.
     pub fn of_rounded_down(self, minor: i64) -> i128 {
+        debug_assert!(minor >= 0, "rates apply to amounts and balances that are not negative");
         i128::from(minor) * i128::from(self.0) / i128::from(Self::WHOLE.0)
     }
 
-    /// `minor × rate`, rounded up.
+    /// `minor × rate` for a non-negative `minor`, rounded up.
     pub fn of_rounded_up(self, minor: i64) -> i128 {
+        debug_assert!(minor >= 0, "rates apply to amounts and balances that are not negative");
         let whole = i128::from(Self::WHOLE.0);
         (i128::from(minor) * i128::from(self.0) + whole - 1).div_euclid(whole)
     }

@@ -2,8 +2,10 @@
 
 use std::collections::BTreeSet;
 
+use crate::canonical::{DecodeError, Decoder, Encoder};
 use crate::names::Handle;
 
+use super::codec::{handle, invalid};
 use super::names::{CommonsKind, CommonsName, Description, RulesOfUse};
 
 /// Why a set of stewards was refused.
@@ -82,6 +84,45 @@ pub struct Commons {
     pub stewards: Stewards,
 }
 
+impl Commons {
+    /// Appends the canonical encoding: name, kind, description and rules of use (texts), then
+    /// the stewards (`u32` count, then each handle in ascending order).
+    pub fn encode(&self, out: &mut Encoder) {
+        out.text(self.name.as_str())
+            .text(self.kind.as_str())
+            .text(self.description.as_str())
+            .text(self.rules_of_use.as_str());
+        let count = u32::try_from(self.stewards.len()).expect("at most Stewards::COUNT_MAX stewards");
+        out.u32(count);
+        for steward in self.stewards.iter() {
+            out.text(steward.as_str());
+        }
+    }
+
+    /// Reads what [`Commons::encode`] wrote, refusing invalid fields and stewards out of order,
+    /// so one commons has exactly one encoding.
+    pub fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+        let name = CommonsName::parse(d.text()?).map_err(invalid)?;
+        let kind = CommonsKind::parse(d.text()?).map_err(invalid)?;
+        let description = Description::parse(d.text()?).map_err(invalid)?;
+        let rules_of_use = RulesOfUse::parse(d.text()?).map_err(invalid)?;
+        let count = d.u32()? as usize;
+        if count > Stewards::COUNT_MAX {
+            return Err(invalid(StewardsError::TooMany(count)));
+        }
+        let mut handles: Vec<Handle> = Vec::with_capacity(count);
+        for _ in 0..count {
+            let steward = handle(d)?;
+            if handles.last().is_some_and(|last| *last >= steward) {
+                return Err(DecodeError(format!("steward {steward} out of order")));
+            }
+            handles.push(steward);
+        }
+        let stewards = Stewards::new(handles).map_err(invalid)?;
+        Ok(Self { name, kind, description, rules_of_use, stewards })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,5 +140,45 @@ mod tests {
         assert_eq!(Stewards::new([handle("bob"), handle("bob")]), Err(StewardsError::Duplicate(handle("bob"))));
         let many = (0..17).map(|n| handle(&format!("s{n}")));
         assert_eq!(Stewards::new(many), Err(StewardsError::TooMany(17)));
+    }
+
+    fn garden() -> Commons {
+        Commons {
+            name: CommonsName::parse("jardin-partage").unwrap(),
+            kind: CommonsKind::parse("garden").unwrap(),
+            description: Description::parse("Le jardin de la rue des Lilas").unwrap(),
+            rules_of_use: RulesOfUse::parse("Ouvert à tous, outils rendus le soir.").unwrap(),
+            stewards: Stewards::new([handle("bob"), handle("alice")]).unwrap(),
+        }
+    }
+
+    #[test]
+    fn canonical_bytes_round_trip() {
+        let mut out = Encoder::default();
+        garden().encode(&mut out);
+        let bytes = out.finish();
+        let mut d = Decoder::with_domain(&bytes, b"").unwrap();
+        assert_eq!(Commons::decode(&mut d), Ok(garden()));
+        d.finish().unwrap();
+    }
+
+    #[test]
+    fn stewards_out_of_order_or_none_do_not_decode() {
+        let fields = |out: &mut Encoder| {
+            out.text("jardin-partage").text("garden").text("").text("");
+        };
+        let mut out = Encoder::default();
+        fields(&mut out);
+        out.u32(2).text("bob").text("alice");
+        let bytes = out.finish();
+        let error = Commons::decode(&mut Decoder::with_domain(&bytes, b"").unwrap()).unwrap_err();
+        assert!(error.0.contains("out of order"), "{error}");
+
+        let mut out = Encoder::default();
+        fields(&mut out);
+        out.u32(0);
+        let bytes = out.finish();
+        let error = Commons::decode(&mut Decoder::with_domain(&bytes, b"").unwrap()).unwrap_err();
+        assert!(error.0.contains("at least one steward"), "{error}");
     }
 }

@@ -2,6 +2,10 @@
 //! fund, declared work, remuneration rules, and the allocation of a period's pool among the
 //! validated work. Pure values and functions; the commands that change them come on top.
 //!
+//! Periods, quantities, weights, rates, commons, agreements and rules each have a canonical
+//! encoding (`encode`/`decode`, see `crate::canonical`), so the commands built on them sign every
+//! field; decoding checks the value like its constructor does.
+//!
 //! Money is integer minor units throughout (`i128` for intermediate products), quantities and
 //! weights exact thousandths, rates basis points: nothing is ever a float.
 //!
@@ -18,6 +22,7 @@
 //! - [`declaration`]: `Declaration` of work and its status.
 //! - [`rule`]: `RuleTerms`, the validated `Rule`, and which version is in force for a period.
 //! - [`rule_encoding`]: a rule's canonical bytes, for signed commands.
+//! - `codec`: canonical encoding helpers the values above share.
 //! - `rounding`: exact proportional shares by largest remainder, with or without caps.
 //! - [`allocate`](mod@allocate): the allocation method and its guarantees.
 //! - [`allocation`]: what an allocation reports: lines, skipped declarations, withheld, totals.
@@ -26,6 +31,7 @@ pub mod agreement;
 pub mod allocate;
 pub mod allocation;
 pub mod basis_points;
+mod codec;
 pub mod commons;
 pub mod declaration;
 pub mod levy;

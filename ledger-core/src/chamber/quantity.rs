@@ -3,6 +3,7 @@
 use std::fmt;
 
 use crate::amount::{Amount, AmountError, Scale};
+use crate::canonical::{DecodeError, Decoder, Encoder};
 
 /// Decimal places of a quantity and of a weight: `2.5` hours is 2500 thousandths.
 pub const THOUSANDTHS_PLACES: u32 = 3;
@@ -56,6 +57,18 @@ impl Quantity {
     /// Formats with exactly three decimals: `"2.500"`, which [`Quantity::parse`] reads back.
     pub fn format(self) -> String {
         format_thousandths(self.0)
+    }
+
+    /// Appends the canonical encoding: the thousandths as `u64`.
+    pub fn encode(self, out: &mut Encoder) {
+        out.u64(self.0);
+    }
+
+    /// Reads what [`Quantity::encode`] wrote, refusing zero and anything above the maximum.
+    pub fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+        let thousandths = d.u64()?;
+        Self::from_thousandths(thousandths)
+            .ok_or_else(|| DecodeError(format!("quantity of {thousandths} thousandths out of range")))
     }
 }
 

@@ -18,10 +18,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::amount::Amount;
 use crate::canonical::{DecodeError, Decoder, Encoder};
 
 use super::basis_points::BasisPoints;
+use super::codec::{amount, amount_into, invalid};
 use super::names::Category;
 use super::period::Period;
 use super::rule::{CATEGORIES_MAX, Rule, RuleTerms};
@@ -35,13 +35,14 @@ impl Rule {
     pub fn encode(&self, out: &mut Encoder) {
         let terms = self.terms();
         terms.effective_from.encode(out);
-        out.u32(terms.pool_share.points());
+        terms.pool_share.encode(out);
         out.option(terms.pool_fixed, amount_into);
-        out.u32(terms.reserve_share.points());
+        terms.reserve_share.encode(out);
         let count = u32::try_from(terms.weights.len()).expect("a rule has at most CATEGORIES_MAX weights");
         out.u32(count);
         for (category, weight) in &terms.weights {
-            out.text(category.as_str()).u32(weight.thousandths());
+            out.text(category.as_str());
+            weight.encode(out);
         }
         out.option(terms.cap_per_unit, amount_into);
         out.option(terms.cap_per_contributor, amount_into);
@@ -51,9 +52,9 @@ impl Rule {
     /// Reads what [`Rule::encode`] wrote and checks it like any proposed rule.
     pub fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
         let effective_from = Period::decode(d)?;
-        let pool_share = basis_points(d)?;
+        let pool_share = BasisPoints::decode(d)?;
         let pool_fixed = d.option(amount)?;
-        let reserve_share = basis_points(d)?;
+        let reserve_share = BasisPoints::decode(d)?;
         let count = d.u32()? as usize;
         if count > CATEGORIES_MAX {
             return Err(DecodeError(format!("{count} weights, more than {CATEGORIES_MAX}")));
@@ -61,9 +62,7 @@ impl Rule {
         let mut weights = BTreeMap::new();
         for _ in 0..count {
             let category = Category::parse(d.text()?).map_err(invalid)?;
-            let thousandths = d.u32()?;
-            let weight = Weight::from_thousandths(thousandths)
-                .ok_or_else(|| DecodeError(format!("weight of {thousandths} thousandths out of range")))?;
+            let weight = Weight::decode(d)?;
             if weights.last_key_value().is_some_and(|(last, _)| *last >= category) {
                 return Err(DecodeError(format!("category {category} out of order")));
             }
@@ -98,26 +97,10 @@ impl Rule {
     }
 }
 
-fn invalid(error: impl std::fmt::Display) -> DecodeError {
-    DecodeError(error.to_string())
-}
-
-fn amount_into(out: &mut Encoder, amount: Amount) {
-    out.i64(amount.minor());
-}
-
-fn amount(d: &mut Decoder<'_>) -> Result<Amount, DecodeError> {
-    let minor = d.i64()?;
-    Amount::from_minor(minor).ok_or_else(|| DecodeError(format!("amount {minor} out of range")))
-}
-
-fn basis_points(d: &mut Decoder<'_>) -> Result<BasisPoints, DecodeError> {
-    BasisPoints::new(d.u32()?).map_err(invalid)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::amount::Amount;
 
     fn rule() -> Rule {
         Rule::new(RuleTerms {

@@ -3,6 +3,7 @@
 use std::fmt;
 
 use crate::amount::AmountError;
+use crate::canonical::{DecodeError, Decoder, Encoder};
 
 use super::quantity::{format_thousandths, parse_thousandths};
 
@@ -56,6 +57,18 @@ impl Weight {
     /// Formats with exactly three decimals: `"1.500"`.
     pub fn format(self) -> String {
         format_thousandths(u64::from(self.0))
+    }
+
+    /// Appends the canonical encoding: the thousandths as `u32`.
+    pub fn encode(self, out: &mut Encoder) {
+        out.u32(self.0);
+    }
+
+    /// Reads what [`Weight::encode`] wrote, refusing zero and anything above the maximum.
+    pub fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+        let thousandths = d.u32()?;
+        Self::from_thousandths(thousandths)
+            .ok_or_else(|| DecodeError(format!("weight of {thousandths} thousandths out of range")))
     }
 }
 

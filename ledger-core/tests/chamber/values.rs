@@ -1,6 +1,7 @@
-//! The chamber's values read back what they write, and the levy is exactly the rate rounded down.
+//! The chamber's values read back what they write, as text and as canonical bytes, and the levy is exactly the rate rounded down.
 
 use ledger_core::amount::AMOUNT_MAX;
+use ledger_core::canonical::{Decoder, Encoder};
 use ledger_core::chamber::{BasisPoints, Period, Quantity, Weight, levy};
 use proptest::prelude::*;
 
@@ -15,12 +16,24 @@ proptest! {
         prop_assert_eq!(Quantity::parse(&quantity.format()), Ok(quantity));
         let weight = Weight::from_thousandths((thousandths % u64::from(Weight::MAX.thousandths()) + 1) as u32).expect("within range");
         prop_assert_eq!(Weight::parse(&weight.format()), Ok(weight));
+        let mut out = Encoder::default();
+        quantity.encode(&mut out);
+        weight.encode(&mut out);
+        let bytes = out.finish();
+        let mut d = Decoder::with_domain(&bytes, b"").expect("no domain");
+        prop_assert_eq!(Quantity::decode(&mut d), Ok(quantity));
+        prop_assert_eq!(Weight::decode(&mut d), Ok(weight));
+        prop_assert!(d.finish().is_ok());
     }
 
     #[test]
     fn a_period_reads_back_and_its_next_is_the_following_month(year in 1000..=9999_u32, month in 1..=12_u32) {
         let period = Period::new(year, month).expect("within range");
         prop_assert_eq!(Period::parse(&period.to_string()), Ok(period));
+        let mut out = Encoder::default();
+        period.encode(&mut out);
+        let bytes = out.finish();
+        prop_assert_eq!(Period::decode(&mut Decoder::with_domain(&bytes, b"").expect("no domain")), Ok(period));
         if let Some(next) = period.next() {
             prop_assert!(next > period);
             prop_assert_eq!((next.year() * 12 + next.month()) - (period.year() * 12 + period.month()), 1);
