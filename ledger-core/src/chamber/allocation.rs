@@ -1,5 +1,5 @@
 //! What a distribution allocates: every line, every skipped declaration, what the caps withheld,
-//! and the totals. Produced by [`super::allocate`]; a dry run shows it, an executed distribution
+//! and the totals. Produced by [`super::allocate()`]; a dry run shows it, an executed distribution
 //! posts it.
 
 use std::collections::BTreeMap;
@@ -127,7 +127,7 @@ pub struct ContributorTotal {
 /// withheld.total() + unallocated == pool.amount`; the totals per contributor, commons and
 /// category each sum to `distributed`; `fund_after = pool.fund_balance − distributed ≥
 /// pool.reserve ≥ 0`. The fields are public for reading; to check an allocation someone hands
-/// over, compute it again from the same inputs: [`super::allocate`] is deterministic.
+/// over, compute it again from the same inputs: [`super::allocate()`] is deterministic.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Allocation {
     /// The period distributed.

@@ -18,7 +18,7 @@
 //! - [`names`]: commons names and kinds, categories, descriptions and notes.
 //! - [`commons`]: `Commons` in the registry and their `Stewards`.
 //! - [`agreement`]: a business's `Agreement`: levy and recurring contribution.
-//! - [`levy`]: the levy on a payment a business receives, and how it is rounded.
+//! - [`levy`](mod@levy): the levy on a payment a business receives, and how it is rounded.
 //! - [`declaration`]: `Declaration` of work and its status.
 //! - [`rule`]: `RuleTerms`, the validated `Rule`, and which version is in force for a period.
 //! - [`rule_encoding`]: a rule's canonical bytes, for signed commands.
