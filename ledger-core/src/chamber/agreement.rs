@@ -24,7 +24,7 @@ pub struct Agreement {
     business: Handle,
     levy: BasisPoints,
     recurring: Option<Amount>,
-    from: Period,
+    effective_from: Period,
 }
 
 impl Agreement {
@@ -34,7 +34,7 @@ impl Agreement {
         business: Handle,
         levy: BasisPoints,
         recurring: Option<Amount>,
-        from: Period,
+        effective_from: Period,
     ) -> Result<Self, AgreementError> {
         if recurring.is_some_and(Amount::is_zero) {
             return Err(AgreementError::ZeroRecurring);
@@ -42,7 +42,7 @@ impl Agreement {
         if levy.is_zero() && recurring.is_none() {
             return Err(AgreementError::NoContribution);
         }
-        Ok(Self { business, levy, recurring, from })
+        Ok(Self { business, levy, recurring, effective_from })
     }
 
     /// The contributing business.
@@ -55,28 +55,29 @@ impl Agreement {
         self.levy
     }
 
-    /// What it owes each period from [`Agreement::from`] on, collected at most once per period.
+    /// What it owes each period from [`Agreement::effective_from`] on, collected at most once per
+    /// period.
     pub fn recurring(&self) -> Option<Amount> {
         self.recurring
     }
 
     /// The first period the terms apply to.
-    pub fn from(&self) -> Period {
-        self.from
+    pub fn effective_from(&self) -> Period {
+        self.effective_from
     }
 
     /// The recurring amount due for `period`: none before the agreement starts.
     pub fn recurring_due(&self, period: Period) -> Option<Amount> {
-        self.recurring.filter(|_| period >= self.from)
+        self.recurring.filter(|_| period >= self.effective_from)
     }
 
     /// Appends the canonical encoding: business (text), levy (`u32` basis points), recurring
-    /// (`Option<amount>`), from (period).
+    /// (`Option<amount>`), effective from (period).
     pub fn encode(&self, out: &mut Encoder) {
         out.text(self.business.as_str());
         self.levy.encode(out);
         out.option(self.recurring, amount_into);
-        self.from.encode(out);
+        self.effective_from.encode(out);
     }
 
     /// Reads what [`Agreement::encode`] wrote and checks it like any new agreement.
@@ -84,8 +85,8 @@ impl Agreement {
         let business = handle(d)?;
         let levy = BasisPoints::decode(d)?;
         let recurring = d.option(amount)?;
-        let from = Period::decode(d)?;
-        Self::new(business, levy, recurring, from).map_err(invalid)
+        let effective_from = Period::decode(d)?;
+        Self::new(business, levy, recurring, effective_from).map_err(invalid)
     }
 }
 

@@ -75,3 +75,22 @@ fn a_rule_can_keep_nearly_everything() {
     let allocation = case.allocate();
     assert_eq!((allocation.pool.reserve, allocation.distributed, allocation.fund_after), (999_900, 100, 999_900));
 }
+
+/// Everything at its largest at once: the fullest fund, the most declarations, each of the
+/// largest quantity at the largest weight, with a cap per unit of work. The `i128` arithmetic
+/// must hold and the pool must still be shared exactly.
+#[test]
+fn the_largest_inputs_do_not_overflow() {
+    use ledger_core::amount::{AMOUNT_MAX, BALANCE_MAX};
+    use ledger_core::chamber::{DECLARATIONS_MAX, Quantity, RuleTerms, Weight};
+
+    let max = Quantity::MAX.thousandths();
+    let declarations: Vec<Declaration> = (0..DECLARATIONS_MAX)
+        .map(|n| declaration(n as u128, ["ana", "bea", "cy"][n % 3], "garden", max - (n % 7) as u64))
+        .collect();
+    let terms = RuleTerms { cap_per_unit: Some(amount(AMOUNT_MAX)), ..terms(&[("garden", Weight::MAX.thousandths())]) };
+    let allocation = Case::new(BALANCE_MAX, rule(terms), declarations).allocate();
+    assert_eq!(allocation.distributed, BALANCE_MAX);
+    assert_eq!(allocation.lines.len(), DECLARATIONS_MAX);
+    assert_eq!(allocation.fund_after, 0);
+}
