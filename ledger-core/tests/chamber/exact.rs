@@ -77,4 +77,25 @@ proptest! {
             }
         }
     }
+
+    /// Without a cap per unit of work, each contributor's payout is split among their
+    /// declarations by largest remainder on points: every line is the floor of its exact part or
+    /// one more.
+    #[test]
+    fn a_contributors_payout_is_split_among_their_declarations_by_points(case in any_case()) {
+        prop_assume!(case.rule.terms().cap_per_unit.is_none());
+        let allocation = case.allocate();
+        for (contributor, total) in &allocation.by_contributor {
+            let lines: Vec<_> = allocation.lines.iter().filter(|line| &line.contributor == contributor).collect();
+            let points = |line: &ledger_core::chamber::AllocationLine| {
+                i128::from(line.quantity.thousandths()) * i128::from(line.weight.thousandths())
+            };
+            let all_points: i128 = lines.iter().map(|line| points(line)).sum();
+            for line in lines {
+                let floor = i128::from(total.amount) * points(line) / all_points;
+                let amount = i128::from(line.amount);
+                prop_assert!(amount == floor || amount == floor + 1, "line {} for a floor of {}", amount, floor);
+            }
+        }
+    }
 }
