@@ -31,14 +31,20 @@
 //! - Deterministic: the same inputs in any order give the same allocation, so a dry run and the
 //!   executed distribution are identical.
 //! - **Monotone per contributor**: if one contributor's validated work grows (a larger quantity
-//!   or one more declaration), all else equal, that contributor receives no less. Largest
-//!   remainder is applied to contributors, not to declarations, for this reason: raising one
-//!   party's weight alone never costs it a remainder unit (its floor only grows, every other
-//!   remainder that overtakes it does so by wrapping below an integer, which frees one more
-//!   unit), whereas a contributor with several declarations could lose a unit if each
-//!   declaration were rounded on its own. Each step after it is a minimum with a limit that only
-//!   grows with the contributor's work, or a threshold. Their *lines* are not each monotone:
-//!   a declaration's line may shrink when the same contributor's other work grows.
+//!   or one more declaration), all else equal, that contributor receives no less. Two choices
+//!   make it so, each against a counterexample in `tests/chamber/monotone.rs`:
+//!   - largest remainder is applied to contributors, not to declarations. Raising one party's
+//!     points alone never costs it a remainder unit (its floor only grows, and every other
+//!     remainder that overtakes it does so by wrapping below an integer, which frees one more
+//!     unit), whereas a contributor with several declarations rounded one by one can lose one;
+//!   - the cap per unit of work bounds the contributor's total by the sum of their lines' caps,
+//!     and the lines are filled up to their caps. Clipping each line after a split by points
+//!     would let a capped line's growth take share from an uncapped line of the same contributor
+//!     and lower their total.
+//!
+//!   Every later step is a minimum with a limit that only grows with the contributor's work, or a
+//!   threshold. A contributor's *lines* are not each monotone: a declaration's line may shrink
+//!   when the same contributor's other work grows.
 //!
 //! A line is within two minor units of its exact proportional part of the pool before limits
 //! (one from each rounding).

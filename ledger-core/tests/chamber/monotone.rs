@@ -88,3 +88,33 @@ fn growing_work_keeps_the_remainder_unit_that_per_declaration_rounding_would_los
     assert_eq!(Case::new(100, rule.clone(), before).paid_to(&ana), 88);
     assert_eq!(Case::new(100, rule, after).paid_to(&ana), 88);
 }
+
+/// Ana declares one hour of care (weight 10) and ten hours of code (weight 1), at most 10.00 an
+/// hour, and is alone in a pool of 100.00. Clipping each line to its cap after sharing by points
+/// would pay her 60.00, and only 53.33 once her care grows to two hours: more work, less pay.
+/// Capping her total by the sum of her lines' caps and filling the lines up to their caps pays
+/// 100.00 both times.
+#[test]
+fn growing_capped_work_never_lowers_the_payout_where_clipping_each_line_would() {
+    // (points, cap) per line, in minor units: the line-by-line method, for comparison.
+    let clip_each_line = |lines: &[(i64, i64)], pool: i64| -> i64 {
+        let points: i64 = lines.iter().map(|(p, _)| p).sum();
+        lines.iter().map(|(p, cap)| (pool * p / points).min(*cap)).sum()
+    };
+    assert_eq!(clip_each_line(&[(10, 1_000), (10, 10_000)], 10_000), 6_000);
+    assert_eq!(clip_each_line(&[(20, 2_000), (10, 10_000)], 10_000), 5_333);
+
+    let capped = ledger_core::chamber::RuleTerms {
+        cap_per_unit: Some(amount(1_000)),
+        ..terms(&[("care", 10_000), ("code", 1_000)])
+    };
+    let rule = rule(capped);
+    let before = vec![declaration(1, "ana", "care", 1_000), declaration(2, "ana", "code", 10_000)];
+    let mut after = before.clone();
+    after[0].quantity = Quantity::from_thousandths(2_000).expect("positive and bounded");
+    let ana = handle("ana");
+    assert_eq!(Case::new(10_000, rule.clone(), before).paid_to(&ana), 10_000);
+    let grown = Case::new(10_000, rule, after).allocate();
+    assert_eq!(grown.by_contributor[&ana].amount, 10_000);
+    assert_eq!(grown.lines.iter().map(|line| line.amount).collect::<Vec<_>>(), [2_000, 8_000]);
+}
