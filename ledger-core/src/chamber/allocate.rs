@@ -74,7 +74,8 @@ pub struct AllocationInput<'a> {
     pub period: Period,
     /// The fund's balance now, in minor units: 0..=[`BALANCE_MAX`].
     pub fund_balance: i64,
-    /// The rule in force for `period`.
+    /// The rule in force for `period`, as [`super::rule_in_force`] picks it. `allocate` only
+    /// checks that it has taken effect by then; which version applies is the caller's to say.
     pub rule: &'a Rule,
     /// The declarations to consider, in any order; ids must be distinct.
     pub declarations: &'a [Declaration],
