@@ -20,11 +20,14 @@
 //! - [`checkpoint`]: the node key's signed statement of the chain's head at an entry.
 //! - [`read_auth`]: the signed statement that authenticates reads.
 //! - [`clearing`]: the largest multilateral set-off of invoices, solved exactly, with a certificate.
+//! - [`chamber`]: the chamber of the commons: registry, contributions, declared work, remuneration
+//!   rules and the exact allocation of a period's pool.
 
 pub mod account;
 pub mod amount;
 pub mod audit;
 pub mod canonical;
+pub mod chamber;
 pub mod checkpoint;
 pub mod clearing;
 pub mod command;

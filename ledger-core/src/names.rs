@@ -131,6 +131,11 @@ uuid_id!(
     RequestId,
     "request id"
 );
+uuid_id!(
+    /// Identifies a declaration of work for a commons: the request id of the command that made it.
+    DeclarationId,
+    "declaration id"
+);
 
 macro_rules! bounded_text {
     ($(#[$doc:meta])* $name:ident, $what:literal, $max:expr, empty_ok = $empty_ok:expr) => {
@@ -143,15 +148,15 @@ macro_rules! bounded_text {
             pub const LEN_MAX: usize = $max;
 
             /// Validates `text`: bounded length, no control characters.
-            pub fn parse(text: &str) -> Result<Self, NameError> {
+            pub fn parse(text: &str) -> Result<Self, $crate::names::NameError> {
                 if !$empty_ok && text.trim().is_empty() {
-                    return Err(NameError::Empty { what: $what });
+                    return Err($crate::names::NameError::Empty { what: $what });
                 }
                 if text.len() > Self::LEN_MAX {
-                    return Err(NameError::TooLong { what: $what, max: Self::LEN_MAX });
+                    return Err($crate::names::NameError::TooLong { what: $what, max: Self::LEN_MAX });
                 }
                 if text.chars().any(char::is_control) {
-                    return Err(NameError::ControlCharacters { what: $what });
+                    return Err($crate::names::NameError::ControlCharacters { what: $what });
                 }
                 Ok(Self(text.to_owned()))
             }
@@ -163,6 +168,10 @@ macro_rules! bounded_text {
         }
     };
 }
+
+/// Bounded texts elsewhere in the crate (the chamber's descriptions and notes) follow the same
+/// rules as these.
+pub(crate) use bounded_text;
 
 bounded_text!(
     /// A payment's note to the payee, possibly empty.
