@@ -26,8 +26,9 @@ use crate::names::{Handle, UnitCode};
 /// The domain tag of entry hashes.
 pub const ENTRY_DOMAIN: &[u8] = b"commons-ledger/entry/v1\0";
 
-/// The most postings one entry may carry.
-pub const POSTINGS_MAX: usize = 64;
+/// The most postings one entry may carry: an import batch ([`crate::import`]) posts the net change
+/// of every account its rows move, at most two a row. Everything else posts two at most.
+pub const POSTINGS_MAX: usize = 2 * crate::import::IMPORT_ROWS_MAX;
 
 /// A SHA-256 hash in the chain.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]

@@ -859,6 +859,30 @@ mod tests {
     }
 
     #[test]
+    fn a_full_batch_over_distinct_accounts_makes_one_entry() {
+        let mut ledger = Ledger::new();
+        let count = crate::import::IMPORT_ROWS_MAX;
+        for index in 0..2 * count {
+            let mut seed = [0_u8; 32];
+            seed[..8].copy_from_slice(&(1_000 + index as u64).to_le_bytes());
+            ledger.open(&format!("m{index}"), SecretKey::from_seed(seed).public_key()).unwrap();
+        }
+        let rows = (0..count).map(|i| import_row(&format!("m{}", 2 * i), &format!("m{}", 2 * i + 1), 1)).collect();
+        let applied = ledger.admin(import(rows)).unwrap();
+        assert_eq!(applied.postings.len(), 2 * count);
+        let entry = crate::journal::Entry::seal(
+            99,
+            0,
+            crate::command::EntryKind::Import,
+            Vec::new(),
+            Vec::new(),
+            applied.postings,
+            crate::journal::EntryHash::GENESIS_PREV,
+        );
+        assert_eq!(entry.check(), Ok(()));
+    }
+
+    #[test]
     fn only_a_treasurer_imports() {
         let mut ledger = Ledger::new();
         let alice = SecretKey::from_seed([3; 32]);
