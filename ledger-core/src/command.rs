@@ -17,12 +17,18 @@
 //! Revision 2 of the layout (transfer workflows) added tags 11 to 14 (`RequestPayment`,
 //! `AcceptRequest`, `RejectRequest`, `Reverse`) without changing tags 1 to 10, so every entry
 //! signed under revision 1 keeps its bytes and its signatures.
+//!
+//! Revision 3 (invoices) added tags 15 to 18 (`IssueInvoice`, `AcceptInvoice`, `RejectInvoice`,
+//! `ImportInvoices`), again leaving every earlier tag unchanged. A due date is encoded as its
+//! `YYYY-MM-DD` text; the rows of an import as a `u32` count followed by each row's fields.
 
 use crate::account::{AccountKind, AccountStatus, Role};
 use crate::amount::{Amount, Scale};
 use crate::canonical::{DecodeError, Decoder, Encoder};
+use crate::date::Date;
+use crate::invoice::{IMPORT_ROWS_MAX, ImportedInvoice};
 use crate::keys::{PublicKey, SecretKey, Signature};
-use crate::names::{DisplayName, Handle, LedgerId, Memo, Reason, RequestId, UnitCode};
+use crate::names::{DisplayName, Handle, LedgerId, Memo, Reason, Reference, RequestId, UnitCode};
 
 /// The domain tag of signed command bytes.
 pub const COMMAND_DOMAIN: &[u8] = b"commons-ledger/command/v1\0";
@@ -184,6 +190,51 @@ pub enum Command {
         /// Why.
         reason: Reason,
     },
+    /// Issues an invoice: the debtor owes the creditor `amount`, outside the mutual-credit
+    /// balances. Signed by the creditor; the invoice's id is the request id.
+    IssueInvoice {
+        /// Who is owed, who issues.
+        creditor: Handle,
+        /// Who owes.
+        debtor: Handle,
+        /// Unit of both accounts.
+        unit: UnitCode,
+        /// Positive amount.
+        amount: Amount,
+        /// When it falls due, if said.
+        due: Option<Date>,
+        /// The creditor's reference, possibly empty.
+        reference: Reference,
+    },
+    /// Accepts an issued invoice: it becomes open for clearing. Signed by the debtor, over the
+    /// invoice's parties, unit and amount, so the debtor signs exactly what it acknowledges.
+    AcceptInvoice {
+        /// The invoice's id.
+        invoice: RequestId,
+        /// Who owes, as in the invoice.
+        debtor: Handle,
+        /// Who is owed, as in the invoice.
+        creditor: Handle,
+        /// Unit, as in the invoice.
+        unit: UnitCode,
+        /// Amount, as in the invoice.
+        amount: Amount,
+    },
+    /// Declines an issued invoice. Signed by the debtor.
+    RejectInvoice {
+        /// The invoice's id.
+        invoice: RequestId,
+        /// Who was invoiced, as in the invoice.
+        debtor: Handle,
+    },
+    /// Creates invoices directly as accepted, to carry existing trade credit over into the ledger:
+    /// all of them or none. Treasurer. At most [`IMPORT_ROWS_MAX`] rows.
+    ImportInvoices {
+        /// Unit of every invoice.
+        unit: UnitCode,
+        /// The invoices, in order.
+        invoices: Vec<ImportedInvoice>,
+    },
 }
 
 /// What kind of journal entry a command makes, as shown in history.
@@ -201,11 +252,15 @@ pub enum EntryKind {
     Acceptance,
     Rejection,
     Reversal,
+    Invoice,
+    InvoiceAcceptance,
+    InvoiceRejection,
+    InvoiceImport,
 }
 
 impl EntryKind {
     /// Every kind.
-    pub const ALL: [EntryKind; 12] = [
+    pub const ALL: [EntryKind; 16] = [
         EntryKind::Genesis,
         EntryKind::Unit,
         EntryKind::Account,
@@ -218,6 +273,10 @@ impl EntryKind {
         EntryKind::Acceptance,
         EntryKind::Rejection,
         EntryKind::Reversal,
+        EntryKind::Invoice,
+        EntryKind::InvoiceAcceptance,
+        EntryKind::InvoiceRejection,
+        EntryKind::InvoiceImport,
     ];
 
     /// From the lowercase name.
@@ -240,6 +299,10 @@ impl EntryKind {
             EntryKind::Acceptance => "acceptance",
             EntryKind::Rejection => "rejection",
             EntryKind::Reversal => "reversal",
+            EntryKind::Invoice => "invoice",
+            EntryKind::InvoiceAcceptance => "invoice-acceptance",
+            EntryKind::InvoiceRejection => "invoice-rejection",
+            EntryKind::InvoiceImport => "invoice-import",
         }
     }
 }
@@ -256,6 +319,8 @@ pub struct References {
     pub keys: Vec<PublicKey>,
     /// Transfers read or written.
     pub transfers: Vec<RequestId>,
+    /// Invoices read or written (an import names the ids it would create, to find any taken).
+    pub invoices: Vec<RequestId>,
 }
 
 impl Command {
@@ -276,6 +341,10 @@ impl Command {
             Command::AcceptRequest { .. } => 12,
             Command::RejectRequest { .. } => 13,
             Command::Reverse { .. } => 14,
+            Command::IssueInvoice { .. } => 15,
+            Command::AcceptInvoice { .. } => 16,
+            Command::RejectInvoice { .. } => 17,
+            Command::ImportInvoices { .. } => 18,
         }
     }
 
@@ -294,6 +363,10 @@ impl Command {
             Command::AcceptRequest { .. } => EntryKind::Acceptance,
             Command::RejectRequest { .. } => EntryKind::Rejection,
             Command::Reverse { .. } => EntryKind::Reversal,
+            Command::IssueInvoice { .. } => EntryKind::Invoice,
+            Command::AcceptInvoice { .. } => EntryKind::InvoiceAcceptance,
+            Command::RejectInvoice { .. } => EntryKind::InvoiceRejection,
+            Command::ImportInvoices { .. } => EntryKind::InvoiceImport,
         }
     }
 
@@ -339,6 +412,28 @@ impl Command {
                 refs.handles.extend([payer.clone(), payee.clone()]);
                 refs.units.push(unit.clone());
                 refs.transfers.push(*transfer);
+            }
+            Command::IssueInvoice { creditor, debtor, unit, .. } => {
+                refs.handles.extend([creditor.clone(), debtor.clone()]);
+                refs.units.push(unit.clone());
+            }
+            Command::AcceptInvoice { invoice, debtor, creditor, unit, .. } => {
+                refs.handles.extend([debtor.clone(), creditor.clone()]);
+                refs.units.push(unit.clone());
+                refs.invoices.push(*invoice);
+            }
+            Command::RejectInvoice { invoice, debtor } => {
+                refs.handles.push(debtor.clone());
+                refs.invoices.push(*invoice);
+            }
+            Command::ImportInvoices { unit, invoices } => {
+                refs.units.push(unit.clone());
+                for row in invoices {
+                    refs.handles.extend([row.creditor.clone(), row.debtor.clone()]);
+                    refs.invoices.push(row.id);
+                }
+                refs.handles.sort_unstable();
+                refs.handles.dedup();
             }
         }
         refs
@@ -419,6 +514,40 @@ impl Command {
                     .i64(amount.minor())
                     .text(reason.as_str());
             }
+            Command::IssueInvoice { creditor, debtor, unit, amount, due, reference } => {
+                out.text(creditor.as_str())
+                    .text(debtor.as_str())
+                    .text(unit.as_str())
+                    .i64(amount.minor())
+                    .option(*due, |e, date| {
+                        e.text(&date.to_string());
+                    })
+                    .text(reference.as_str());
+            }
+            Command::AcceptInvoice { invoice, debtor, creditor, unit, amount } => {
+                out.fixed(invoice.as_bytes())
+                    .text(debtor.as_str())
+                    .text(creditor.as_str())
+                    .text(unit.as_str())
+                    .i64(amount.minor());
+            }
+            Command::RejectInvoice { invoice, debtor } => {
+                out.fixed(invoice.as_bytes()).text(debtor.as_str());
+            }
+            Command::ImportInvoices { unit, invoices } => {
+                let count = u32::try_from(invoices.len()).expect("an import is checked to be small before signing");
+                out.text(unit.as_str()).u32(count);
+                for row in invoices {
+                    out.fixed(row.id.as_bytes())
+                        .text(row.creditor.as_str())
+                        .text(row.debtor.as_str())
+                        .i64(row.amount.minor())
+                        .option(row.due, |e, date| {
+                            e.text(&date.to_string());
+                        })
+                        .text(row.reference.as_str());
+                }
+            }
         }
     }
 
@@ -487,6 +616,42 @@ impl Command {
                 amount: amount(d)?,
                 reason: Reason::parse(d.text()?).map_err(invalid)?,
             },
+            15 => Command::IssueInvoice {
+                creditor: handle(d)?,
+                debtor: handle(d)?,
+                unit: unit(d)?,
+                amount: amount(d)?,
+                due: d.option(date)?,
+                reference: reference(d)?,
+            },
+            16 => Command::AcceptInvoice {
+                invoice: transfer_id(d)?,
+                debtor: handle(d)?,
+                creditor: handle(d)?,
+                unit: unit(d)?,
+                amount: amount(d)?,
+            },
+            17 => Command::RejectInvoice { invoice: transfer_id(d)?, debtor: handle(d)? },
+            18 => {
+                let unit = unit(d)?;
+                let count = d.u32()? as usize;
+                // Bounded before allocating: the count is read from bytes anyone may send.
+                if count > IMPORT_ROWS_MAX {
+                    return Err(DecodeError(format!("an import of {count} invoices (at most {IMPORT_ROWS_MAX})")));
+                }
+                let mut invoices = Vec::with_capacity(count);
+                for _ in 0..count {
+                    invoices.push(ImportedInvoice {
+                        id: transfer_id(d)?,
+                        creditor: handle(d)?,
+                        debtor: handle(d)?,
+                        amount: amount(d)?,
+                        due: d.option(date)?,
+                        reference: reference(d)?,
+                    });
+                }
+                Command::ImportInvoices { unit, invoices }
+            }
             other => return Err(DecodeError(format!("unknown command tag {other}"))),
         })
     }
@@ -589,6 +754,14 @@ fn handle(d: &mut Decoder<'_>) -> Result<Handle, DecodeError> {
 
 fn transfer_id(d: &mut Decoder<'_>) -> Result<RequestId, DecodeError> {
     Ok(RequestId::from_uuid(uuid::Uuid::from_bytes(d.array()?)))
+}
+
+fn date(d: &mut Decoder<'_>) -> Result<Date, DecodeError> {
+    Date::parse(d.text()?).map_err(invalid)
+}
+
+fn reference(d: &mut Decoder<'_>) -> Result<Reference, DecodeError> {
+    Reference::parse(d.text()?).map_err(invalid)
 }
 
 fn unit(d: &mut Decoder<'_>) -> Result<UnitCode, DecodeError> {

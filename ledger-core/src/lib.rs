@@ -11,6 +11,8 @@
 //! - [`refusal`]: every reason a command is refused, with its class and reason code.
 //! - [`state`]: the ledger state and `apply`, which turns a command into postings or a refusal.
 //! - [`transfer`]: transfers (payments, requests, reversals) and where each stands.
+//! - [`invoice`]: invoices (trade credit outside the balances) and where each stands.
+//! - [`date`]: calendar dates, for due dates.
 //! - [`journal`]: entries, postings and the hash chain.
 //! - [`history`]: which account histories an entry belongs to, and how it reads in each.
 //! - [`replay`]: rebuilding and checking the state from a journal.
@@ -27,8 +29,10 @@ pub mod canonical;
 pub mod checkpoint;
 pub mod clearing;
 pub mod command;
+pub mod date;
 pub mod entry_signatures;
 pub mod history;
+pub mod invoice;
 pub mod journal;
 pub mod keys;
 pub mod names;

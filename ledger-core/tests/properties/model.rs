@@ -373,8 +373,12 @@ impl Model {
             Command::RequestPayment { .. }
             | Command::AcceptRequest { .. }
             | Command::RejectRequest { .. }
-            | Command::Reverse { .. } => {
-                unreachable!("the scenarios generate no workflow commands; see workflows.rs for those")
+            | Command::Reverse { .. }
+            | Command::IssueInvoice { .. }
+            | Command::AcceptInvoice { .. }
+            | Command::RejectInvoice { .. }
+            | Command::ImportInvoices { .. } => {
+                unreachable!("the scenarios generate no workflow or invoice commands; see workflows.rs and invoices.rs")
             }
         }
         if no.is_empty() { Ok(predicted) } else { Err(no) }
