@@ -234,7 +234,11 @@ fn subject(command: &Command) -> &Handle {
         | Command::RequestPayment { .. }
         | Command::AcceptRequest { .. }
         | Command::RejectRequest { .. }
-        | Command::Reverse { .. } => {
+        | Command::Reverse { .. }
+        | Command::IssueInvoice { .. }
+        | Command::AcceptInvoice { .. }
+        | Command::RejectInvoice { .. }
+        | Command::ImportInvoices { .. } => {
             unreachable!("only commands about one handle are built by this service's conversions")
         }
     }
