@@ -9,11 +9,13 @@
 //! - this file: the verbs and the summary of `solve`;
 //! - `invoice_csv`: reading and writing invoice files (offline and import);
 //! - `invoice`: `clearing invoice issue|accept|reject|list`;
-//! - `invoice_import`: `clearing invoice import`.
+//! - `invoice_import`: `clearing invoice import`;
+//! - `run`: `clearing run --dry-run`.
 
 pub mod invoice;
 pub mod invoice_csv;
 pub mod invoice_import;
+pub mod run;
 
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
@@ -36,6 +38,8 @@ pub enum ClearingCommand {
     /// debtor.
     #[command(subcommand)]
     Invoice(invoice::InvoiceCommand),
+    /// What a clearing run over a unit's accepted invoices would set off (--dry-run).
+    Run(run::RunArgs),
 }
 
 /// `clearing solve`.
@@ -56,6 +60,7 @@ pub async fn run(command: ClearingCommand, ctx: &Context) -> Result<(), CliError
     match command {
         ClearingCommand::Solve(args) => solve_file(&args),
         ClearingCommand::Invoice(command) => invoice::run(command, ctx).await,
+        ClearingCommand::Run(args) => run::run(args, ctx).await,
     }
 }
 

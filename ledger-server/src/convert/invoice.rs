@@ -2,7 +2,8 @@
 //! rest of [`crate::convert`]: every field validated with a precise `INVALID_ARGUMENT` reason,
 //! amounts parsed and formatted at their unit's scale.
 
-use ledger_core::amount::Scale;
+use ledger_core::amount::{Scale, format_minor};
+use ledger_core::clearing::run::RunPlan;
 use ledger_core::command::{Command, SignedCommand};
 use ledger_core::date::Date;
 use ledger_core::invoice::{IMPORT_ROWS_MAX, ImportedInvoice, Invoice, InvoiceStatus};
@@ -161,6 +162,43 @@ pub fn invoices_page(
         .map(|record| Ok(invoice(record, scales.of(&record.unit)?, (0, 0))))
         .collect::<Result<_, ServerError>>()?;
     Ok(proto::ListInvoicesResponse { invoices, next_page_token })
+}
+
+/// A clearing run's plan as reported, amounts at the unit's `scale`.
+pub fn clearing_report(unit: &str, dry_run: bool, plan: &RunPlan, scale: Scale) -> proto::ClearingReport {
+    let amount = |minor: i128| format_minor(minor, scale);
+    proto::ClearingReport {
+        unit: unit.to_owned(),
+        dry_run,
+        invoices: plan.invoices as u64,
+        debt_before: amount(plan.debt_before),
+        set_off: amount(plan.set_off),
+        debt_after: amount(plan.debt_after),
+        share_basis_points: i64::try_from(plan.share_basis_points()).expect("at most 10000"),
+        participants: plan
+            .participants
+            .iter()
+            .map(|p| proto::ClearingParticipant {
+                account: p.handle.to_string(),
+                owes_before: amount(p.owes_before),
+                owes_after: amount(p.owes_after),
+                owed_before: amount(p.owed_before),
+                owed_after: amount(p.owed_after),
+            })
+            .collect(),
+        touched: plan
+            .touched
+            .iter()
+            .map(|s| proto::InvoiceSetOff {
+                invoice: format!("invoices/{}", s.invoice),
+                debtor: s.debtor.to_string(),
+                creditor: s.creditor.to_string(),
+                remaining_before: amount(i128::from(s.remaining_before)),
+                set_off: amount(i128::from(s.set_off)),
+                remaining_after: amount(i128::from(s.remaining_before - s.set_off)),
+            })
+            .collect(),
+    }
 }
 
 /// Where a page of invoices starts: after this id.

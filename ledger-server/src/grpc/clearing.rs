@@ -1,10 +1,12 @@
-//! The Clearing service: invoices (issue, accept, reject, import, read, list). An invoice is trade
-//! credit outside the balances, so nothing here moves a balance.
+//! The Clearing service: invoices (issue, accept, reject, import, read, list) and clearing runs
+//! (dry runs, for now). An invoice is trade credit outside the balances, so nothing here moves a
+//! balance.
 
 use std::sync::Arc;
 
+use ledger_core::clearing::run::{RunError, plan};
 use ledger_core::command::{Command, SignedCommand};
-use ledger_core::invoice::Invoice;
+use ledger_core::invoice::{Invoice, InvoiceStatus};
 use ledger_core::names::RequestId;
 use ledger_core::transfer::Answer;
 use tonic::metadata::MetadataMap;
@@ -22,7 +24,11 @@ use crate::store::InvoiceFilter;
 mod method {
     pub const GET_INVOICE: &str = "/ledger.v1.Clearing/GetInvoice";
     pub const LIST_INVOICES: &str = "/ledger.v1.Clearing/ListInvoices";
+    pub const RUN_CLEARING: &str = "/ledger.v1.Clearing/RunClearing";
 }
+
+/// How many invoices one store read returns while gathering a unit's open invoices for a run.
+const RUN_LOAD_BATCH: u32 = 10_000;
 
 /// The Clearing service.
 pub struct ClearingService {
@@ -129,6 +135,52 @@ impl ClearingService {
     }
 }
 
+impl ClearingService {
+    /// `RunClearing`, dry runs only: reads the unit's accepted invoices (page by page, so a run
+    /// racing new acceptances may miss the newest; a dry run only informs), plans the run off the
+    /// async threads, and reports it. Nothing is written.
+    async fn run_clearing(
+        &self,
+        metadata: &MetadataMap,
+        req: &proto::RunClearingRequest,
+    ) -> Result<proto::ClearingReport, ServerError> {
+        let reader = authenticate_read(&self.ctx, metadata, method::RUN_CLEARING).await?;
+        reader.require_reads_all()?;
+        let unit = convert::unit_name("unit", &req.unit)?;
+        if !req.dry_run {
+            return Err(ServerError::invalid(
+                "DRY_RUN_ONLY",
+                "applying a clearing run is not available yet; ask for a dry run",
+            ));
+        }
+        let store = self.ctx.store.as_ref();
+        let scale = convert::requested_unit(store, &unit).await?.scale;
+        let filter = InvoiceFilter { unit: Some(unit.clone()), status: Some(InvoiceStatus::Accepted), party: None };
+        let mut invoices = Vec::new();
+        let mut after = None;
+        loop {
+            let page = store.invoices(&filter, after, RUN_LOAD_BATCH).await?;
+            let complete = page.len() < RUN_LOAD_BATCH as usize;
+            after = page.last().map(|invoice| invoice.id);
+            invoices.extend(page);
+            if complete {
+                break;
+            }
+        }
+        let planned = tokio::task::spawn_blocking(move || plan(&invoices))
+            .await
+            .map_err(|error| ServerError::Unavailable(format!("the clearing run did not finish: {error}")))?;
+        let planned = planned.map_err(|error| match error {
+            RunError::Problem(problem) => ServerError::invalid("CLEARING_TOO_LARGE", problem.to_string()),
+            RunError::Certificate(certificate) => {
+                tracing::error!(%certificate, "the clearing solver's answer failed its certificate");
+                ServerError::Unavailable("the clearing run failed its own check; nothing was done".into())
+            }
+        })?;
+        Ok(convert_invoice::clearing_report(unit.as_str(), true, &planned, scale))
+    }
+}
+
 #[tonic::async_trait]
 impl proto::clearing_server::Clearing for ClearingService {
     async fn issue_invoice(
@@ -171,5 +223,12 @@ impl proto::clearing_server::Clearing for ClearingService {
         request: Request<proto::ImportInvoicesRequest>,
     ) -> Result<Response<proto::ImportInvoicesResponse>, Status> {
         Ok(Response::new(self.import_invoices(request.get_ref()).await?))
+    }
+
+    async fn run_clearing(
+        &self,
+        request: Request<proto::RunClearingRequest>,
+    ) -> Result<Response<proto::ClearingReport>, Status> {
+        Ok(Response::new(self.run_clearing(request.metadata(), request.get_ref()).await?))
     }
 }
