@@ -186,7 +186,44 @@ fn an_import_is_all_or_nothing_and_never_duplicated(backend: Backend) {
     balances_untouched_and_audit_clean(&ledger);
 }
 
+/// `count` rows `PREFIX-n`, alternating alice→bob and bob→alice, after the header.
+fn rows(prefix: &str, count: usize) -> String {
+    let mut text = String::from("id,debtor,creditor,amount\n");
+    for n in 0..count {
+        let (debtor, creditor) = if n % 2 == 0 { ("alice", "bob") } else { ("bob", "alice") };
+        text.push_str(&format!("{prefix}-{n},{debtor},{creditor},1.{:02}\n", n % 100));
+    }
+    text
+}
+
+fn a_large_file_is_imported_in_commands_of_a_thousand_rows(backend: Backend) {
+    let (ledger, _alice, _bob, _carol) = three_members(backend);
+    ledger.create_unit("HOUR", 0);
+    ledger.open_member("dave", "HOUR", "10");
+    let dir = tempfile::tempdir().expect("a temporary directory");
+
+    let large = csv(&dir, "large.csv", &rows("L", 1001));
+    let imported = ledger.admin(&["clearing", "invoice", "import", &large, "--unit", "COMMUN"]).ok_json();
+    assert_eq!(imported["imported"], 1001);
+    let seqs: Vec<u64> = imported["invoices"].as_array().unwrap().iter().map(|i| i["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs[..1000].iter().filter(|seq| **seq == seqs[0]).count(), 1000, "the first 1000 rows are one entry");
+    assert_eq!(seqs[1000], seqs[0] + 1, "row 1001 is the next entry");
+
+    // A row the server refuses in the second command (dave holds HOUR): the first command stays
+    // imported, and the message names the line and says so.
+    let mut text = rows("M", 1001);
+    text.push_str("M-last,dave,alice,1\n");
+    let mixed = csv(&dir, "mixed.csv", &text);
+    let refused = ledger.admin(&["clearing", "invoice", "import", &mixed, "--unit", "COMMUN"]).refused("UNIT_MISMATCH");
+    let message = refused["error"]["message"].as_str().unwrap();
+    assert!(message.contains("line 1003:") && message.contains("lines 2 to 1001 were imported"), "{message}");
+    // 1001 from the large file, and the first 1000 rows of this one.
+    assert_eq!(listed(&ledger, &ledger.admin_key, &[]).len(), 2001);
+    balances_untouched_and_audit_clean(&ledger);
+}
+
 on_both_backends!(
+    a_large_file_is_imported_in_commands_of_a_thousand_rows,
     an_issued_invoice_is_accepted_by_its_debtor_once,
     only_the_debtor_answers_and_a_rejected_invoice_stays_rejected,
     a_member_lists_only_its_own_invoices,
