@@ -782,7 +782,7 @@ pub fn history_item(
             if &creditor == subject {
                 format!("invoiced {debtor} {} {unit} (invoice {request_id})", amount_text(amount))
             } else {
-                format!("invoiced by {creditor} {} {unit} (invoice {request_id})", amount_text(amount))
+                format!("invoiced {} {unit} by {creditor} (invoice {request_id})", amount_text(amount))
             }
         }
         Command::AcceptInvoice { invoice, debtor, creditor, unit, amount } => {
