@@ -124,7 +124,7 @@ async fn run(verb: Verb, ctx: &Context) -> Result<(), CliError> {
         Verb::History(args) => commands::history::run(args, ctx).await,
         Verb::Feed(args) => commands::feed::run(args, ctx).await,
         Verb::Audit(command) => commands::audit::run(command, ctx).await,
-        Verb::Clearing(command) => commands::clearing::run(command),
+        Verb::Clearing(command) => commands::clearing::run(command, ctx).await,
         Verb::Import(command) => commands::import::run(command, ctx).await,
     }
 }

@@ -17,13 +17,21 @@
 //! Revision 2 of the layout (transfer workflows) added tags 11 to 14 (`RequestPayment`,
 //! `AcceptRequest`, `RejectRequest`, `Reverse`) without changing tags 1 to 10, so every entry
 //! signed under revision 1 keeps its bytes and its signatures.
+//!
+//! Revision 3 added tag 15 (`ImportTransfers`: unit, file hash, first line, then a `u32` count of
+//! rows and each row's fields) and tags 16 to 19 (`IssueInvoice`, `AcceptInvoice`,
+//! `RejectInvoice`, `ImportInvoices`), again leaving every earlier tag unchanged. A due date is
+//! encoded as its `YYYY-MM-DD` text; the rows of an invoice import as a `u32` count followed by
+//! each row's fields.
 
 use crate::account::{AccountKind, AccountStatus, Role};
 use crate::amount::{Amount, Scale};
 use crate::canonical::{DecodeError, Decoder, Encoder};
+use crate::date::Date;
 use crate::import::{IMPORT_ROWS_MAX, ImportRow};
+use crate::invoice::{self, ImportedInvoice};
 use crate::keys::{PublicKey, SecretKey, Signature};
-use crate::names::{DisplayName, Handle, LedgerId, Memo, Reason, RequestId, UnitCode};
+use crate::names::{DisplayName, Handle, LedgerId, Memo, Reason, Reference, RequestId, UnitCode};
 
 /// The domain tag of signed command bytes.
 pub const COMMAND_DOMAIN: &[u8] = b"commons-ledger/command/v1\0";
@@ -197,6 +205,51 @@ pub enum Command {
         /// The transfers, in file order: 1 to [`crate::import::IMPORT_ROWS_MAX`].
         rows: Vec<ImportRow>,
     },
+    /// Issues an invoice: the debtor owes the creditor `amount`, outside the mutual-credit
+    /// balances. Signed by the creditor; the invoice's id is the request id.
+    IssueInvoice {
+        /// Who is owed, who issues.
+        creditor: Handle,
+        /// Who owes.
+        debtor: Handle,
+        /// Unit of both accounts.
+        unit: UnitCode,
+        /// Positive amount.
+        amount: Amount,
+        /// When it falls due, if said.
+        due: Option<Date>,
+        /// The creditor's reference, possibly empty.
+        reference: Reference,
+    },
+    /// Accepts an issued invoice: it becomes open for clearing. Signed by the debtor, over the
+    /// invoice's parties, unit and amount, so the debtor signs exactly what it acknowledges.
+    AcceptInvoice {
+        /// The invoice's id.
+        invoice: RequestId,
+        /// Who owes, as in the invoice.
+        debtor: Handle,
+        /// Who is owed, as in the invoice.
+        creditor: Handle,
+        /// Unit, as in the invoice.
+        unit: UnitCode,
+        /// Amount, as in the invoice.
+        amount: Amount,
+    },
+    /// Declines an issued invoice. Signed by the debtor.
+    RejectInvoice {
+        /// The invoice's id.
+        invoice: RequestId,
+        /// Who was invoiced, as in the invoice.
+        debtor: Handle,
+    },
+    /// Creates invoices directly as accepted, to carry existing trade credit over into the ledger:
+    /// all of them or none. Treasurer. At most [`invoice::IMPORT_ROWS_MAX`] rows.
+    ImportInvoices {
+        /// Unit of every invoice.
+        unit: UnitCode,
+        /// The invoices, in order.
+        invoices: Vec<ImportedInvoice>,
+    },
 }
 
 /// What kind of journal entry a command makes, as shown in history.
@@ -215,11 +268,15 @@ pub enum EntryKind {
     Rejection,
     Reversal,
     Import,
+    Invoice,
+    InvoiceAcceptance,
+    InvoiceRejection,
+    InvoiceImport,
 }
 
 impl EntryKind {
     /// Every kind.
-    pub const ALL: [EntryKind; 13] = [
+    pub const ALL: [EntryKind; 17] = [
         EntryKind::Genesis,
         EntryKind::Unit,
         EntryKind::Account,
@@ -233,6 +290,10 @@ impl EntryKind {
         EntryKind::Rejection,
         EntryKind::Reversal,
         EntryKind::Import,
+        EntryKind::Invoice,
+        EntryKind::InvoiceAcceptance,
+        EntryKind::InvoiceRejection,
+        EntryKind::InvoiceImport,
     ];
 
     /// From the lowercase name.
@@ -256,6 +317,10 @@ impl EntryKind {
             EntryKind::Rejection => "rejection",
             EntryKind::Reversal => "reversal",
             EntryKind::Import => "import",
+            EntryKind::Invoice => "invoice",
+            EntryKind::InvoiceAcceptance => "invoice-acceptance",
+            EntryKind::InvoiceRejection => "invoice-rejection",
+            EntryKind::InvoiceImport => "invoice-import",
         }
     }
 }
@@ -272,6 +337,8 @@ pub struct References {
     pub keys: Vec<PublicKey>,
     /// Transfers read or written.
     pub transfers: Vec<RequestId>,
+    /// Invoices read or written (an import names the ids it would create, to find any taken).
+    pub invoices: Vec<RequestId>,
 }
 
 impl Command {
@@ -293,6 +360,10 @@ impl Command {
             Command::RejectRequest { .. } => 13,
             Command::Reverse { .. } => 14,
             Command::ImportTransfers { .. } => 15,
+            Command::IssueInvoice { .. } => 16,
+            Command::AcceptInvoice { .. } => 17,
+            Command::RejectInvoice { .. } => 18,
+            Command::ImportInvoices { .. } => 19,
         }
     }
 
@@ -312,6 +383,10 @@ impl Command {
             Command::RejectRequest { .. } => EntryKind::Rejection,
             Command::Reverse { .. } => EntryKind::Reversal,
             Command::ImportTransfers { .. } => EntryKind::Import,
+            Command::IssueInvoice { .. } => EntryKind::Invoice,
+            Command::AcceptInvoice { .. } => EntryKind::InvoiceAcceptance,
+            Command::RejectInvoice { .. } => EntryKind::InvoiceRejection,
+            Command::ImportInvoices { .. } => EntryKind::InvoiceImport,
         }
     }
 
@@ -361,6 +436,28 @@ impl Command {
             Command::ImportTransfers { unit, rows, .. } => {
                 refs.units.push(unit.clone());
                 refs.handles.extend(rows.iter().flat_map(|row| [row.payer.clone(), row.payee.clone()]));
+                refs.handles.sort_unstable();
+                refs.handles.dedup();
+            }
+            Command::IssueInvoice { creditor, debtor, unit, .. } => {
+                refs.handles.extend([creditor.clone(), debtor.clone()]);
+                refs.units.push(unit.clone());
+            }
+            Command::AcceptInvoice { invoice, debtor, creditor, unit, .. } => {
+                refs.handles.extend([debtor.clone(), creditor.clone()]);
+                refs.units.push(unit.clone());
+                refs.invoices.push(*invoice);
+            }
+            Command::RejectInvoice { invoice, debtor } => {
+                refs.handles.push(debtor.clone());
+                refs.invoices.push(*invoice);
+            }
+            Command::ImportInvoices { unit, invoices } => {
+                refs.units.push(unit.clone());
+                for row in invoices {
+                    refs.handles.extend([row.creditor.clone(), row.debtor.clone()]);
+                    refs.invoices.push(row.id);
+                }
                 refs.handles.sort_unstable();
                 refs.handles.dedup();
             }
@@ -453,6 +550,40 @@ impl Command {
                         .text(row.memo.as_str());
                 }
             }
+            Command::IssueInvoice { creditor, debtor, unit, amount, due, reference } => {
+                out.text(creditor.as_str())
+                    .text(debtor.as_str())
+                    .text(unit.as_str())
+                    .i64(amount.minor())
+                    .option(*due, |e, date| {
+                        e.text(&date.to_string());
+                    })
+                    .text(reference.as_str());
+            }
+            Command::AcceptInvoice { invoice, debtor, creditor, unit, amount } => {
+                out.fixed(invoice.as_bytes())
+                    .text(debtor.as_str())
+                    .text(creditor.as_str())
+                    .text(unit.as_str())
+                    .i64(amount.minor());
+            }
+            Command::RejectInvoice { invoice, debtor } => {
+                out.fixed(invoice.as_bytes()).text(debtor.as_str());
+            }
+            Command::ImportInvoices { unit, invoices } => {
+                let count = u32::try_from(invoices.len()).expect("an import is checked to be small before signing");
+                out.text(unit.as_str()).u32(count);
+                for row in invoices {
+                    out.fixed(row.id.as_bytes())
+                        .text(row.creditor.as_str())
+                        .text(row.debtor.as_str())
+                        .i64(row.amount.minor())
+                        .option(row.due, |e, date| {
+                            e.text(&date.to_string());
+                        })
+                        .text(row.reference.as_str());
+                }
+            }
         }
     }
 
@@ -539,6 +670,43 @@ impl Command {
                     });
                 }
                 Command::ImportTransfers { unit, file_sha256, first_line, rows }
+            }
+            16 => Command::IssueInvoice {
+                creditor: handle(d)?,
+                debtor: handle(d)?,
+                unit: unit(d)?,
+                amount: amount(d)?,
+                due: d.option(date)?,
+                reference: reference(d)?,
+            },
+            17 => Command::AcceptInvoice {
+                invoice: transfer_id(d)?,
+                debtor: handle(d)?,
+                creditor: handle(d)?,
+                unit: unit(d)?,
+                amount: amount(d)?,
+            },
+            18 => Command::RejectInvoice { invoice: transfer_id(d)?, debtor: handle(d)? },
+            19 => {
+                let unit = unit(d)?;
+                let count = d.u32()? as usize;
+                // Bounded before allocating: the count is read from bytes anyone may send.
+                if count > invoice::IMPORT_ROWS_MAX {
+                    let max = invoice::IMPORT_ROWS_MAX;
+                    return Err(DecodeError(format!("an import of {count} invoices (at most {max})")));
+                }
+                let mut invoices = Vec::with_capacity(count);
+                for _ in 0..count {
+                    invoices.push(ImportedInvoice {
+                        id: transfer_id(d)?,
+                        creditor: handle(d)?,
+                        debtor: handle(d)?,
+                        amount: amount(d)?,
+                        due: d.option(date)?,
+                        reference: reference(d)?,
+                    });
+                }
+                Command::ImportInvoices { unit, invoices }
             }
             other => return Err(DecodeError(format!("unknown command tag {other}"))),
         })
@@ -642,6 +810,14 @@ fn handle(d: &mut Decoder<'_>) -> Result<Handle, DecodeError> {
 
 fn transfer_id(d: &mut Decoder<'_>) -> Result<RequestId, DecodeError> {
     Ok(RequestId::from_uuid(uuid::Uuid::from_bytes(d.array()?)))
+}
+
+fn date(d: &mut Decoder<'_>) -> Result<Date, DecodeError> {
+    Date::parse(d.text()?).map_err(invalid)
+}
+
+fn reference(d: &mut Decoder<'_>) -> Result<Reference, DecodeError> {
+    Reference::parse(d.text()?).map_err(invalid)
 }
 
 fn unit(d: &mut Decoder<'_>) -> Result<UnitCode, DecodeError> {

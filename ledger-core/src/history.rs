@@ -11,14 +11,20 @@ use crate::state::{Changes, State};
 
 /// The handles whose history an entry belongs to: every account and identity it changed, and
 /// both parties of every transfer it created or changed (a request changes no account, but
-/// concerns its payer and payee). `changes` are the entry's, `state` the state right after it.
+/// concerns its payer and payee), and both parties of every invoice it created or changed.
+/// `changes` are the entry's, `state` the state right after it.
 pub fn handles(changes: &Changes, state: &State) -> BTreeSet<Handle> {
     let parties = changes
         .transfers
         .iter()
         .filter_map(|id| state.transfers.get(id))
         .flat_map(|transfer| [&transfer.payer, &transfer.payee]);
-    changes.accounts.iter().chain(&changes.identities).chain(parties).cloned().collect()
+    let invoiced = changes
+        .invoices
+        .iter()
+        .filter_map(|id| state.invoices.get(id))
+        .flat_map(|invoice| [&invoice.creditor, &invoice.debtor]);
+    changes.accounts.iter().chain(&changes.identities).chain(parties).chain(invoiced).cloned().collect()
 }
 
 /// The other party of a transfer command as `subject` sees it; none for other commands, and for
@@ -30,14 +36,20 @@ pub fn counterparty<'a>(command: &'a Command, subject: &Handle) -> Option<&'a Ha
         | Command::Reverse { payer, payee, .. } => Some(if payer == subject { payee } else { payer }),
         Command::RequestPayment { payee, payer, .. } => Some(if payee == subject { payer } else { payee }),
         Command::RejectRequest { payer, .. } => (payer != subject).then_some(payer),
+        Command::IssueInvoice { creditor, debtor, .. } | Command::AcceptInvoice { creditor, debtor, .. } => {
+            Some(if creditor == subject { debtor } else { creditor })
+        }
+        Command::RejectInvoice { debtor, .. } => (debtor != subject).then_some(debtor),
         _ => None,
     }
 }
 
-/// The note of a command: a payment's or request's memo, a reversal's reason; empty otherwise.
+/// The note of a command: a payment's or request's memo, a reversal's reason, an invoice's
+/// reference; empty otherwise.
 pub fn memo(command: &Command) -> &str {
     match command {
         Command::Pay { memo, .. } | Command::RequestPayment { memo, .. } => memo.as_str(),
+        Command::IssueInvoice { reference, .. } => reference.as_str(),
         Command::Reverse { reason, .. } => reason.as_str(),
         _ => "",
     }

@@ -12,6 +12,8 @@
 //! - [`state`]: the ledger state and `apply`, which turns a command into postings or a refusal.
 //! - [`transfer`]: transfers (payments, requests, reversals) and where each stands.
 //! - [`import`]: bulk import of transfers from another system, one signature per batch.
+//! - [`invoice`]: invoices (trade credit outside the balances) and where each stands.
+//! - [`date`]: calendar dates, for due dates.
 //! - [`journal`]: entries, postings and the hash chain.
 //! - [`history`]: which account histories an entry belongs to, and how it reads in each.
 //! - [`replay`]: rebuilding and checking the state from a journal.
@@ -31,9 +33,11 @@ pub mod chamber;
 pub mod checkpoint;
 pub mod clearing;
 pub mod command;
+pub mod date;
 pub mod entry_signatures;
 pub mod history;
 pub mod import;
+pub mod invoice;
 pub mod journal;
 pub mod keys;
 pub mod names;

@@ -188,6 +188,13 @@ bounded_text!(
     empty_ok = true
 );
 bounded_text!(
+    /// An invoice's reference (its number in the creditor's books, an order...), possibly empty.
+    Reference,
+    "reference",
+    256,
+    empty_ok = true
+);
+bounded_text!(
     /// Why a treasurer changed something; never empty.
     Reason,
     "reason",

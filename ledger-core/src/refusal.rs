@@ -108,6 +108,24 @@ pub enum Refusal {
     NotReversible { id: RequestId, why: &'static str },
     #[error("transfer {id} was already reversed by {by}")]
     AlreadyReversed { id: RequestId, by: RequestId },
+    #[error("invoice {0} does not exist")]
+    UnknownInvoice(RequestId),
+    #[error("invoice {0} exists already")]
+    InvoiceExists(RequestId),
+    #[error("the command does not match invoice {0} (parties, unit or amount differ)")]
+    InvoiceMismatch(RequestId),
+    #[error("invoice {id} is {status}, no longer awaiting its debtor")]
+    InvoiceNotIssued { id: RequestId, status: &'static str },
+    #[error("an invoice's creditor and debtor are the same account")]
+    SelfInvoice,
+    #[error("an invoice is for an amount greater than zero")]
+    ZeroInvoice,
+    #[error("an import carries 1 to {max} invoices, not {count}")]
+    ImportSize { count: usize, max: usize },
+    /// One row of an import was refused, so the whole import was: the row (counted from 1) and
+    /// why, with that refusal's class and reason.
+    #[error("invoice {row} of the import ({id}): {refusal}")]
+    InvoiceImportRow { row: usize, id: RequestId, refusal: Box<Refusal> },
 }
 
 impl Refusal {
@@ -115,6 +133,12 @@ impl Refusal {
     pub fn class(&self) -> ErrorClass {
         use ErrorClass::*;
         match self {
+            Refusal::ImportRow { refusal, .. } => refusal.class(),
+            Refusal::UnknownInvoice(_) => NotFound,
+            Refusal::InvoiceExists(_) => AlreadyExists,
+            Refusal::InvoiceNotIssued { .. } => FailedPrecondition,
+            Refusal::InvoiceMismatch(_) | Refusal::SelfInvoice | Refusal::ZeroInvoice => InvalidArgument,
+            Refusal::ImportSize { .. } => InvalidArgument,
             Refusal::Signature(_) | Refusal::UnknownKey(_) | Refusal::KeyRevoked(_) => Unauthenticated,
             Refusal::WrongLedger | Refusal::SameAccount | Refusal::SystemKindRequested => InvalidArgument,
             Refusal::ZeroAmount | Refusal::HandleReserved(_) => InvalidArgument,
@@ -143,7 +167,7 @@ impl Refusal {
             | Refusal::NotReversible { .. }
             | Refusal::AlreadyReversed { .. } => FailedPrecondition,
             Refusal::UnknownTransfer(_) => NotFound,
-            Refusal::ImportRow { refusal, .. } => refusal.class(),
+            Refusal::InvoiceImportRow { refusal, .. } => refusal.class(),
             Refusal::TransferMismatch(_) | Refusal::InvalidLifetime { .. } => InvalidArgument,
         }
     }
@@ -195,6 +219,14 @@ impl Refusal {
             Refusal::InvalidLifetime { .. } => "INVALID_EXPIRY",
             Refusal::NotReversible { .. } => "NOT_REVERSIBLE",
             Refusal::AlreadyReversed { .. } => "ALREADY_REVERSED",
+            Refusal::UnknownInvoice(_) => "INVOICE_NOT_FOUND",
+            Refusal::InvoiceExists(_) => "INVOICE_EXISTS",
+            Refusal::InvoiceMismatch(_) => "INVOICE_MISMATCH",
+            Refusal::InvoiceNotIssued { .. } => "INVOICE_NOT_ISSUED",
+            Refusal::SelfInvoice => "SAME_ACCOUNT",
+            Refusal::ZeroInvoice => "INVALID_AMOUNT",
+            Refusal::ImportSize { .. } => "INVALID_IMPORT_SIZE",
+            Refusal::InvoiceImportRow { refusal, .. } => refusal.reason(),
         }
     }
 }

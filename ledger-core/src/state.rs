@@ -5,6 +5,10 @@
 //! commands touches (the server's writer): the caller loads every handle, unit and key named by
 //! [`Command::references`] and by the signers, the identity of every key's holder, and the unit
 //! of every account it loads; `apply` treats anything absent as not existing.
+//!
+//! Invoices are applied in the child module `invoices`.
+
+mod invoices;
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -12,6 +16,7 @@ use crate::account::{Account, AccountKind, AccountStatus, Limits, Role, RoleSet,
 use crate::amount::{Amount, BALANCE_MAX, Scale, format_minor};
 use crate::command::{Command, SignedCommand, admin_handle};
 use crate::import::{self, ImportRow};
+use crate::invoice::Invoice;
 use crate::journal::Posting;
 use crate::keys::PublicKey;
 use crate::names::{DisplayName, Handle, LedgerId, Memo, RequestId, UnitCode};
@@ -55,6 +60,8 @@ pub struct Changes {
     pub keys: BTreeSet<PublicKey>,
     /// Transfers created or changed.
     pub transfers: BTreeSet<RequestId>,
+    /// Invoices created or changed.
+    pub invoices: BTreeSet<RequestId>,
 }
 
 /// Something worth telling the caller about a command that was applied.
@@ -97,6 +104,8 @@ pub struct State {
     pub keys: HashMap<PublicKey, KeyOwner>,
     /// Transfers by id.
     pub transfers: HashMap<RequestId, Transfer>,
+    /// Invoices by id.
+    pub invoices: HashMap<RequestId, Invoice>,
     changes: Changes,
 }
 
@@ -394,6 +403,24 @@ impl State {
                 require(has_role(Role::Treasurer), "importing transfers needs the treasurer role")?;
                 self.unit(unit)?;
                 self.import(signed.request_id, unit, *first_line, rows, timestamp_ms)
+            }
+            Command::IssueInvoice { creditor, debtor, unit, amount, due, reference } => {
+                require(is(creditor), "only a key of the creditor may issue its invoice")?;
+                self.issue_invoice(signed.request_id, creditor, debtor, unit, *amount, *due, reference, timestamp_ms)
+            }
+            Command::AcceptInvoice { invoice, debtor, creditor, unit, amount } => {
+                let issued = self.issued_invoice(*invoice)?;
+                require(is(&issued.debtor), "only a key of the debtor may accept its invoice")?;
+                self.accept_invoice(issued, debtor, creditor, unit, *amount)
+            }
+            Command::RejectInvoice { invoice, debtor } => {
+                let issued = self.issued_invoice(*invoice)?;
+                require(is(&issued.debtor), "only a key of the debtor may reject its invoice")?;
+                self.reject_invoice(issued, debtor)
+            }
+            Command::ImportInvoices { unit, invoices } => {
+                require(has_role(Role::Treasurer), "importing invoices needs the treasurer role")?;
+                self.import_invoices(unit, invoices, timestamp_ms)
             }
         }
     }

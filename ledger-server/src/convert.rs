@@ -16,6 +16,9 @@
 //! | accounts | `accounts/{last handle}` | handles after it |
 //! | history | `accounts/{handle}/history/{seq}` | entries of that account below `seq` |
 //! | entries | `entries/{seq}` | entries from `seq` on |
+//! | invoices | `invoices/{last id}` | invoices after it, with the same filters |
+//!
+//! Invoice conversions are in the child module [`invoice`].
 //!
 //! An empty `next_page_token` means the list is complete. A token that does not decode, or that
 //! belongs to another list (or another account's history), is `INVALID_ARGUMENT` /
@@ -37,6 +40,8 @@ use ledger_core::transfer::{Answer, Transfer};
 
 use crate::error::ServerError;
 use crate::grpc::ApiLimits;
+
+pub mod invoice;
 use crate::proto;
 use crate::store::{HistoryFilter, HistoryRow, LedgerMeta, Store, StoreError};
 
@@ -777,6 +782,33 @@ pub fn history_item(
             let mine = rows.iter().filter(|row| &row.payer == subject || &row.payee == subject).count();
             let last_line = u64::from(first_line) + rows.len() as u64 - 1;
             format!("{mine} of {} imported {unit} transfers (lines {first_line}-{last_line} of the file)", rows.len())
+        }
+        Command::IssueInvoice { creditor, debtor, unit, amount, .. } => {
+            if &creditor == subject {
+                format!("invoiced {debtor} {} {unit} (invoice {request_id})", amount_text(amount))
+            } else {
+                format!("invoiced {} {unit} by {creditor} (invoice {request_id})", amount_text(amount))
+            }
+        }
+        Command::AcceptInvoice { invoice, debtor, creditor, unit, amount } => {
+            if &debtor == subject {
+                format!("accepted invoice {invoice} from {creditor}: owes {} {unit}", amount_text(amount))
+            } else {
+                format!("{debtor} accepted invoice {invoice}: owes {} {unit}", amount_text(amount))
+            }
+        }
+        Command::RejectInvoice { invoice, debtor } => {
+            if &debtor == subject {
+                format!("rejected invoice {invoice}")
+            } else {
+                format!("{debtor} rejected invoice {invoice}")
+            }
+        }
+        Command::ImportInvoices { unit, invoices } => {
+            let (owed, owing) = invoices.iter().fold((0_usize, 0_usize), |(owed, owing), row| {
+                (owed + usize::from(&row.creditor == subject), owing + usize::from(&row.debtor == subject))
+            });
+            format!("invoices in {unit} imported: {owed} owed to {subject}, {owing} owed by {subject}")
         }
     };
     Ok(item)

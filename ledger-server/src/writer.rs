@@ -410,6 +410,7 @@ async fn apply_batch(
         refs.units.extend(more.units);
         refs.keys.extend(more.keys);
         refs.transfers.extend(more.transfers);
+        refs.invoices.extend(more.invoices);
     }
     refs.handles.sort_unstable();
     refs.handles.dedup();
@@ -419,6 +420,8 @@ async fn apply_batch(
     refs.keys.dedup();
     refs.transfers.sort_unstable();
     refs.transfers.dedup();
+    refs.invoices.sort_unstable();
+    refs.invoices.dedup();
     let mut building =
         Building { state, head, pending: Vec::new(), changes: Changes::default(), in_batch: HashMap::new() };
     tx.load(&mut building.state, &refs).await.map_err(at(applying))?;
@@ -500,6 +503,7 @@ fn merge(into: &mut Changes, from: Changes) {
     into.identities.extend(from.identities);
     into.keys.extend(from.keys);
     into.transfers.extend(from.transfers);
+    into.invoices.extend(from.invoices);
 }
 
 fn now_ms() -> i64 {

@@ -16,13 +16,15 @@ use ledger_core::account::{Account, AccountKind, Role, RoleSet};
 use ledger_core::amount::{Amount, Scale};
 use ledger_core::checkpoint::Checkpoint;
 use ledger_core::command::{Command, References, SignedCommand, admin_handle};
+use ledger_core::invoice::{ImportedInvoice, InvoiceStatus, imported_id};
 use ledger_core::journal::{Entry, EntryHash};
 use ledger_core::keys::SecretKey;
+use ledger_core::names::Reference;
 use ledger_core::names::{DisplayName, Handle, LedgerId, Memo, RequestId, UnitCode};
 use ledger_core::state::{Changes, State};
 use ledger_server::store::postgres::PostgresStore;
 use ledger_server::store::sqlite::SqliteStore;
-use ledger_server::store::{HistoryFilter, LedgerMeta, PendingEntry, Store, StoreError, StoreOptions};
+use ledger_server::store::{HistoryFilter, InvoiceFilter, LedgerMeta, PendingEntry, Store, StoreError, StoreOptions};
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{ConnectOptions, Connection};
@@ -192,6 +194,7 @@ impl Ledger {
             all_changes.identities.extend(changes.identities);
             all_changes.keys.extend(changes.keys);
             all_changes.transfers.extend(changes.transfers);
+            all_changes.invoices.extend(changes.invoices);
             pending.push(PendingEntry { entry, request_id: signed.request_id, touched, balances_after });
         }
         tx.append(&pending, &state, &all_changes).await.expect("append");
@@ -250,6 +253,7 @@ pub async fn load_reproduces_the_state(store: Arc<dyn Store>) {
         units: vec![commun(), UnitCode::parse("NOPE").expect("a valid code")],
         keys: vec![SecretKey::from_seed([9; 32]).public_key()],
         transfers: model.transfers.keys().copied().chain([RequestId::from_uuid(Uuid::from_u128(404))]).collect(),
+        invoices: Vec::new(),
     };
     let mut tx = store.begin().await.expect("begin");
     tx.load(&mut state, &refs).await.expect("load");
@@ -295,9 +299,89 @@ pub async fn load_follows_references(store: Arc<dyn Store>) {
         units: vec![commun()],
         keys: vec![ledger.alice.public_key()],
         transfers: Vec::new(),
+        invoices: Vec::new(),
     };
     tx.load(&mut changed, &refs).await.expect("load");
     assert_eq!(changed, before, "load must not overwrite what the state holds");
+}
+
+/// Invoices: created in the same batch as the entries that made them, loaded back by id (an
+/// unknown id stays absent), changed by a later batch, and listed by unit, status and party in
+/// id order, page by page.
+pub async fn invoices_are_written_loaded_and_listed(store: Arc<dyn Store>) {
+    let mut ledger = Ledger::populate(store.as_ref()).await;
+    let (alice, bob) = (ledger.alice.clone(), ledger.bob.clone());
+    let issue = Command::IssueInvoice {
+        creditor: handle("alice"),
+        debtor: handle("bob"),
+        unit: commun(),
+        amount: amount(1_250),
+        due: Some(ledger_core::date::Date::parse("2026-12-31").expect("a date")),
+        reference: Reference::parse("INV-7").expect("a reference"),
+    };
+    let issue = ledger.sign(issue, &alice);
+    let issued = issue.request_id;
+    let rows: Vec<ImportedInvoice> = (0..3)
+        .map(|i| ImportedInvoice {
+            id: imported_id(ledger.ledger_id, &format!("OLD-{i}")),
+            creditor: handle(if i == 1 { "bob" } else { "alice" }),
+            debtor: handle(if i == 1 { "alice" } else { "bob" }),
+            amount: amount(100 * (i + 1)),
+            due: None,
+            reference: Reference::default(),
+        })
+        .collect();
+    let admin = ledger.admin.clone();
+    let import = ledger.sign(Command::ImportInvoices { unit: commun(), invoices: rows.clone() }, &admin);
+    ledger.batch(store.as_ref(), vec![issue, import], Outcome::Commit).await;
+    let accept = Command::AcceptInvoice {
+        invoice: issued,
+        debtor: handle("bob"),
+        creditor: handle("alice"),
+        unit: commun(),
+        amount: amount(1_250),
+    };
+    let accept = ledger.sign(accept, &bob);
+    ledger.batch(store.as_ref(), vec![accept], Outcome::Commit).await;
+
+    let model = &ledger.model;
+    assert_eq!(model.invoices.len(), 4);
+    assert_eq!(model.invoices[&issued].status, InvoiceStatus::Accepted);
+    let ghost = RequestId::from_uuid(Uuid::from_u128(404));
+    let mut state = State::for_ledger(ledger.ledger_id, ledger.node.public_key());
+    let refs =
+        References { invoices: model.invoices.keys().copied().chain([ghost]).collect(), ..References::default() };
+    let mut tx = store.begin().await.expect("begin");
+    tx.load(&mut state, &refs).await.expect("load");
+    drop(tx);
+    assert_eq!(state.invoices, model.invoices);
+    for (id, invoice) in &model.invoices {
+        assert_eq!(store.invoice(*id).await.expect("invoice").as_ref(), Some(invoice));
+    }
+    assert_eq!(store.invoice(ghost).await.expect("invoice"), None);
+
+    let mut by_id: Vec<RequestId> = model.invoices.keys().copied().collect();
+    by_id.sort_unstable();
+    let ids = |invoices: Vec<ledger_core::invoice::Invoice>| invoices.into_iter().map(|i| i.id).collect::<Vec<_>>();
+    let all = InvoiceFilter::default();
+    assert_eq!(ids(store.invoices(&all, None, 100).await.expect("list")), by_id);
+    // Page by page: two, then the rest after the last id seen.
+    let first = ids(store.invoices(&all, None, 2).await.expect("list"));
+    let rest = ids(store.invoices(&all, Some(first[1]), 100).await.expect("list"));
+    assert_eq!([first, rest].concat(), by_id);
+    // Bob is creditor of one imported invoice only; every invoice involves alice.
+    let bob_creditor = rows[1].id;
+    let as_party = |party: &str| InvoiceFilter { party: Some(handle(party)), ..InvoiceFilter::default() };
+    assert_eq!(ids(store.invoices(&as_party("alice"), None, 100).await.expect("list")), by_id);
+    assert_eq!(ids(store.invoices(&as_party("fund-commun"), None, 100).await.expect("list")), Vec::new());
+    let issued_only = InvoiceFilter { status: Some(InvoiceStatus::Issued), ..InvoiceFilter::default() };
+    assert_eq!(ids(store.invoices(&issued_only, None, 100).await.expect("list")), Vec::new());
+    let accepted_in_commun =
+        InvoiceFilter { unit: Some(commun()), status: Some(InvoiceStatus::Accepted), party: Some(handle("bob")) };
+    assert_eq!(ids(store.invoices(&accepted_in_commun, None, 100).await.expect("list")), by_id);
+    let other_unit = InvoiceFilter { unit: Some(UnitCode::parse("HOUR").expect("a code")), ..InvoiceFilter::default() };
+    assert_eq!(ids(store.invoices(&other_unit, None, 100).await.expect("list")), Vec::new());
+    assert!(by_id.contains(&bob_creditor));
 }
 
 /// Single reads: key owners with roles, identities, units and accounts, with paging.
@@ -595,6 +679,7 @@ contract!(
     keys_and_roles_are_written_back,
     large_batches_round_trip,
     checkpoints_and_stored_entries_round_trip,
+    invoices_are_written_loaded_and_listed,
 );
 
 #[tokio::test]

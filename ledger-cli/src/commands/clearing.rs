@@ -1,14 +1,21 @@
-//! `ledgerctl clearing solve`: the clearing solver on an invoice file, offline (no server, no
-//! key). Reads `id,debtor,creditor,amount`, finds the largest set-off with ledger-core's solver,
-//! checks its certificate, writes `id,debtor,creditor,amount,set_off,remainder` and a summary on
-//! stderr.
+//! `ledgerctl clearing`: the clearing house. `clearing solve` runs the clearing solver on an
+//! invoice file, offline (no server, no key): it reads `id,debtor,creditor,amount`, finds the
+//! largest set-off with ledger-core's solver, checks its certificate, writes
+//! `id,debtor,creditor,amount,set_off,remainder` and a summary on stderr. `clearing invoice ...`
+//! issues, answers, lists and imports invoices on the server.
 //!
 //! # Layout
 //!
-//! - this file: the verb and its summary;
-//! - `invoice_csv`: reading and writing the invoice file.
+//! - this file: the verbs and the summary of `solve`;
+//! - `invoice_csv`: reading and writing invoice files (offline and import);
+//! - `invoice`: `clearing invoice issue|accept|reject|list`;
+//! - `invoice_import`: `clearing invoice import`;
+//! - `run`: `clearing run --dry-run`.
 
+pub mod invoice;
 pub mod invoice_csv;
+pub mod invoice_import;
+pub mod run;
 
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
@@ -17,6 +24,7 @@ use clap::{Args, Subcommand};
 use ledger_core::amount::format_minor;
 use ledger_core::clearing::{Certified, Invoice, NodeIndex, Problem, check, solve};
 
+use super::Context;
 use crate::error::CliError;
 use crate::output;
 use invoice_csv::InvoiceFile;
@@ -26,6 +34,12 @@ use invoice_csv::InvoiceFile;
 pub enum ClearingCommand {
     /// Finds the largest set-off of the invoices in a CSV file, offline (no server).
     Solve(SolveArgs),
+    /// Invoices: trade credit outside the balances, issued by the creditor, accepted by the
+    /// debtor.
+    #[command(subcommand)]
+    Invoice(invoice::InvoiceCommand),
+    /// What a clearing run over a unit's accepted invoices would set off (--dry-run).
+    Run(run::RunArgs),
 }
 
 /// `clearing solve`.
@@ -42,9 +56,11 @@ pub struct SolveArgs {
 }
 
 /// Runs a clearing verb.
-pub fn run(command: ClearingCommand) -> Result<(), CliError> {
+pub async fn run(command: ClearingCommand, ctx: &Context) -> Result<(), CliError> {
     match command {
         ClearingCommand::Solve(args) => solve_file(&args),
+        ClearingCommand::Invoice(command) => invoice::run(command, ctx).await,
+        ClearingCommand::Run(args) => run::run(args, ctx).await,
     }
 }
 

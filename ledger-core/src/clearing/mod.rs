@@ -30,11 +30,13 @@
 //! - `solver`: the min-cost flow and its potentials.
 //! - [`certificate`]: the independent checker.
 //! - [`synthetic`]: reproducible random invoice graphs for benchmarks and tests.
+//! - [`run`]: a run over the ledger's open invoices of one unit, planned and certified.
 
 pub mod certificate;
 mod graph;
 pub mod nodes;
 pub mod problem;
+pub mod run;
 mod scc;
 mod solver;
 pub mod synthetic;

@@ -373,8 +373,12 @@ impl Model {
             Command::RequestPayment { .. }
             | Command::AcceptRequest { .. }
             | Command::RejectRequest { .. }
-            | Command::Reverse { .. } => {
-                unreachable!("the scenarios generate no workflow commands; see workflows.rs for those")
+            | Command::Reverse { .. }
+            | Command::IssueInvoice { .. }
+            | Command::AcceptInvoice { .. }
+            | Command::RejectInvoice { .. }
+            | Command::ImportInvoices { .. } => {
+                unreachable!("the scenarios generate no workflow or invoice commands; see workflows.rs and invoices.rs")
             }
             Command::ImportTransfers { .. } => {
                 unreachable!("the scenarios generate no imports; import.rs checks them against payments")

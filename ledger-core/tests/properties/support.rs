@@ -5,9 +5,11 @@ use std::sync::LazyLock;
 use ledger_core::account::{AccountKind, AccountStatus, Role};
 use ledger_core::amount::{AMOUNT_MAX, Amount, Scale};
 use ledger_core::command::Command;
+use ledger_core::date::Date;
 use ledger_core::import::ImportRow;
+use ledger_core::invoice::ImportedInvoice;
 use ledger_core::keys::{PublicKey, SecretKey};
-use ledger_core::names::{DisplayName, Handle, LedgerId, Memo, Reason, RequestId, UnitCode};
+use ledger_core::names::{DisplayName, Handle, LedgerId, Memo, Reason, Reference, RequestId, UnitCode};
 use proptest::prelude::*;
 use proptest::sample::select;
 use proptest::string::string_regex;
@@ -277,6 +279,60 @@ impl Fields {
                         .map(|(payer, payee, amount, memo)| ImportRow { payer, payee, amount, memo })
                         .collect(),
                 }),
+            (
+                self.handle.clone(),
+                self.handle.clone(),
+                self.unit.clone(),
+                self.amount.clone(),
+                due_date(),
+                self.memo.clone(),
+            )
+                .prop_map(|(creditor, debtor, unit, amount, due, memo)| Command::IssueInvoice {
+                    creditor,
+                    debtor,
+                    unit,
+                    amount,
+                    due,
+                    reference: reference_of(&memo),
+                }),
+            (self.id.clone(), self.handle.clone(), self.handle.clone(), self.unit.clone(), self.amount.clone())
+                .prop_map(|(id, debtor, creditor, unit, amount)| Command::AcceptInvoice {
+                    invoice: request_id(id),
+                    debtor,
+                    creditor,
+                    unit,
+                    amount,
+                }),
+            (self.id.clone(), self.handle.clone())
+                .prop_map(|(id, debtor)| Command::RejectInvoice { invoice: request_id(id), debtor }),
+            (
+                self.unit.clone(),
+                proptest::collection::vec(
+                    (
+                        self.id.clone(),
+                        self.handle.clone(),
+                        self.handle.clone(),
+                        self.amount.clone(),
+                        due_date(),
+                        self.memo.clone()
+                    ),
+                    0..4
+                ),
+            )
+                .prop_map(|(unit, rows)| Command::ImportInvoices {
+                    unit,
+                    invoices: rows
+                        .into_iter()
+                        .map(|(id, creditor, debtor, amount, due, memo)| ImportedInvoice {
+                            id: request_id(id),
+                            creditor,
+                            debtor,
+                            amount,
+                            due,
+                            reference: reference_of(&memo),
+                        })
+                        .collect(),
+                }),
         ]
         .boxed()
     }
@@ -286,6 +342,25 @@ impl Fields {
         (self.id.clone(), self.id.clone(), self.command())
             .prop_map(|(l, r, c)| (ledger_id(l), request_id(r), c))
             .boxed()
+    }
+}
+
+/// No due date, or one of a few (a leap day among them).
+fn due_date() -> BoxedStrategy<Option<Date>> {
+    proptest::option::of(select(vec!["2026-11-30", "2028-02-29", "9999-12-31"]))
+        .prop_map(|text| text.map(|text| Date::parse(text).expect("a valid date")))
+        .boxed()
+}
+
+/// A reference with a memo's text (both are at most 256 bytes, without control characters).
+fn reference_of(memo: &Memo) -> Reference {
+    Reference::parse(memo.as_str()).expect("a memo is a valid reference")
+}
+
+fn other_due(due: Option<Date>) -> Option<Date> {
+    match due {
+        None => Some(Date::parse("2026-11-30").expect("a valid date")),
+        Some(_) => None,
     }
 }
 
@@ -556,6 +631,63 @@ pub fn one_field_changes(command: &Command) -> Vec<(&'static str, Command)> {
             let mut more = rows.clone();
             more.push(rows[0].clone());
             push("rows (one more)", c(unit, file_sha256, first_line, more));
+        }
+        Command::IssueInvoice { creditor, debtor, unit, amount, due, reference } => {
+            let c = |creditor, debtor, unit, amount, due, reference| Command::IssueInvoice {
+                creditor,
+                debtor,
+                unit,
+                amount,
+                due,
+                reference,
+            };
+            let (cr, de, u, r) = (&creditor, &debtor, &unit, &reference);
+            push("creditor", c(other_handle(cr), de.clone(), u.clone(), amount, due, r.clone()));
+            push("debtor", c(cr.clone(), other_handle(de), u.clone(), amount, due, r.clone()));
+            push("unit", c(cr.clone(), de.clone(), other_unit(u), amount, due, r.clone()));
+            push("amount", c(cr.clone(), de.clone(), u.clone(), other_amount(amount), due, r.clone()));
+            push("due", c(cr.clone(), de.clone(), u.clone(), amount, other_due(due), r.clone()));
+            let r2 = Reference::parse(other_text(r.as_str())).expect("valid");
+            push("reference", c(creditor, debtor, unit, amount, due, r2));
+        }
+        Command::AcceptInvoice { invoice, debtor, creditor, unit, amount } => {
+            let c = |invoice, debtor, creditor, unit, amount| Command::AcceptInvoice {
+                invoice,
+                debtor,
+                creditor,
+                unit,
+                amount,
+            };
+            push("invoice", c(other_id(invoice), debtor.clone(), creditor.clone(), unit.clone(), amount));
+            push("debtor", c(invoice, other_handle(&debtor), creditor.clone(), unit.clone(), amount));
+            push("creditor", c(invoice, debtor.clone(), other_handle(&creditor), unit.clone(), amount));
+            push("unit", c(invoice, debtor.clone(), creditor.clone(), other_unit(&unit), amount));
+            push("amount", c(invoice, debtor.clone(), creditor.clone(), unit.clone(), other_amount(amount)));
+            push("variant", Command::RejectInvoice { invoice, debtor });
+        }
+        Command::RejectInvoice { invoice, debtor } => {
+            push("invoice", Command::RejectInvoice { invoice: other_id(invoice), debtor: debtor.clone() });
+            push("debtor", Command::RejectInvoice { invoice, debtor: other_handle(&debtor) });
+        }
+        Command::ImportInvoices { unit, invoices } => {
+            push("unit", Command::ImportInvoices { unit: other_unit(&unit), invoices: invoices.clone() });
+            let mut fewer = invoices.clone();
+            if fewer.pop().is_none() {
+                fewer.push(ImportedInvoice {
+                    id: request_id(1),
+                    creditor: handle("alice"),
+                    debtor: handle("bob"),
+                    amount: amount(1),
+                    due: None,
+                    reference: Reference::default(),
+                });
+            }
+            push("invoices", Command::ImportInvoices { unit: unit.clone(), invoices: fewer });
+            if let Some(first) = invoices.first() {
+                let mut changed = invoices.clone();
+                changed[0].amount = other_amount(first.amount);
+                push("invoices[0].amount", Command::ImportInvoices { unit, invoices: changed });
+            }
         }
     }
     out

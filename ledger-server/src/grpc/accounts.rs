@@ -235,7 +235,11 @@ fn subject(command: &Command) -> &Handle {
         | Command::AcceptRequest { .. }
         | Command::RejectRequest { .. }
         | Command::Reverse { .. }
-        | Command::ImportTransfers { .. } => {
+        | Command::ImportTransfers { .. }
+        | Command::IssueInvoice { .. }
+        | Command::AcceptInvoice { .. }
+        | Command::RejectInvoice { .. }
+        | Command::ImportInvoices { .. } => {
             unreachable!("only commands about one handle are built by this service's conversions")
         }
     }

@@ -1,9 +1,11 @@
-//! The gRPC server: the Accounts, Transfers and Audit services, gRPC health and reflection.
+//! The gRPC server: the Accounts, Transfers, Clearing and Audit services, gRPC health and
+//! reflection.
 //!
 //! # Layout
 //!
 //! - [`accounts`]: units, accounts, limits, balances, history, roles and keys.
 //! - [`transfers`]: payments, payment requests and reversals, and reading them back.
+//! - [`clearing`]: invoices (issue, accept, reject, import, read, list).
 //! - [`audit`]: the trial balance, the journal, its export and checkpoints.
 //! - [`feed`]: the live feed of committed entries (served by Transfers/WatchEntries).
 //!
@@ -14,6 +16,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod clearing;
 pub mod feed;
 pub mod import;
 pub mod transfers;
@@ -33,6 +36,7 @@ use crate::checkpointer::Checkpointer;
 use crate::error::ServerError;
 use crate::proto::accounts_server::AccountsServer;
 use crate::proto::audit_server::AuditServer;
+use crate::proto::clearing_server::ClearingServer;
 use crate::proto::transfers_server::TransfersServer;
 use crate::store::Store;
 use crate::writer::{Committed, VerifiedCommand, WriterHandle};
@@ -102,11 +106,14 @@ pub async fn serve(
     };
     let transfers = TransfersServer::new(transfers::TransfersService::new(ctx.clone(), stopping_watch))
         .max_decoding_message_size(message_bytes_max);
+    let clearing =
+        ClearingServer::new(clearing::ClearingService::new(ctx.clone())).max_decoding_message_size(message_bytes_max);
     let audit = AuditServer::new(audit::AuditService::new(ctx)).max_decoding_message_size(message_bytes_max);
 
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<AccountsServer<accounts::AccountsService>>().await;
     health.set_serving::<TransfersServer<transfers::TransfersService>>().await;
+    health.set_serving::<ClearingServer<clearing::ClearingService>>().await;
     health.set_serving::<AuditServer<audit::AuditService>>().await;
     health.set_service_status("", tonic_health::ServingStatus::Serving).await;
 
@@ -130,6 +137,7 @@ pub async fn serve(
         .add_service(reflection)
         .add_service(accounts)
         .add_service(transfers)
+        .add_service(clearing)
         .add_service(audit)
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await

@@ -24,6 +24,7 @@ use async_trait::async_trait;
 use ledger_core::account::{Account, RoleSet, Unit};
 use ledger_core::checkpoint::Checkpoint;
 use ledger_core::command::{EntryKind, References};
+use ledger_core::invoice::{Invoice, InvoiceStatus};
 use ledger_core::journal::{Entry, EntryHash};
 use ledger_core::keys::PublicKey;
 use ledger_core::names::{Handle, LedgerId, RequestId, UnitCode};
@@ -122,6 +123,17 @@ impl HistoryFilter {
     }
 }
 
+/// Which invoices to list; every filter given must hold. Pages go by invoice id.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InvoiceFilter {
+    /// Only this unit's.
+    pub unit: Option<UnitCode>,
+    /// Only those in this status.
+    pub status: Option<InvoiceStatus>,
+    /// Only those where this handle is the creditor or the debtor.
+    pub party: Option<Handle>,
+}
+
 /// Reads, each consistent on its own.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -167,6 +179,15 @@ pub trait Store: Send + Sync + 'static {
         after: Option<RequestId>,
         limit: u32,
     ) -> Result<Vec<Transfer>, StoreError>;
+    /// One invoice and where it stands.
+    async fn invoice(&self, id: RequestId) -> Result<Option<Invoice>, StoreError>;
+    /// Invoices passing `filter`, ordered by id, with id after `after`, at most `limit`.
+    async fn invoices(
+        &self,
+        filter: &InvoiceFilter,
+        after: Option<RequestId>,
+        limit: u32,
+    ) -> Result<Vec<Invoice>, StoreError>;
     /// Entries with seq in `from_seq..=to_seq`, in order, at most `limit`, exactly as stored: not
     /// checked, so that an auditor sees a tampered entry for themselves instead of a refusal.
     async fn entries_as_stored(&self, from_seq: u64, to_seq: u64, limit: u32) -> Result<Vec<Entry>, StoreError>;
@@ -186,9 +207,9 @@ pub trait BatchTx: Send {
     /// Loads into `state` what `refs` names and `state` does not hold yet: for each handle its
     /// account and identity (roles, active keys, and the owner record of each of those keys);
     /// for each unit the unit; for each key its owner record and that owner's identity; and the
-    /// unit of every account loaded; for each transfer its record. What does not exist stays
-    /// absent. Never overwrites what
-    /// `state` already holds (earlier commands of the batch may have changed it).
+    /// unit of every account loaded; for each transfer and invoice its record. What does not
+    /// exist stays absent. Never overwrites what `state` already holds (earlier commands of the
+    /// batch may have changed it).
     async fn load(&mut self, state: &mut State, refs: &References) -> Result<(), StoreError>;
     /// The entry made by a request id, if any.
     async fn find_request(&mut self, id: RequestId) -> Result<Option<Entry>, StoreError>;
@@ -205,7 +226,7 @@ pub trait BatchTx: Send {
     }
     /// Appends the entries (in order, seq continuing the head) and writes back, from `state`,
     /// everything `changes` names: ledger meta on genesis, units, accounts, identities, keys,
-    /// transfers.
+    /// transfers, invoices.
     async fn append(&mut self, entries: &[PendingEntry], state: &State, changes: &Changes) -> Result<(), StoreError>;
     /// Commits durably.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;

@@ -47,6 +47,7 @@ use ledger_core::account::{Account, RoleSet, Unit};
 use ledger_core::amount::Amount;
 use ledger_core::checkpoint::Checkpoint;
 use ledger_core::command::References;
+use ledger_core::invoice::Invoice;
 use ledger_core::journal::{Entry, EntryHash};
 use ledger_core::keys::PublicKey;
 use ledger_core::names::{Handle, RequestId, UnitCode};
@@ -56,6 +57,7 @@ use sqlx::migrate::{MigrateError, Migration, MigrationType, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{Connection, Postgres, SqlSafeStr, Transaction};
 
+use super::InvoiceFilter;
 use super::rows::{
     AccountRow, CheckpointRow, JournalRow, PostingRow, TransferRow, UnitRow, absent, account_from_row, check_continues,
     check_request_id, checkpoint_from_row, corrupt, entries_as_stored, entries_from_rows, entry_from_rows,
@@ -65,6 +67,8 @@ use super::rows::{
 use super::unit_cache::UnitCache;
 use super::{BatchTx, HistoryFilter, HistoryRow, LedgerMeta, PendingEntry, Store, StoreError, StoreOptions};
 
+mod invoices;
+
 /// The first migration, embedded (see the SQLite backend for why not `sqlx::migrate!`).
 const MIGRATION_0001: &str = include_str!("../../migrations/postgres/0001_init.sql");
 /// Signed checkpoints.
@@ -73,6 +77,8 @@ const MIGRATION_0002: &str = include_str!("../../migrations/postgres/0002_checkp
 const MIGRATION_0003: &str = include_str!("../../migrations/postgres/0003_workflows.sql");
 /// Every transfer kind (`import`, and those of the chamber and the clearing house).
 const MIGRATION_0004: &str = include_str!("../../migrations/postgres/0004_transfer_kinds.sql");
+/// Invoices: the `invoices` projection.
+const MIGRATION_0005: &str = include_str!("../../migrations/postgres/0005_invoices.sql");
 
 /// How many times start-up runs the migrations when a replica starting at the same moment makes
 /// them fail. A run that lost a race finds the other's migrations applied, but the other may still
@@ -157,6 +163,7 @@ fn migrator() -> Migrator {
         Migration::new(2, "checkpoints".into(), MigrationType::Simple, MIGRATION_0002.into_sql_str(), false),
         Migration::new(3, "workflows".into(), MigrationType::Simple, MIGRATION_0003.into_sql_str(), false),
         Migration::new(4, "transfer_kinds".into(), MigrationType::Simple, MIGRATION_0004.into_sql_str(), false),
+        Migration::new(5, "invoices".into(), MigrationType::Simple, MIGRATION_0005.into_sql_str(), false),
     ]);
     // sqlx would take an advisory lock, which CockroachDB and YugabyteDB lack; see the module doc.
     migrator.set_locking(false);
@@ -492,6 +499,21 @@ impl Store for PostgresStore {
         .map_err(db)?;
         rows.into_iter().map(transfer_from_row).collect()
     }
+
+    async fn invoice(&self, id: RequestId) -> Result<Option<Invoice>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        Ok(invoices::read(&mut conn, &[id]).await?.pop())
+    }
+
+    async fn invoices(
+        &self,
+        filter: &InvoiceFilter,
+        after: Option<RequestId>,
+        limit: u32,
+    ) -> Result<Vec<Invoice>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        invoices::list(&mut conn, filter, after, limit).await
+    }
 }
 
 /// The writer's transaction: holds the head lock from [`Store::begin`] until commit or drop (which
@@ -571,6 +593,11 @@ impl BatchTx for PostgresBatch {
         for transfer in read_transfers(conn, &ids).await? {
             state.transfers.insert(transfer.id, transfer);
         }
+        let ids: Vec<RequestId> =
+            refs.invoices.iter().filter(|id| !state.invoices.contains_key(*id)).copied().collect();
+        for invoice in invoices::read(conn, &ids).await? {
+            state.invoices.insert(invoice.id, invoice);
+        }
         Ok(())
     }
 
@@ -649,6 +676,12 @@ impl BatchTx for PostgresBatch {
             .map(|id| state.transfers.get(id).ok_or_else(|| absent("transfer", id)))
             .collect::<Result<Vec<_>, _>>()?;
         write_transfers(conn, &transfers).await?;
+        let changed_invoices = changes
+            .invoices
+            .iter()
+            .map(|id| state.invoices.get(id).ok_or_else(|| absent("invoice", id)))
+            .collect::<Result<Vec<_>, _>>()?;
+        invoices::write(conn, &changed_invoices).await?;
         write_entries(conn, entries).await?;
         if let Some(last) = entries.last() {
             let head = (last.entry.seq, last.entry.hash);

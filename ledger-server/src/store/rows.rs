@@ -9,8 +9,11 @@ use ledger_core::account::{Account, AccountKind, AccountStatus, Limits, RoleSet,
 use ledger_core::amount::{Amount, BALANCE_MAX, Scale};
 use ledger_core::checkpoint::Checkpoint;
 use ledger_core::command::{EntryKind, decode_signing_bytes};
+use ledger_core::date::Date;
+use ledger_core::invoice::{Invoice, InvoiceStatus};
 use ledger_core::journal::{Entry, EntryHash, Posting};
 use ledger_core::keys::{PublicKey, Signature};
+use ledger_core::names::Reference;
 use ledger_core::names::{DisplayName, Handle, LedgerId, Memo, RequestId, UnitCode};
 use ledger_core::state::KeyOwner;
 use ledger_core::transfer::{Transfer, TransferKind, TransferStatus};
@@ -290,6 +293,35 @@ pub(super) fn transfer_from_row(row: TransferRow) -> Result<Transfer, StoreError
         expires_at_ms,
         reverses: other(reverses)?,
         reversed_by: other(reversed_by)?,
+    })
+}
+
+/// `id, creditor, debtor, unit, amount, remaining, due, reference, status, created_ms` of
+/// `invoices`, in that order in every backend.
+pub(super) type InvoiceRow = (Vec<u8>, String, String, String, i64, i64, Option<String>, String, String, i64);
+
+pub(super) fn invoice_from_row(row: InvoiceRow) -> Result<Invoice, StoreError> {
+    let (id, creditor, debtor, unit, amount, remaining, due, reference, status, created_ms) = row;
+    let id = transfer_id_from_row("invoices", &id)?;
+    let bad = |what: String| corrupt(format!("invoice {id}: {what}"));
+    let handle = |text: &str| Handle::parse(text).map_err(|error| bad(error.to_string()));
+    let amount = Amount::from_minor(amount)
+        .filter(|amount| !amount.is_zero())
+        .ok_or_else(|| bad(format!("amount {amount} out of range")))?;
+    let remaining = Amount::from_minor(remaining)
+        .filter(|remaining| *remaining <= amount)
+        .ok_or_else(|| bad(format!("remaining {remaining} outside 0..={}", amount.minor())))?;
+    Ok(Invoice {
+        id,
+        creditor: handle(&creditor)?,
+        debtor: handle(&debtor)?,
+        unit: UnitCode::parse(&unit).map_err(|error| bad(error.to_string()))?,
+        amount,
+        remaining,
+        due: due.map(|text| Date::parse(&text).map_err(|error| bad(error.to_string()))).transpose()?,
+        reference: Reference::parse(&reference).map_err(|error| bad(error.to_string()))?,
+        status: InvoiceStatus::parse(&status).ok_or_else(|| bad(format!("unknown status {status:?}")))?,
+        created_ms,
     })
 }
 

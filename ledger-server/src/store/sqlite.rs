@@ -21,6 +21,7 @@ use ledger_core::account::{Account, RoleSet, Unit};
 use ledger_core::amount::Amount;
 use ledger_core::checkpoint::Checkpoint;
 use ledger_core::command::References;
+use ledger_core::invoice::Invoice;
 use ledger_core::journal::{Entry, EntryHash, Posting};
 use ledger_core::keys::PublicKey;
 use ledger_core::names::{Handle, RequestId, UnitCode};
@@ -32,6 +33,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{QueryBuilder, SqlSafeStr, Sqlite, Transaction};
 
+use super::InvoiceFilter;
 use super::rows::{
     AccountRow, CheckpointRow, JournalRow, MetaRow, PostingRow, TransferRow, UnitRow, absent, account_from_row,
     check_continues, check_request_id, checkpoint_from_row, corrupt, entries_as_stored, entries_from_rows,
@@ -54,6 +56,8 @@ const ACQUIRE_TIMEOUT_MS: u64 = 10_000;
 /// below SQLite's limit of 32766; full chunks share one cached prepared statement.
 const INSERT_ROWS_MAX: usize = 64;
 
+mod invoices;
+
 /// The first migration, embedded. `sqlx::migrate!` would do the same but needs sqlx's `macros`
 /// feature, which the workspace does not enable; version and description follow the file name
 /// (`0001_init.sql`) exactly as the macro would, so switching to it later changes nothing stored.
@@ -64,6 +68,8 @@ const MIGRATION_0002: &str = include_str!("../../migrations/sqlite/0002_checkpoi
 const MIGRATION_0003: &str = include_str!("../../migrations/sqlite/0003_workflows.sql");
 /// Every transfer kind (`import`, and those of the chamber and the clearing house).
 const MIGRATION_0004: &str = include_str!("../../migrations/sqlite/0004_transfer_kinds.sql");
+/// Invoices: the `invoices` projection.
+const MIGRATION_0005: &str = include_str!("../../migrations/sqlite/0005_invoices.sql");
 
 // SQLite primary result codes (the low byte of an extended code) that mean the data itself is
 // wrong rather than the database being out of reach. See https://www.sqlite.org/rescode.html.
@@ -131,6 +137,7 @@ fn migrator() -> Migrator {
         Migration::new(2, "checkpoints".into(), MigrationType::Simple, MIGRATION_0002.into_sql_str(), false),
         Migration::new(3, "workflows".into(), MigrationType::Simple, MIGRATION_0003.into_sql_str(), false),
         Migration::new(4, "transfer_kinds".into(), MigrationType::Simple, MIGRATION_0004.into_sql_str(), false),
+        Migration::new(5, "invoices".into(), MigrationType::Simple, MIGRATION_0005.into_sql_str(), false),
     ])
 }
 
@@ -428,6 +435,21 @@ impl Store for SqliteStore {
         .map_err(db)?;
         rows.into_iter().map(transfer_from_row).collect()
     }
+
+    async fn invoice(&self, id: RequestId) -> Result<Option<Invoice>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        Ok(invoices::read(&mut conn, &[id]).await?.pop())
+    }
+
+    async fn invoices(
+        &self,
+        filter: &InvoiceFilter,
+        after: Option<RequestId>,
+        limit: u32,
+    ) -> Result<Vec<Invoice>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        invoices::list(&mut conn, filter, after, limit).await
+    }
 }
 
 /// The writer's transaction: holds the write lock from `BEGIN IMMEDIATE` until commit or drop
@@ -487,6 +509,11 @@ impl BatchTx for SqliteBatch {
                 state.transfers.insert(*id, transfer);
             }
         }
+        let ids: Vec<RequestId> =
+            refs.invoices.iter().filter(|id| !state.invoices.contains_key(*id)).copied().collect();
+        for invoice in invoices::read(conn, &ids).await? {
+            state.invoices.insert(invoice.id, invoice);
+        }
         Ok(())
     }
 
@@ -526,6 +553,12 @@ impl BatchTx for SqliteBatch {
             .map(|id| state.transfers.get(id).ok_or_else(|| absent("transfer", id)))
             .collect::<Result<Vec<_>, _>>()?;
         write_transfers(conn, &transfers).await?;
+        let changed_invoices = changes
+            .invoices
+            .iter()
+            .map(|id| state.invoices.get(id).ok_or_else(|| absent("invoice", id)))
+            .collect::<Result<Vec<_>, _>>()?;
+        invoices::write(conn, &changed_invoices).await?;
         write_entries(conn, entries).await
     }
 
