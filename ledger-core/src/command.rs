@@ -297,7 +297,14 @@ impl Command {
         }
     }
 
-    /// What it reads, besides the signers' keys and handles.
+    /// Whether it creates a transfer, whose id is then the command's request id (see
+    /// [`SignedCommand::references`]).
+    pub fn creates_transfer(&self) -> bool {
+        matches!(self, Command::Pay { .. } | Command::RequestPayment { .. } | Command::Reverse { .. })
+    }
+
+    /// What it reads, besides the signers' keys and handles and the transfer it creates (whose
+    /// id is the request id: [`SignedCommand::references`] adds it).
     pub fn references(&self) -> References {
         let mut refs = References::default();
         match self {
@@ -553,6 +560,18 @@ impl SignedCommand {
     /// The signers' keys.
     pub fn signers(&self) -> impl Iterator<Item = &PublicKey> {
         self.signatures.iter().map(|(key, _)| key)
+    }
+
+    /// What applying it reads, besides the signers' keys and handles: the command's references
+    /// and, for a command that creates a transfer, that transfer's id (its own request id), so a
+    /// caller holding part of the ledger loads it and `State::apply` can refuse a second
+    /// transfer under an id already taken.
+    pub fn references(&self) -> References {
+        let mut refs = self.command.references();
+        if self.command.creates_transfer() {
+            refs.transfers.push(self.request_id);
+        }
+        refs
     }
 }
 

@@ -92,6 +92,8 @@ pub enum Refusal {
     OwnAdminRole,
     #[error("transfer {0} does not exist")]
     UnknownTransfer(RequestId),
+    #[error("transfer {0} already exists: a request id creates at most one transfer")]
+    TransferExists(RequestId),
     #[error("transfer {0} is not a payment request")]
     NotARequest(RequestId),
     #[error("the command does not match transfer {0} (parties, unit or amount differ)")]
@@ -120,6 +122,7 @@ impl Refusal {
             Refusal::NotAuthorised(_) => PermissionDenied,
             Refusal::UnknownAccount(_) | Refusal::UnknownHandle(_) | Refusal::UnknownUnit(_) => NotFound,
             Refusal::HandleTaken(_) | Refusal::UnitExists(_) | Refusal::KeyInUse(_) => AlreadyExists,
+            Refusal::TransferExists(_) => AlreadyExists,
             Refusal::NotInitialised
             | Refusal::AlreadyInitialised
             | Refusal::KeyNotHeld { .. }
@@ -183,6 +186,7 @@ impl Refusal {
             Refusal::RoleNotHeld { .. } => "ROLE_NOT_HELD",
             Refusal::OwnAdminRole => "OWN_ADMIN_ROLE",
             Refusal::UnknownTransfer(_) => "TRANSFER_NOT_FOUND",
+            Refusal::TransferExists(_) => "TRANSFER_EXISTS",
             Refusal::NotARequest(_) => "NOT_A_REQUEST",
             Refusal::TransferMismatch(_) => "TRANSFER_MISMATCH",
             Refusal::RequestNotPending { .. } => "REQUEST_NOT_PENDING",
