@@ -303,6 +303,15 @@ impl Command {
         matches!(self, Command::Pay { .. } | Command::RequestPayment { .. } | Command::Reverse { .. })
     }
 
+    /// The earlier transfer it acts on: the request it answers, the transfer it reverses.
+    pub fn referenced_transfer(&self) -> Option<RequestId> {
+        match self {
+            Command::AcceptRequest { request, .. } | Command::RejectRequest { request, .. } => Some(*request),
+            Command::Reverse { transfer, .. } => Some(*transfer),
+            _ => None,
+        }
+    }
+
     /// What it reads, besides the signers' keys and handles and the transfer it creates (whose
     /// id is the request id: [`SignedCommand::references`] adds it).
     pub fn references(&self) -> References {
@@ -333,21 +342,19 @@ impl Command {
                 refs.handles.extend([payer.clone(), payee.clone()]);
                 refs.units.push(unit.clone());
             }
-            Command::AcceptRequest { request, payer, payee, unit, .. } => {
+            Command::AcceptRequest { payer, payee, unit, .. } => {
                 refs.handles.extend([payer.clone(), payee.clone()]);
                 refs.units.push(unit.clone());
-                refs.transfers.push(*request);
             }
-            Command::RejectRequest { request, payer } => {
+            Command::RejectRequest { payer, .. } => {
                 refs.handles.push(payer.clone());
-                refs.transfers.push(*request);
             }
-            Command::Reverse { transfer, payer, payee, unit, .. } => {
+            Command::Reverse { payer, payee, unit, .. } => {
                 refs.handles.extend([payer.clone(), payee.clone()]);
                 refs.units.push(unit.clone());
-                refs.transfers.push(*transfer);
             }
         }
+        refs.transfers.extend(self.referenced_transfer());
         refs
     }
 

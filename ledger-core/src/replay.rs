@@ -128,7 +128,8 @@ impl Replayer {
     }
 
     /// Applies the next entry, whose [`check_alone`] and signatures passed: checks its link to
-    /// the previous hash, the signers' keys and roles at this point, that its postings are
+    /// the previous hash, that no earlier entry used its request id, the signers' keys and roles
+    /// at this point, that its postings are
     /// exactly what the command produces, and that every account it touched is within its limits
     /// and every unit it touched still sums to zero.
     pub fn push_checked(&mut self, entry: &Entry, signed: &SignedCommand) -> Result<(), ReplayError> {
@@ -139,7 +140,7 @@ impl Replayer {
             return Err(ReplayError::RequestReused { seq, id: signed.request_id, first });
         }
         self.archive_last_transfers().map_err(archive_failed)?;
-        self.load_transfers(signed).map_err(archive_failed)?;
+        self.load_transfer(signed).map_err(archive_failed)?;
         let applied =
             self.state.apply(signed, entry.timestamp_ms).map_err(|refusal| ReplayError::Refused { seq, refusal })?;
         if applied.postings != entry.postings {
@@ -181,15 +182,14 @@ impl Replayer {
         Ok(())
     }
 
-    /// Loads the transfers `signed` references from the archive. Its own request id, which names
-    /// the transfer it may create, was just found unused, so no transfer has it: not looked up.
-    fn load_transfers(&mut self, signed: &SignedCommand) -> Result<(), ArchiveError> {
-        for id in signed.references().transfers {
-            if id != signed.request_id
-                && let Some(transfer) = self.archive.transfer(id)?
-            {
-                self.state.transfers.insert(id, transfer);
-            }
+    /// Loads the transfer `signed` acts on from the archive. Of its references
+    /// ([`SignedCommand::references`]) that is the only transfer: the other, its own request id,
+    /// names the transfer it may create, and that id was just found unused, so no transfer has it.
+    fn load_transfer(&mut self, signed: &SignedCommand) -> Result<(), ArchiveError> {
+        if let Some(id) = signed.command.referenced_transfer()
+            && let Some(transfer) = self.archive.transfer(id)?
+        {
+            self.state.transfers.insert(id, transfer);
         }
         Ok(())
     }
