@@ -1,5 +1,7 @@
 //! The audit of a whole journal on every core, in memory bounded by the ledger's size (accounts,
-//! keys, units), not by the journal's length.
+//! keys, units), not by the journal's length: chunks travel through bounded channels, and what
+//! grows with the journal (transfers, the request ids used) is the [`Replayer`]'s
+//! [`crate::archive::Archive`], which a verifier keeps on disk (`ledgerctl audit verify` does).
 //!
 //! # Layout
 //!
@@ -10,8 +12,9 @@
 //!   │                kind, signatures in one batch per chunk (`replay::check_alone`,
 //!   │                `entry_signatures`)
 //! the caller's thread takes chunk k from worker k mod n, so in journal order: sequence, link to
-//!                    the previous hash, keys and roles at that point, limits (`Replayer`), and
-//!                    the checkpoints it was given; then the caller's `observe`
+//!                    the previous hash, request ids not used before, keys and roles at that
+//!                    point, limits (`Replayer`), and the checkpoints it was given; then the
+//!                    caller's `observe`
 //! ```
 //!
 //! Since chunks come back in the order they went out, the first error in journal order is the

@@ -390,7 +390,23 @@ impl Command {
         }
     }
 
-    /// What it reads, besides the signers' keys and handles.
+    /// Whether it creates a transfer, whose id is then the command's request id (see
+    /// [`SignedCommand::references`]).
+    pub fn creates_transfer(&self) -> bool {
+        matches!(self, Command::Pay { .. } | Command::RequestPayment { .. } | Command::Reverse { .. })
+    }
+
+    /// The earlier transfer it acts on: the request it answers, the transfer it reverses.
+    pub fn referenced_transfer(&self) -> Option<RequestId> {
+        match self {
+            Command::AcceptRequest { request, .. } | Command::RejectRequest { request, .. } => Some(*request),
+            Command::Reverse { transfer, .. } => Some(*transfer),
+            _ => None,
+        }
+    }
+
+    /// What it reads, besides the signers' keys and handles and the transfer it creates (whose
+    /// id is the request id: [`SignedCommand::references`] adds it).
     pub fn references(&self) -> References {
         let mut refs = References::default();
         match self {
@@ -419,19 +435,16 @@ impl Command {
                 refs.handles.extend([payer.clone(), payee.clone()]);
                 refs.units.push(unit.clone());
             }
-            Command::AcceptRequest { request, payer, payee, unit, .. } => {
+            Command::AcceptRequest { payer, payee, unit, .. } => {
                 refs.handles.extend([payer.clone(), payee.clone()]);
                 refs.units.push(unit.clone());
-                refs.transfers.push(*request);
             }
-            Command::RejectRequest { request, payer } => {
+            Command::RejectRequest { payer, .. } => {
                 refs.handles.push(payer.clone());
-                refs.transfers.push(*request);
             }
-            Command::Reverse { transfer, payer, payee, unit, .. } => {
+            Command::Reverse { payer, payee, unit, .. } => {
                 refs.handles.extend([payer.clone(), payee.clone()]);
                 refs.units.push(unit.clone());
-                refs.transfers.push(*transfer);
             }
             Command::ImportTransfers { unit, rows, .. } => {
                 refs.units.push(unit.clone());
@@ -462,6 +475,7 @@ impl Command {
                 refs.handles.dedup();
             }
         }
+        refs.transfers.extend(self.referenced_transfer());
         refs
     }
 
@@ -774,6 +788,18 @@ impl SignedCommand {
     /// The signers' keys.
     pub fn signers(&self) -> impl Iterator<Item = &PublicKey> {
         self.signatures.iter().map(|(key, _)| key)
+    }
+
+    /// What applying it reads, besides the signers' keys and handles: the command's references
+    /// and, for a command that creates a transfer, that transfer's id (its own request id), so a
+    /// caller holding part of the ledger loads it and `State::apply` can refuse a second
+    /// transfer under an id already taken.
+    pub fn references(&self) -> References {
+        let mut refs = self.command.references();
+        if self.command.creates_transfer() {
+            refs.transfers.push(self.request_id);
+        }
+        refs
     }
 }
 

@@ -17,6 +17,7 @@
 //! - [`journal`]: entries, postings and the hash chain.
 //! - [`history`]: which account histories an entry belongs to, and how it reads in each.
 //! - [`replay`]: rebuilding and checking the state from a journal.
+//! - [`archive`]: what a replay looks up by id instead of holding (transfers, request ids used).
 //! - [`entry_signatures`]: entry signatures checked in batches.
 //! - [`audit`]: the whole journal checked on every core, first error in journal order.
 //! - [`checkpoint`]: the node key's signed statement of the chain's head at an entry.
@@ -27,6 +28,7 @@
 
 pub mod account;
 pub mod amount;
+pub mod archive;
 pub mod audit;
 pub mod canonical;
 pub mod chamber;

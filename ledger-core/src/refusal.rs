@@ -94,6 +94,8 @@ pub enum Refusal {
     UnknownTransfer(RequestId),
     #[error("line {line}: {refusal}")]
     ImportRow { line: u32, refusal: Box<Refusal> },
+    #[error("transfer {0} already exists: a request id creates at most one transfer")]
+    TransferExists(RequestId),
     #[error("transfer {0} is not a payment request")]
     NotARequest(RequestId),
     #[error("the command does not match transfer {0} (parties, unit or amount differ)")]
@@ -146,6 +148,7 @@ impl Refusal {
             Refusal::NotAuthorised(_) => PermissionDenied,
             Refusal::UnknownAccount(_) | Refusal::UnknownHandle(_) | Refusal::UnknownUnit(_) => NotFound,
             Refusal::HandleTaken(_) | Refusal::UnitExists(_) | Refusal::KeyInUse(_) => AlreadyExists,
+            Refusal::TransferExists(_) => AlreadyExists,
             Refusal::NotInitialised
             | Refusal::AlreadyInitialised
             | Refusal::KeyNotHeld { .. }
@@ -212,6 +215,7 @@ impl Refusal {
             Refusal::UnknownTransfer(_) => "TRANSFER_NOT_FOUND",
             // The row's own reason (CREDIT_LIMIT_EXCEEDED...): the message names its line.
             Refusal::ImportRow { refusal, .. } => refusal.reason(),
+            Refusal::TransferExists(_) => "TRANSFER_EXISTS",
             Refusal::NotARequest(_) => "NOT_A_REQUEST",
             Refusal::TransferMismatch(_) => "TRANSFER_MISMATCH",
             Refusal::RequestNotPending { .. } => "REQUEST_NOT_PENDING",

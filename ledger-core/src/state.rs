@@ -1,10 +1,12 @@
 //! The ledger's state and `apply`: a verified command plus the state it touches becomes postings
 //! and a changed state, or a typed refusal that changes nothing.
 //!
-//! A [`State`] may hold the whole ledger (replay, audit, tests) or only the part a batch of
-//! commands touches (the server's writer): the caller loads every handle, unit and key named by
-//! [`Command::references`] and by the signers, the identity of every key's holder, and the unit
-//! of every account it loads; `apply` treats anything absent as not existing.
+//! A [`State`] may hold the whole ledger (tests) or only part of it: the server's writer loads
+//! what a batch of commands touches, and the audit's [`crate::replay::Replayer`] holds every
+//! account, key and unit but loads transfers from its archive one entry at a time. The caller
+//! loads every handle, unit, key and transfer named by [`SignedCommand::references`] and by the
+//! signers, the identity of every key's holder, and the unit of every account it loads; `apply`
+//! treats anything absent as not existing.
 //!
 //! Invoices are applied in the child module `invoices`.
 
@@ -286,6 +288,7 @@ impl State {
                 self.account(payee)?;
                 self.unit(unit)?;
                 require(is(payer), "only a key of the payer may sign its payment")?;
+                self.require_new_transfer(signed.request_id)?;
                 let applied = self.move_value(payer, payee, unit, *amount)?;
                 self.insert_transfer(Transfer {
                     id: signed.request_id,
@@ -308,6 +311,7 @@ impl State {
                 self.account(payee)?;
                 self.unit(unit)?;
                 require(is(payee), "only a key of the payee may sign its payment request")?;
+                self.require_new_transfer(signed.request_id)?;
                 if !(1..=REQUEST_LIFETIME_MAX_MS).contains(lifetime_ms) {
                     return Err(Refusal::InvalidLifetime { max_days: REQUEST_LIFETIME_MAX_MS / DAY_MS });
                 }
@@ -362,6 +366,7 @@ impl State {
                     is(&original.payee) || has_role(Role::Treasurer),
                     "a transfer is reversed by its payee (a refund) or a treasurer (a correction)",
                 )?;
+                self.require_new_transfer(signed.request_id)?;
                 let same = original.payee == *payer
                     && original.payer == *payee
                     && original.unit == *unit
@@ -579,6 +584,18 @@ impl State {
         Ok(transfer.clone())
     }
 
+    /// A transfer's id is the request id of the command that created it, so a second transfer
+    /// under an id already taken is refused. The server's idempotency never lets a request id
+    /// commit twice; this is the backstop, and what a replay of a tampered journal runs into.
+    /// Callers holding part of the ledger load the command's own request id as a transfer
+    /// reference ([`SignedCommand::references`]).
+    fn require_new_transfer(&self, id: RequestId) -> Result<(), Refusal> {
+        if self.transfers.contains_key(&id) {
+            return Err(Refusal::TransferExists(id));
+        }
+        Ok(())
+    }
+
     fn insert_transfer(&mut self, transfer: Transfer) {
         self.changes.transfers.insert(transfer.id);
         self.transfers.insert(transfer.id, transfer);
@@ -785,6 +802,39 @@ mod tests {
             memo: Memo::default(),
         };
         assert_eq!(ledger.apply(pay, &alice), Err(Refusal::ZeroAmount));
+    }
+
+    #[test]
+    fn a_second_transfer_under_a_request_id_already_taken_is_refused_and_changes_nothing() {
+        let mut ledger = Ledger::new();
+        let (alice, bob) = (SecretKey::from_seed([3; 32]), SecretKey::from_seed([4; 32]));
+        ledger.open("alice", alice.public_key()).unwrap();
+        ledger.open("bob", bob.public_key()).unwrap();
+        let (a, b) = (Handle::parse("alice").unwrap(), Handle::parse("bob").unwrap());
+        let unit = UnitCode::parse("COMMUN").unwrap();
+        let amount = Amount::from_minor(300).unwrap();
+        let taken = RequestId::from_uuid(uuid::Uuid::from_u128(1_000));
+        let pay =
+            Command::Pay { payer: a.clone(), payee: b.clone(), unit: unit.clone(), amount, memo: Memo::default() };
+        ledger.state.apply(&SignedCommand::sign(ledger.id, taken, pay.clone(), &alice), 5_000).unwrap();
+        ledger.state.take_changes();
+        let before = ledger.state.clone();
+        let ask = Command::RequestPayment {
+            payee: b.clone(),
+            payer: a.clone(),
+            unit: unit.clone(),
+            amount,
+            memo: Memo::default(),
+            lifetime_ms: 60_000,
+        };
+        let reason = crate::names::Reason::parse("refund").unwrap();
+        let back = Command::Reverse { transfer: taken, payer: b, payee: a, unit, amount, reason };
+        for (command, key) in [(pay, &alice), (ask, &bob), (back, &bob)] {
+            let signed = SignedCommand::sign(ledger.id, taken, command, key);
+            assert!(signed.references().transfers.contains(&taken), "{:?}", signed.command);
+            assert_eq!(ledger.state.apply(&signed, 6_000), Err(Refusal::TransferExists(taken)));
+            assert_eq!(ledger.state, before);
+        }
     }
 
     #[test]

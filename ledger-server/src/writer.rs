@@ -491,7 +491,7 @@ fn replayed(entry: &Entry, signed: &SignedCommand, bytes: &[u8]) -> Result<Commi
 }
 
 fn references_with_signers(signed: &SignedCommand) -> References {
-    let mut refs = signed.command.references();
+    let mut refs = signed.references();
     refs.keys.extend(signed.signers().copied());
     refs
 }

@@ -165,7 +165,7 @@ impl Ledger {
         let mut all_changes = Changes::default();
         for signed in &commands {
             assert_eq!(tx.find_request(signed.request_id).await.expect("find request"), None);
-            let mut refs = signed.command.references();
+            let mut refs = signed.references();
             refs.keys.extend(signed.signers().copied());
             tx.load(&mut state, &refs).await.expect("load");
             let applied = state

@@ -317,6 +317,61 @@ fn tampering_in_the_database_is_caught_at_the_entry_online_and_offline() {
     }
 }
 
+/// A validly signed entry copied to the end of the journal, with the hash chain recomputed: the
+/// copy of a limit change would apply again unnoticed, the copy of a payment would pay twice.
+/// The column `request_id` is unique, so the copier writes anything there; the signed bytes keep
+/// the original request id, which gives the copy away.
+#[test]
+fn an_entry_copied_to_the_end_of_the_database_is_caught_by_its_request_id_online_and_offline() {
+    for kind in ["limits", "payment"] {
+        let mut c = community();
+        let chain = entries(&c.export("clean.jsonl"));
+        let original = chain.iter().find(|entry| entry.kind.as_str() == kind).unwrap();
+        let last = chain.last().unwrap();
+        let copy = Entry::seal(
+            last.seq + 1,
+            last.timestamp_ms + 1,
+            original.kind,
+            original.command_bytes.clone(),
+            original.signatures.clone(),
+            original.postings.clone(),
+            last.hash,
+        );
+        c.ledger.stop();
+        tamper(
+            &c.db(),
+            &[
+                &format!(
+                    "INSERT INTO journal (seq, request_id, timestamp_ms, kind, command, signatures, prev_hash, hash) \
+                     SELECT {}, randomblob(16), {}, kind, command, signatures, X'{}', X'{}' FROM journal WHERE seq = {}",
+                    copy.seq,
+                    copy.timestamp_ms,
+                    copy.prev_hash.to_hex(),
+                    copy.hash.to_hex(),
+                    original.seq
+                ),
+                &format!(
+                    "INSERT INTO postings (seq, idx, account, unit, delta, balance_after) \
+                     SELECT {}, idx, account, unit, delta, balance_after FROM postings WHERE seq = {}",
+                    copy.seq, original.seq
+                ),
+            ],
+        );
+        c.ledger.start();
+        let (_, request_id, _) = decode_signing_bytes(&original.command_bytes).unwrap();
+        let expected =
+            format!("entry {}: request id {request_id} was already used by entry {}", copy.seq, original.seq);
+        let online = c.ledger.ctl(&c.auditor, &["audit", "verify"]);
+        let tampered = c.export("tampered.jsonl");
+        assert_eq!(entries(&tampered).last().unwrap(), &copy, "the export carries the copy as stored");
+        let offline = c.verify_offline(&tampered, &[]);
+        for run in [online, offline] {
+            caught_at(&run, "JOURNAL_INVALID", copy.seq);
+            assert_eq!(run.json()["error"]["message"], expected.as_str(), "{kind}");
+        }
+    }
+}
+
 #[test]
 fn a_tail_cut_below_a_held_checkpoint_is_caught() {
     let mut c = community();

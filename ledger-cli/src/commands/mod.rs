@@ -2,6 +2,7 @@
 //! parsing of command-line input with the ledger-core parsers.
 
 pub mod account;
+pub mod archive_record;
 pub mod audit;
 pub mod audit_export;
 pub mod audit_journal;
@@ -20,6 +21,7 @@ pub mod reverse;
 pub mod role;
 pub mod unit;
 pub mod verify;
+pub mod verify_archive;
 
 use std::path::PathBuf;
 

@@ -7,8 +7,10 @@
 //! every entry, that each entry's recorded postings are exactly what its command produces, and
 //! every checkpoint it is given. Online, the server's trial balance is read first and the journal
 //! replayed up to the sequence number it reflects (so entries committed meanwhile cause no false
-//! alarm), then every balance is compared with the replay. The journal streams through in
-//! chunks: memory grows with the ledger's accounts, not with its entries.
+//! alarm), then every balance is compared with the replay. It also checks that no two entries
+//! share a request id. The journal streams through in chunks, and the transfers and request ids,
+//! which grow with the journal, go to a temporary file ([`DiskArchive`]): memory grows with the
+//! ledger's accounts, not with its entries.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -19,10 +21,11 @@ use ledger_core::checkpoint::Checkpoint;
 use ledger_core::command::SignedCommand;
 use ledger_core::journal::Entry;
 use ledger_core::names::Handle;
-use ledger_core::replay::Replayer;
+use ledger_core::replay::{ReplayError, Replayer};
 use serde::Serialize;
 
 use super::audit_journal::{checkpoint_from_wire, entry_from_wire, parse_line};
+use super::verify_archive::DiskArchive;
 use crate::client::Client;
 use crate::error::CliError;
 use crate::output::Render;
@@ -108,7 +111,7 @@ where
         Ok(text) => parse_line(index + 1, &text),
         Err(error) => Err(format!("line {}: cannot read: {error}", index + 1)),
     };
-    let mut replayer = Replayer::new();
+    let mut replayer = replayer_on_disk()?;
     let checkpoints =
         audit(lines, parse, held, &mut replayer, AuditOptions::default(), observe).map_err(audit_failure)?;
     if replayer.entries() == 0 {
@@ -122,12 +125,12 @@ pub async fn verify(client: &Client, held: Vec<Checkpoint>) -> Result<VerifyView
     let trial =
         client.audit().get_trial_balance(proto::GetTrialBalanceRequest { unit: String::new() }).await?.into_inner();
     let head_seq = trial.as_of_seq;
+    let mut replayer = replayer_on_disk()?;
     let mut stream = client.audit().export_journal(proto::ExportJournalRequest { from_seq: 1 }).await?.into_inner();
     let (chunks, queue) = tokio::sync::mpsc::channel::<Vec<Result<Record, String>>>(CHUNKS_QUEUED_MAX);
     let replay = tokio::task::spawn_blocking(move || {
         let mut queue = queue;
         let records = std::iter::from_fn(move || queue.blocking_recv()).flatten();
-        let mut replayer = Replayer::new();
         let result = audit(records, |record| record, &held, &mut replayer, AuditOptions::default(), |_, _, _| {});
         (replayer, result)
     });
@@ -164,9 +167,17 @@ pub async fn verify(client: &Client, held: Vec<Checkpoint>) -> Result<VerifyView
     Ok(VerifyView::of("server".into(), &replayer, checkpoints, Some(true)))
 }
 
+/// A new replayer whose archive is a temporary file.
+fn replayer_on_disk() -> Result<Replayer, CliError> {
+    let archive = DiskArchive::new().map_err(|error| CliError::Failed(error.to_string()))?;
+    Ok(Replayer::with_archive(Box::new(archive)))
+}
+
 /// The audit's first failure as the CLI's error.
 fn audit_failure(error: AuditError<String>) -> CliError {
     match error {
+        // The verifier's own storage failed: nothing is known about the journal.
+        AuditError::Replay(error @ ReplayError::Archive { .. }) => CliError::Failed(error.to_string()),
         AuditError::Read(message) => invalid("JOURNAL_INVALID", message),
         AuditError::Replay(error) => invalid("JOURNAL_INVALID", error.to_string()),
         AuditError::Checkpoint(error) => invalid("CHECKPOINT_MISMATCH", error.to_string()),

@@ -111,7 +111,7 @@ fn partial(full: &State, signed: &SignedCommand) -> State {
         (Some(ledger), Some(node)) => State::for_ledger(ledger, node),
         _ => State::new(),
     };
-    let refs = signed.command.references();
+    let refs = signed.references();
     let mut units = refs.units.clone();
     for handle in &refs.handles {
         if let Some(account) = full.accounts.get(handle) {

@@ -282,6 +282,14 @@ proptest! {
         for entry in &ledger.entries {
             replayer.push(entry).map_err(|error| TestCaseError::fail(error.to_string()))?;
         }
-        prop_assert!(replayer.state() == &ledger.state, "the journal does not replay to the live state");
+        // The replay keeps transfers in its archive: compare them there, the rest in the state.
+        for (id, transfer) in &ledger.state.transfers {
+            let replayed = replayer.transfer(*id).map_err(|error| TestCaseError::fail(error.to_string()))?;
+            prop_assert!(replayed.as_ref() == Some(transfer), "transfer {} does not replay", id);
+        }
+        let (mut replayed, mut live) = (replayer.state().clone(), ledger.state.clone());
+        replayed.transfers.clear();
+        live.transfers.clear();
+        prop_assert!(replayed == live, "the journal does not replay to the live state");
     }
 }

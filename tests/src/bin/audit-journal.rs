@@ -43,14 +43,14 @@ struct Args {
 struct Chain {
     state: State,
     ledger_id: LedgerId,
-    next_request: u128,
+    next_request: u64,
     last: Option<Entry>,
 }
 
 impl Chain {
     fn push(&mut self, command: Command, key: &SecretKey) -> &Entry {
         self.next_request += 1;
-        let request = RequestId::from_uuid(uuid::Uuid::from_u128(self.next_request));
+        let request = request_id(self.next_request);
         let signed = SignedCommand::sign(self.ledger_id, request, command, key);
         let (seq, prev_hash) =
             self.last.as_ref().map_or((1, EntryHash::GENESIS_PREV), |last| (last.seq + 1, last.hash));
@@ -68,6 +68,17 @@ impl Chain {
         );
         self.last.insert(entry)
     }
+}
+
+/// The request id of the `n`th command: a version-4 UUID like those `ledgerctl` draws, spread
+/// over the whole id space as random ones are (which is what a verifier's index of request ids
+/// meets), yet fixed, so the file is reproducible. The first half is `n` scattered (times an odd
+/// constant), the second `n` itself, so no two commands share an id.
+fn request_id(n: u64) -> RequestId {
+    let mut bytes = [0; 16];
+    bytes[..8].copy_from_slice(&n.wrapping_mul(0x9e37_79b9_7f4a_7c15).to_be_bytes());
+    bytes[8..].copy_from_slice(&n.to_be_bytes());
+    RequestId::from_uuid(uuid::Builder::from_random_bytes(bytes).into_uuid())
 }
 
 /// xorshift64*: a fixed, good enough sequence to pick payers and payees.

@@ -1,0 +1,210 @@
+//! The archive of `audit verify`'s replay on disk, so the verifier's memory is bounded by the
+//! ledger's accounts whatever the journal's length ([`ledger_core::archive`] says what it holds).
+//!
+//! Two tables in a redb database (a B-tree file, pure Rust): request id → the entry that used it,
+//! and that entry's sequence number → the transfer it created. Request ids are random, so their
+//! table is written all over; its records are small (24 bytes). Transfers, the large records, are
+//! keyed by the sequence number of the entry that created them, so they are appended at the end
+//! of their table, and only the few that a later entry changes (an acceptance, a reversal) are
+//! rewritten in place. The file is an anonymous temporary file ([`tempfile::tempfile`]): the
+//! system deletes it when the verifier exits, however it exits. redb's page cache is set small
+//! ([`CACHE_BYTES`]); the operating system's page cache keeps the file's hot pages anyway.
+//!
+//! Writes are what would cost: one B-tree transaction per entry would be slower than the replay
+//! itself. So what entries note is kept in two maps and written in one transaction every
+//! [`PENDING_MAX`] request ids, without fsync ([`Durability::None`]: the file dies with the
+//! process, so nothing needs to survive a crash). Look-ups read the maps first, then the tables as
+//! of the last write, through tables kept open between writes.
+
+use std::collections::HashMap;
+
+use ledger_core::archive::{Archive, ArchiveError};
+use ledger_core::names::RequestId;
+use ledger_core::transfer::Transfer;
+use redb::backends::FileBackend;
+use redb::{Database, Durability, ReadOnlyTable, ReadableDatabase, TableDefinition};
+
+use super::archive_record;
+
+/// Request id → sequence number of the entry that used it.
+const REQUESTS: TableDefinition<u128, u64> = TableDefinition::new("requests");
+/// Sequence number of the entry that created a transfer → the transfer ([`archive_record`]).
+const TRANSFERS: TableDefinition<u64, &[u8]> = TableDefinition::new("transfers");
+
+/// redb's own page cache.
+const CACHE_BYTES: usize = 8 << 20;
+/// Request ids noted in memory before they are written out in one transaction. Each write
+/// rewrites the pages of the request table it touches, nearly all of them once the table is
+/// larger than a batch: the larger the batch, the fewer times over.
+const PENDING_MAX: usize = 32_768;
+
+/// An [`Archive`] in a temporary redb file.
+pub struct DiskArchive {
+    db: Database,
+    /// The tables as of the last write; `None` only while writing.
+    written: Option<Written>,
+    /// Request ids noted since the last write.
+    requests: HashMap<RequestId, u64>,
+    /// Transfers put since the last write, with the sequence number of the entry that created
+    /// each.
+    transfers: HashMap<RequestId, (u64, Transfer)>,
+}
+
+/// Both tables open for reading.
+struct Written {
+    requests: ReadOnlyTable<u128, u64>,
+    transfers: ReadOnlyTable<u64, &'static [u8]>,
+}
+
+impl DiskArchive {
+    /// An empty archive in a new temporary file.
+    pub fn new() -> Result<Self, ArchiveError> {
+        let file = tempfile::tempfile().map_err(|error| failed("cannot create its temporary file", error))?;
+        let backend = FileBackend::new(file).map_err(|error| failed("cannot open its temporary file", error))?;
+        let db = Database::builder()
+            .set_cache_size(CACHE_BYTES)
+            .create_with_backend(backend)
+            .map_err(|error| failed("cannot create its database", error))?;
+        let mut archive = Self { db, written: None, requests: HashMap::new(), transfers: HashMap::new() };
+        // The first write creates both tables.
+        archive.write()?;
+        Ok(archive)
+    }
+
+    /// Writes what was noted since the last write in one transaction, and reopens the tables.
+    fn write(&mut self) -> Result<(), ArchiveError> {
+        // A table open for reading would keep the pages this write replaces.
+        self.written = None;
+        let mut tx = self.db.begin_write().map_err(|error| failed("cannot begin a write", error))?;
+        tx.set_durability(Durability::None).map_err(|error| failed("cannot skip the fsync", error))?;
+        {
+            let mut requests = tx.open_table(REQUESTS).map_err(|error| failed("cannot open its table", error))?;
+            let mut noted: Vec<(u128, u64)> =
+                self.requests.drain().map(|(id, seq)| (id.uuid().as_u128(), seq)).collect();
+            // In key order, each page of the table is visited once.
+            noted.sort_unstable();
+            for (id, seq) in noted {
+                requests.insert(id, seq).map_err(|error| failed("cannot write", error))?;
+            }
+            let mut transfers = tx.open_table(TRANSFERS).map_err(|error| failed("cannot open its table", error))?;
+            let mut created: Vec<(u64, Transfer)> = self.transfers.drain().map(|(_, pair)| pair).collect();
+            // In order, new transfers go to the end of the table one after the other.
+            created.sort_unstable_by_key(|(seq, _)| *seq);
+            for (seq, transfer) in created {
+                let record = archive_record::encode(&transfer);
+                transfers.insert(seq, record.as_slice()).map_err(|error| failed("cannot write", error))?;
+            }
+        }
+        tx.commit().map_err(|error| failed("cannot commit", error))?;
+        let read = self.db.begin_read().map_err(|error| failed("cannot begin a read", error))?;
+        self.written = Some(Written {
+            requests: read.open_table(REQUESTS).map_err(|error| failed("cannot open its table", error))?,
+            transfers: read.open_table(TRANSFERS).map_err(|error| failed("cannot open its table", error))?,
+        });
+        Ok(())
+    }
+
+    fn written(&self) -> &Written {
+        self.written.as_ref().expect("the tables are open between writes")
+    }
+
+    /// The sequence number of the entry that used request id `id`, if one did.
+    fn first_use(&self, id: RequestId) -> Result<Option<u64>, ArchiveError> {
+        if let Some(first) = self.requests.get(&id) {
+            return Ok(Some(*first));
+        }
+        let written = self.written().requests.get(id.uuid().as_u128()).map_err(|error| failed("cannot read", error))?;
+        Ok(written.map(|first| first.value()))
+    }
+}
+
+impl Archive for DiskArchive {
+    fn note_request(&mut self, id: RequestId, seq: u64) -> Result<Option<u64>, ArchiveError> {
+        if let Some(first) = self.first_use(id)? {
+            return Ok(Some(first));
+        }
+        self.requests.insert(id, seq);
+        if self.requests.len() >= PENDING_MAX {
+            self.write()?;
+        }
+        Ok(None)
+    }
+
+    fn transfer(&mut self, id: RequestId) -> Result<Option<Transfer>, ArchiveError> {
+        if let Some((_, transfer)) = self.transfers.get(&id) {
+            return Ok(Some(transfer.clone()));
+        }
+        // A transfer's id is the request id of the entry that created it.
+        let Some(seq) = self.first_use(id)? else { return Ok(None) };
+        let written = self.written().transfers.get(seq).map_err(|error| failed("cannot read", error))?;
+        written.map(|record| archive_record::decode(record.value())).transpose()
+    }
+
+    /// The request id of a transfer is noted before the transfer is put (the replayer notes every
+    /// entry's before applying it): that gives the sequence number it is stored under.
+    fn put_transfer(&mut self, transfer: Transfer) -> Result<(), ArchiveError> {
+        let seq = self
+            .first_use(transfer.id)?
+            .ok_or_else(|| ArchiveError(format!("transfer {} was put before its request id was noted", transfer.id)))?;
+        self.transfers.insert(transfer.id, (seq, transfer));
+        Ok(())
+    }
+}
+
+fn failed(what: &str, error: impl std::fmt::Display) -> ArchiveError {
+    ArchiveError(format!("the verifier's disk archive {what}: {error}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use ledger_core::amount::Amount;
+    use ledger_core::names::{Handle, Memo, UnitCode};
+    use ledger_core::transfer::{TransferKind, TransferStatus};
+
+    use super::*;
+
+    fn id(n: u128) -> RequestId {
+        RequestId::from_uuid(uuid::Uuid::from_u128(n.wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835)))
+    }
+
+    fn payment(n: u128) -> Transfer {
+        Transfer {
+            id: id(n),
+            kind: TransferKind::Payment,
+            status: TransferStatus::Committed,
+            payer: Handle::parse("alice").unwrap(),
+            payee: Handle::parse("bob").unwrap(),
+            unit: UnitCode::parse("COMMUN").unwrap(),
+            amount: Amount::from_minor(n as i64 + 1).unwrap(),
+            memo: Memo::default(),
+            created_ms: n as i64,
+            expires_at_ms: None,
+            reverses: None,
+            reversed_by: None,
+        }
+    }
+
+    #[test]
+    fn what_was_noted_is_found_before_and_after_it_is_written_out() {
+        let mut archive = DiskArchive::new().unwrap();
+        // More than one write's worth, so some answers come from the file.
+        let n = PENDING_MAX as u128 * 2 + 10;
+        for i in 0..n {
+            assert_eq!(archive.note_request(id(i), i as u64 + 1), Ok(None), "request {i}");
+            archive.put_transfer(payment(i)).unwrap();
+        }
+        for i in [0, 1, PENDING_MAX as u128, n - 1] {
+            assert_eq!(archive.note_request(id(i), 99_999), Ok(Some(i as u64 + 1)), "request {i}");
+            assert_eq!(archive.transfer(id(i)), Ok(Some(payment(i))), "transfer {i}");
+        }
+        assert_eq!(archive.transfer(id(n)), Ok(None));
+        // A transfer changed later replaces its record, wherever the first one is.
+        let reversed = Transfer { reversed_by: Some(id(n + 1)), ..payment(3) };
+        archive.put_transfer(reversed.clone()).unwrap();
+        assert_eq!(archive.transfer(id(3)), Ok(Some(reversed.clone())));
+        archive.write().unwrap();
+        assert_eq!(archive.transfer(id(3)), Ok(Some(reversed)));
+        // Its record is found by the entry that used its id: none, none found.
+        assert!(archive.put_transfer(payment(n + 5)).is_err());
+    }
+}
