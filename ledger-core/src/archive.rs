@@ -32,8 +32,10 @@ pub trait Archive {
     /// The transfer with id `id`, as last put.
     fn transfer(&mut self, id: RequestId) -> Result<Option<Transfer>, ArchiveError>;
 
-    /// Stores a transfer created or changed, replacing any earlier record of it.
-    fn put_transfer(&mut self, transfer: Transfer) -> Result<(), ArchiveError>;
+    /// Stores a transfer created or changed by entry `seq`, replacing any earlier record of it.
+    /// A transfer's id is usually the request id of the entry that created it; an import's rows
+    /// have ids derived from their batch's ([`crate::import::row_id`]), which are not request ids.
+    fn put_transfer(&mut self, transfer: Transfer, seq: u64) -> Result<(), ArchiveError>;
 }
 
 /// An archive in memory: two hash maps. Its memory grows with the journal.
@@ -65,7 +67,7 @@ impl Archive for MemoryArchive {
         Ok(self.transfers.get(&id).cloned())
     }
 
-    fn put_transfer(&mut self, transfer: Transfer) -> Result<(), ArchiveError> {
+    fn put_transfer(&mut self, transfer: Transfer, _seq: u64) -> Result<(), ArchiveError> {
         self.transfers.insert(transfer.id, transfer);
         Ok(())
     }

@@ -60,6 +60,8 @@ pub struct Replayer {
     entries: u64,
     /// What the last entry changed.
     changes: Changes,
+    /// The sequence number of the last entry.
+    changes_seq: u64,
     /// Sum of every balance per unit, kept from the postings: zero after every entry.
     sums: HashMap<UnitCode, i128>,
 }
@@ -108,6 +110,7 @@ impl Replayer {
             chain: ChainVerifier::from_genesis(),
             entries: 0,
             changes: Changes::default(),
+            changes_seq: 0,
             sums: HashMap::new(),
         }
     }
@@ -147,6 +150,7 @@ impl Replayer {
             return Err(ReplayError::PostingsMismatch { seq });
         }
         self.changes = self.state.take_changes();
+        self.changes_seq = seq;
         // Only what this entry touched can have broken an invariant: checking just that keeps
         // replay linear in the journal, whatever the number of accounts.
         for handle in &self.changes.accounts {
@@ -175,7 +179,7 @@ impl Replayer {
     fn archive_last_transfers(&mut self) -> Result<(), ArchiveError> {
         for id in &self.changes.transfers {
             if let Some(transfer) = self.state.transfers.remove(id) {
-                self.archive.put_transfer(transfer)?;
+                self.archive.put_transfer(transfer, self.changes_seq)?;
             }
         }
         self.state.transfers.clear();

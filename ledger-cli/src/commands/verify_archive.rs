@@ -1,12 +1,13 @@
 //! The archive of `audit verify`'s replay on disk, so the verifier's memory is bounded by the
 //! ledger's accounts whatever the journal's length ([`ledger_core::archive`] says what it holds).
 //!
-//! Two tables in a redb database (a B-tree file, pure Rust): request id → the entry that used it,
-//! and that entry's sequence number → the transfer it created. Request ids are random, so their
-//! table is written all over; its records are small (24 bytes). Transfers, the large records, are
-//! keyed by the sequence number of the entry that created them, so they are appended at the end
-//! of their table, and only the few that a later entry changes (an acceptance, a reversal) are
-//! rewritten in place. The file is an anonymous temporary file ([`tempfile::tempfile`]): the
+//! Three tables in a redb database (a B-tree file, pure Rust): request id → the entry that used
+//! it; the id of a transfer that is not a request id (an import's rows) → the entry that created
+//! it; and (that entry's sequence number, transfer id) → the transfer. Ids are random, so their
+//! tables are written all over; their records are small (24 bytes). Transfers, the large records,
+//! are keyed first by the sequence number of the entry that created them, so they are appended at
+//! the end of their table, and only the few that a later entry changes (an acceptance, a
+//! reversal) are rewritten in place. The file is an anonymous temporary file ([`tempfile::tempfile`]): the
 //! system deletes it when the verifier exits, however it exits. redb's page cache is set small
 //! ([`CACHE_BYTES`]); the operating system's page cache keeps the file's hot pages anyway.
 //!
@@ -28,8 +29,11 @@ use super::archive_record;
 
 /// Request id → sequence number of the entry that used it.
 const REQUESTS: TableDefinition<u128, u64> = TableDefinition::new("requests");
-/// Sequence number of the entry that created a transfer → the transfer ([`archive_record`]).
-const TRANSFERS: TableDefinition<u64, &[u8]> = TableDefinition::new("transfers");
+/// Transfer id that is not a request id → sequence number of the entry that created it.
+const DERIVED: TableDefinition<u128, u64> = TableDefinition::new("derived_transfer_ids");
+/// (Sequence number of the entry that created a transfer, its id) → the transfer
+/// ([`archive_record`]).
+const TRANSFERS: TableDefinition<(u64, u128), &[u8]> = TableDefinition::new("transfers");
 
 /// redb's own page cache.
 const CACHE_BYTES: usize = 8 << 20;
@@ -45,6 +49,8 @@ pub struct DiskArchive {
     written: Option<Written>,
     /// Request ids noted since the last write.
     requests: HashMap<RequestId, u64>,
+    /// Transfer ids that are not request ids, put since the last write.
+    derived: HashMap<RequestId, u64>,
     /// Transfers put since the last write, with the sequence number of the entry that created
     /// each.
     transfers: HashMap<RequestId, (u64, Transfer)>,
@@ -53,7 +59,8 @@ pub struct DiskArchive {
 /// Both tables open for reading.
 struct Written {
     requests: ReadOnlyTable<u128, u64>,
-    transfers: ReadOnlyTable<u64, &'static [u8]>,
+    derived: ReadOnlyTable<u128, u64>,
+    transfers: ReadOnlyTable<(u64, u128), &'static [u8]>,
 }
 
 impl DiskArchive {
@@ -65,7 +72,8 @@ impl DiskArchive {
             .set_cache_size(CACHE_BYTES)
             .create_with_backend(backend)
             .map_err(|error| failed("cannot create its database", error))?;
-        let mut archive = Self { db, written: None, requests: HashMap::new(), transfers: HashMap::new() };
+        let mut archive =
+            Self { db, written: None, requests: HashMap::new(), derived: HashMap::new(), transfers: HashMap::new() };
         // The first write creates both tables.
         archive.write()?;
         Ok(archive)
@@ -86,19 +94,27 @@ impl DiskArchive {
             for (id, seq) in noted {
                 requests.insert(id, seq).map_err(|error| failed("cannot write", error))?;
             }
+            let mut derived = tx.open_table(DERIVED).map_err(|error| failed("cannot open its table", error))?;
+            let mut put: Vec<(u128, u64)> = self.derived.drain().map(|(id, seq)| (id.uuid().as_u128(), seq)).collect();
+            put.sort_unstable();
+            for (id, seq) in put {
+                derived.insert(id, seq).map_err(|error| failed("cannot write", error))?;
+            }
             let mut transfers = tx.open_table(TRANSFERS).map_err(|error| failed("cannot open its table", error))?;
-            let mut created: Vec<(u64, Transfer)> = self.transfers.drain().map(|(_, pair)| pair).collect();
+            let mut created: Vec<((u64, u128), Transfer)> =
+                self.transfers.drain().map(|(id, (seq, transfer))| ((seq, id.uuid().as_u128()), transfer)).collect();
             // In order, new transfers go to the end of the table one after the other.
-            created.sort_unstable_by_key(|(seq, _)| *seq);
-            for (seq, transfer) in created {
+            created.sort_unstable_by_key(|(key, _)| *key);
+            for (key, transfer) in created {
                 let record = archive_record::encode(&transfer);
-                transfers.insert(seq, record.as_slice()).map_err(|error| failed("cannot write", error))?;
+                transfers.insert(key, record.as_slice()).map_err(|error| failed("cannot write", error))?;
             }
         }
         tx.commit().map_err(|error| failed("cannot commit", error))?;
         let read = self.db.begin_read().map_err(|error| failed("cannot begin a read", error))?;
         self.written = Some(Written {
             requests: read.open_table(REQUESTS).map_err(|error| failed("cannot open its table", error))?,
+            derived: read.open_table(DERIVED).map_err(|error| failed("cannot open its table", error))?,
             transfers: read.open_table(TRANSFERS).map_err(|error| failed("cannot open its table", error))?,
         });
         Ok(())
@@ -115,6 +131,18 @@ impl DiskArchive {
         }
         let written = self.written().requests.get(id.uuid().as_u128()).map_err(|error| failed("cannot read", error))?;
         Ok(written.map(|first| first.value()))
+    }
+
+    /// The sequence number of the entry that created transfer `id`, if one did.
+    fn created_by(&self, id: RequestId) -> Result<Option<u64>, ArchiveError> {
+        if let Some(seq) = self.first_use(id)? {
+            return Ok(Some(seq));
+        }
+        if let Some(seq) = self.derived.get(&id) {
+            return Ok(Some(*seq));
+        }
+        let written = self.written().derived.get(id.uuid().as_u128()).map_err(|error| failed("cannot read", error))?;
+        Ok(written.map(|seq| seq.value()))
     }
 }
 
@@ -134,19 +162,26 @@ impl Archive for DiskArchive {
         if let Some((_, transfer)) = self.transfers.get(&id) {
             return Ok(Some(transfer.clone()));
         }
-        // A transfer's id is the request id of the entry that created it.
-        let Some(seq) = self.first_use(id)? else { return Ok(None) };
-        let written = self.written().transfers.get(seq).map_err(|error| failed("cannot read", error))?;
+        let Some(seq) = self.created_by(id)? else { return Ok(None) };
+        let key = (seq, id.uuid().as_u128());
+        let written = self.written().transfers.get(key).map_err(|error| failed("cannot read", error))?;
         written.map(|record| archive_record::decode(record.value())).transpose()
     }
 
-    /// The request id of a transfer is noted before the transfer is put (the replayer notes every
-    /// entry's before applying it): that gives the sequence number it is stored under.
-    fn put_transfer(&mut self, transfer: Transfer) -> Result<(), ArchiveError> {
-        let seq = self
-            .first_use(transfer.id)?
-            .ok_or_else(|| ArchiveError(format!("transfer {} was put before its request id was noted", transfer.id)))?;
-        self.transfers.insert(transfer.id, (seq, transfer));
+    /// A transfer is stored under the entry that created it: the one that used its id as request
+    /// id, or else (an import's row, seen for the first time) `seq`, recorded for its id.
+    fn put_transfer(&mut self, transfer: Transfer, seq: u64) -> Result<(), ArchiveError> {
+        let created_by = match self.created_by(transfer.id)? {
+            Some(created_by) => created_by,
+            None => {
+                self.derived.insert(transfer.id, seq);
+                seq
+            }
+        };
+        self.transfers.insert(transfer.id, (created_by, transfer));
+        if self.derived.len() >= PENDING_MAX {
+            self.write()?;
+        }
         Ok(())
     }
 }
@@ -191,7 +226,7 @@ mod tests {
         let n = PENDING_MAX as u128 * 2 + 10;
         for i in 0..n {
             assert_eq!(archive.note_request(id(i), i as u64 + 1), Ok(None), "request {i}");
-            archive.put_transfer(payment(i)).unwrap();
+            archive.put_transfer(payment(i), i as u64 + 1).unwrap();
         }
         for i in [0, 1, PENDING_MAX as u128, n - 1] {
             assert_eq!(archive.note_request(id(i), 99_999), Ok(Some(i as u64 + 1)), "request {i}");
@@ -200,11 +235,18 @@ mod tests {
         assert_eq!(archive.transfer(id(n)), Ok(None));
         // A transfer changed later replaces its record, wherever the first one is.
         let reversed = Transfer { reversed_by: Some(id(n + 1)), ..payment(3) };
-        archive.put_transfer(reversed.clone()).unwrap();
+        archive.put_transfer(reversed.clone(), n as u64 + 1).unwrap();
         assert_eq!(archive.transfer(id(3)), Ok(Some(reversed.clone())));
         archive.write().unwrap();
         assert_eq!(archive.transfer(id(3)), Ok(Some(reversed)));
-        // Its record is found by the entry that used its id: none, none found.
-        assert!(archive.put_transfer(payment(n + 5)).is_err());
+        // A transfer whose id is no request id (an import's row) is found under the entry that
+        // put it first, and does not count as a request id.
+        let row = payment(n + 5);
+        archive.put_transfer(row.clone(), 777).unwrap();
+        archive.put_transfer(Transfer { reversed_by: Some(id(n + 6)), ..row.clone() }, 778).unwrap();
+        assert_eq!(archive.created_by(row.id), Ok(Some(777)));
+        archive.write().unwrap();
+        assert_eq!(archive.transfer(row.id).unwrap().unwrap().reversed_by, Some(id(n + 6)));
+        assert_eq!(archive.note_request(row.id, 779), Ok(None));
     }
 }
