@@ -17,13 +17,17 @@
 //! Revision 2 of the layout (transfer workflows) added tags 11 to 14 (`RequestPayment`,
 //! `AcceptRequest`, `RejectRequest`, `Reverse`) without changing tags 1 to 10, so every entry
 //! signed under revision 1 keeps its bytes and its signatures.
+//!
+//! The chamber of the commons added tags 30 to 33 (`AddCommons`, `Declare`,
+//! `ValidateDeclaration`, `RefuseDeclaration`), their fields encoded as in `crate::chamber`.
 
 use crate::account::{AccountKind, AccountStatus, Role};
 use crate::amount::{Amount, Scale};
 use crate::canonical::{DecodeError, Decoder, Encoder};
+use crate::chamber::{Category, Commons, CommonsName, Note, Period, Quantity};
 use crate::import::{IMPORT_ROWS_MAX, ImportRow};
 use crate::keys::{PublicKey, SecretKey, Signature};
-use crate::names::{DisplayName, Handle, LedgerId, Memo, Reason, RequestId, UnitCode};
+use crate::names::{DeclarationId, DisplayName, Handle, LedgerId, Memo, Reason, RequestId, UnitCode};
 
 /// The domain tag of signed command bytes.
 pub const COMMAND_DOMAIN: &[u8] = b"commons-ledger/command/v1\0";
@@ -197,6 +201,43 @@ pub enum Command {
         /// The transfers, in file order: 1 to [`crate::import::IMPORT_ROWS_MAX`].
         rows: Vec<ImportRow>,
     },
+    /// Registers a commons with its stewards, who must hold handles already. Treasurer.
+    AddCommons {
+        /// The commons; its name is its id in the registry and must be unused.
+        commons: Commons,
+    },
+    /// Declares work done for a commons: a pending declaration whose id is the request id.
+    /// Signed by the contributor.
+    Declare {
+        /// Who did the work: an account, which a distribution pays.
+        contributor: Handle,
+        /// The commons the work was for.
+        commons: CommonsName,
+        /// The kind of work.
+        category: Category,
+        /// How much.
+        quantity: Quantity,
+        /// The month it was done in.
+        period: Period,
+        /// The contributor's note.
+        note: Note,
+    },
+    /// Confirms a pending declaration. Signed by a steward of its commons, over the commons too,
+    /// so a steward signs exactly which registry entry they speak for.
+    ValidateDeclaration {
+        /// The declaration.
+        declaration: DeclarationId,
+        /// Its commons, as in the declaration.
+        commons: CommonsName,
+    },
+    /// Refuses a pending declaration: it never earns anything. Signed by a steward of its
+    /// commons.
+    RefuseDeclaration {
+        /// The declaration.
+        declaration: DeclarationId,
+        /// Its commons, as in the declaration.
+        commons: CommonsName,
+    },
 }
 
 /// What kind of journal entry a command makes, as shown in history.
@@ -215,11 +256,15 @@ pub enum EntryKind {
     Rejection,
     Reversal,
     Import,
+    Commons,
+    Declaration,
+    Validation,
+    Refusal,
 }
 
 impl EntryKind {
     /// Every kind.
-    pub const ALL: [EntryKind; 13] = [
+    pub const ALL: [EntryKind; 17] = [
         EntryKind::Genesis,
         EntryKind::Unit,
         EntryKind::Account,
@@ -233,6 +278,10 @@ impl EntryKind {
         EntryKind::Rejection,
         EntryKind::Reversal,
         EntryKind::Import,
+        EntryKind::Commons,
+        EntryKind::Declaration,
+        EntryKind::Validation,
+        EntryKind::Refusal,
     ];
 
     /// From the lowercase name.
@@ -256,6 +305,10 @@ impl EntryKind {
             EntryKind::Rejection => "rejection",
             EntryKind::Reversal => "reversal",
             EntryKind::Import => "import",
+            EntryKind::Commons => "commons",
+            EntryKind::Declaration => "declaration",
+            EntryKind::Validation => "validation",
+            EntryKind::Refusal => "refusal",
         }
     }
 }
@@ -272,6 +325,10 @@ pub struct References {
     pub keys: Vec<PublicKey>,
     /// Transfers read or written.
     pub transfers: Vec<RequestId>,
+    /// Commons read or written.
+    pub commons: Vec<CommonsName>,
+    /// Declarations read or written.
+    pub declarations: Vec<DeclarationId>,
 }
 
 impl Command {
@@ -293,6 +350,10 @@ impl Command {
             Command::RejectRequest { .. } => 13,
             Command::Reverse { .. } => 14,
             Command::ImportTransfers { .. } => 15,
+            Command::AddCommons { .. } => 30,
+            Command::Declare { .. } => 31,
+            Command::ValidateDeclaration { .. } => 32,
+            Command::RefuseDeclaration { .. } => 33,
         }
     }
 
@@ -312,6 +373,10 @@ impl Command {
             Command::RejectRequest { .. } => EntryKind::Rejection,
             Command::Reverse { .. } => EntryKind::Reversal,
             Command::ImportTransfers { .. } => EntryKind::Import,
+            Command::AddCommons { .. } => EntryKind::Commons,
+            Command::Declare { .. } => EntryKind::Declaration,
+            Command::ValidateDeclaration { .. } => EntryKind::Validation,
+            Command::RefuseDeclaration { .. } => EntryKind::Refusal,
         }
     }
 
@@ -363,6 +428,19 @@ impl Command {
                 refs.handles.extend(rows.iter().flat_map(|row| [row.payer.clone(), row.payee.clone()]));
                 refs.handles.sort_unstable();
                 refs.handles.dedup();
+            }
+            Command::AddCommons { commons } => {
+                refs.commons.push(commons.name.clone());
+                refs.handles.extend(commons.stewards.iter().cloned());
+            }
+            Command::Declare { contributor, commons, .. } => {
+                refs.handles.push(contributor.clone());
+                refs.commons.push(commons.clone());
+            }
+            Command::ValidateDeclaration { declaration, commons }
+            | Command::RefuseDeclaration { declaration, commons } => {
+                refs.commons.push(commons.clone());
+                refs.declarations.push(*declaration);
             }
         }
         refs
@@ -453,6 +531,17 @@ impl Command {
                         .text(row.memo.as_str());
                 }
             }
+            Command::AddCommons { commons } => commons.encode(out),
+            Command::Declare { contributor, commons, category, quantity, period, note } => {
+                out.text(contributor.as_str()).text(commons.as_str()).text(category.as_str());
+                quantity.encode(out);
+                period.encode(out);
+                out.text(note.as_str());
+            }
+            Command::ValidateDeclaration { declaration, commons }
+            | Command::RefuseDeclaration { declaration, commons } => {
+                out.fixed(declaration.as_bytes()).text(commons.as_str());
+            }
         }
     }
 
@@ -540,6 +629,17 @@ impl Command {
                 }
                 Command::ImportTransfers { unit, file_sha256, first_line, rows }
             }
+            30 => Command::AddCommons { commons: Commons::decode(d)? },
+            31 => Command::Declare {
+                contributor: handle(d)?,
+                commons: commons_name(d)?,
+                category: Category::parse(d.text()?).map_err(invalid)?,
+                quantity: Quantity::decode(d)?,
+                period: Period::decode(d)?,
+                note: Note::parse(d.text()?).map_err(invalid)?,
+            },
+            32 => Command::ValidateDeclaration { declaration: declaration_id(d)?, commons: commons_name(d)? },
+            33 => Command::RefuseDeclaration { declaration: declaration_id(d)?, commons: commons_name(d)? },
             other => return Err(DecodeError(format!("unknown command tag {other}"))),
         })
     }
@@ -642,6 +742,14 @@ fn handle(d: &mut Decoder<'_>) -> Result<Handle, DecodeError> {
 
 fn transfer_id(d: &mut Decoder<'_>) -> Result<RequestId, DecodeError> {
     Ok(RequestId::from_uuid(uuid::Uuid::from_bytes(d.array()?)))
+}
+
+fn commons_name(d: &mut Decoder<'_>) -> Result<CommonsName, DecodeError> {
+    CommonsName::parse(d.text()?).map_err(invalid)
+}
+
+fn declaration_id(d: &mut Decoder<'_>) -> Result<DeclarationId, DecodeError> {
+    Ok(DeclarationId::from_uuid(uuid::Uuid::from_bytes(d.array()?)))
 }
 
 fn unit(d: &mut Decoder<'_>) -> Result<UnitCode, DecodeError> {
