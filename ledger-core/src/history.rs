@@ -11,14 +11,20 @@ use crate::state::{Changes, State};
 
 /// The handles whose history an entry belongs to: every account and identity it changed, and
 /// both parties of every transfer it created or changed (a request changes no account, but
-/// concerns its payer and payee). `changes` are the entry's, `state` the state right after it.
+/// concerns its payer and payee), and the contributor of every declaration it made or decided.
+/// `changes` are the entry's, `state` the state right after it.
 pub fn handles(changes: &Changes, state: &State) -> BTreeSet<Handle> {
     let parties = changes
         .transfers
         .iter()
         .filter_map(|id| state.transfers.get(id))
         .flat_map(|transfer| [&transfer.payer, &transfer.payee]);
-    changes.accounts.iter().chain(&changes.identities).chain(parties).cloned().collect()
+    let contributors = changes
+        .declarations
+        .iter()
+        .filter_map(|id| state.declarations.get(id))
+        .map(|declaration| &declaration.contributor);
+    changes.accounts.iter().chain(&changes.identities).chain(parties).chain(contributors).cloned().collect()
 }
 
 /// The other party of a transfer command as `subject` sees it; none for other commands, and for

@@ -778,6 +778,16 @@ pub fn history_item(
             let last_line = u64::from(first_line) + rows.len() as u64 - 1;
             format!("{mine} of {} imported {unit} transfers (lines {first_line}-{last_line} of the file)", rows.len())
         }
+        Command::AddCommons { commons } => format!("commons {} registered", commons.name),
+        Command::Declare { commons, category, quantity, period, .. } => {
+            format!("declared {quantity} of {category} for commons {commons} in {period}")
+        }
+        Command::ValidateDeclaration { declaration, commons } => {
+            format!("declaration {declaration} for commons {commons} validated")
+        }
+        Command::RefuseDeclaration { declaration, commons } => {
+            format!("declaration {declaration} for commons {commons} refused")
+        }
     };
     Ok(item)
 }

@@ -410,6 +410,8 @@ async fn apply_batch(
         refs.units.extend(more.units);
         refs.keys.extend(more.keys);
         refs.transfers.extend(more.transfers);
+        refs.commons.extend(more.commons);
+        refs.declarations.extend(more.declarations);
     }
     refs.handles.sort_unstable();
     refs.handles.dedup();
@@ -419,6 +421,10 @@ async fn apply_batch(
     refs.keys.dedup();
     refs.transfers.sort_unstable();
     refs.transfers.dedup();
+    refs.commons.sort_unstable();
+    refs.commons.dedup();
+    refs.declarations.sort_unstable();
+    refs.declarations.dedup();
     let mut building =
         Building { state, head, pending: Vec::new(), changes: Changes::default(), in_batch: HashMap::new() };
     tx.load(&mut building.state, &refs).await.map_err(at(applying))?;
@@ -500,6 +506,8 @@ fn merge(into: &mut Changes, from: Changes) {
     into.identities.extend(from.identities);
     into.keys.extend(from.keys);
     into.transfers.extend(from.transfers);
+    into.commons.extend(from.commons);
+    into.declarations.extend(from.declarations);
 }
 
 fn now_ms() -> i64 {

@@ -235,7 +235,11 @@ fn subject(command: &Command) -> &Handle {
         | Command::AcceptRequest { .. }
         | Command::RejectRequest { .. }
         | Command::Reverse { .. }
-        | Command::ImportTransfers { .. } => {
+        | Command::ImportTransfers { .. }
+        | Command::AddCommons { .. }
+        | Command::Declare { .. }
+        | Command::ValidateDeclaration { .. }
+        | Command::RefuseDeclaration { .. } => {
             unreachable!("only commands about one handle are built by this service's conversions")
         }
     }

@@ -37,6 +37,8 @@
 //! The schema is in `migrations/postgres`, embedded in the binary and applied by
 //! [`PostgresStore::open`]. Rows read back are validated exactly as for SQLite (`super::rows`).
 
+mod chamber;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::str::FromStr;
 use std::sync::Arc;
@@ -45,17 +47,19 @@ use std::time::Duration;
 use async_trait::async_trait;
 use ledger_core::account::{Account, RoleSet, Unit};
 use ledger_core::amount::Amount;
+use ledger_core::chamber::{Commons, CommonsName, Declaration};
 use ledger_core::checkpoint::Checkpoint;
 use ledger_core::command::References;
 use ledger_core::journal::{Entry, EntryHash};
 use ledger_core::keys::PublicKey;
-use ledger_core::names::{Handle, RequestId, UnitCode};
+use ledger_core::names::{DeclarationId, Handle, RequestId, UnitCode};
 use ledger_core::state::{Changes, Identity, KeyOwner, State};
 use ledger_core::transfer::Transfer;
 use sqlx::migrate::{MigrateError, Migration, MigrationType, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{Connection, Postgres, SqlSafeStr, Transaction};
 
+use super::DeclarationFilter;
 use super::rows::{
     AccountRow, CheckpointRow, JournalRow, PostingRow, TransferRow, UnitRow, absent, account_from_row, check_continues,
     check_request_id, checkpoint_from_row, corrupt, entries_as_stored, entries_from_rows, entry_from_rows,
@@ -73,6 +77,8 @@ const MIGRATION_0002: &str = include_str!("../../migrations/postgres/0002_checkp
 const MIGRATION_0003: &str = include_str!("../../migrations/postgres/0003_workflows.sql");
 /// Every transfer kind (`import`, and those of the chamber and the clearing house).
 const MIGRATION_0004: &str = include_str!("../../migrations/postgres/0004_transfer_kinds.sql");
+/// The chamber of the commons: its registry and declarations.
+const MIGRATION_0006: &str = include_str!("../../migrations/postgres/0006_chamber.sql");
 
 /// How many times start-up runs the migrations when a replica starting at the same moment makes
 /// them fail. A run that lost a race finds the other's migrations applied, but the other may still
@@ -157,6 +163,7 @@ fn migrator() -> Migrator {
         Migration::new(2, "checkpoints".into(), MigrationType::Simple, MIGRATION_0002.into_sql_str(), false),
         Migration::new(3, "workflows".into(), MigrationType::Simple, MIGRATION_0003.into_sql_str(), false),
         Migration::new(4, "transfer_kinds".into(), MigrationType::Simple, MIGRATION_0004.into_sql_str(), false),
+        Migration::new(6, "chamber".into(), MigrationType::Simple, MIGRATION_0006.into_sql_str(), false),
     ]);
     // sqlx would take an advisory lock, which CockroachDB and YugabyteDB lack; see the module doc.
     migrator.set_locking(false);
@@ -466,6 +473,26 @@ impl Store for PostgresStore {
         row.map(checkpoint_from_row).transpose()
     }
 
+    async fn commons(&self, name: &CommonsName) -> Result<Option<Commons>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        chamber::read_commons(&mut conn, name).await
+    }
+
+    async fn list_commons(&self, after: Option<&CommonsName>, limit: u32) -> Result<Vec<Commons>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        chamber::list_commons(&mut conn, after, limit).await
+    }
+
+    async fn declarations(
+        &self,
+        filter: &DeclarationFilter,
+        after: Option<DeclarationId>,
+        limit: u32,
+    ) -> Result<Vec<Declaration>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        chamber::list_declarations(&mut conn, filter, after, limit).await
+    }
+
     async fn transfer(&self, id: RequestId) -> Result<Option<Transfer>, StoreError> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
         Ok(read_transfers(&mut conn, &[id]).await?.pop())
@@ -571,7 +598,7 @@ impl BatchTx for PostgresBatch {
         for transfer in read_transfers(conn, &ids).await? {
             state.transfers.insert(transfer.id, transfer);
         }
-        Ok(())
+        load_chamber(conn, state, refs).await
     }
 
     async fn find_request(&mut self, id: RequestId) -> Result<Option<Entry>, StoreError> {
@@ -649,6 +676,7 @@ impl BatchTx for PostgresBatch {
             .map(|id| state.transfers.get(id).ok_or_else(|| absent("transfer", id)))
             .collect::<Result<Vec<_>, _>>()?;
         write_transfers(conn, &transfers).await?;
+        write_chamber(conn, state, changes).await?;
         write_entries(conn, entries).await?;
         if let Some(last) = entries.last() {
             let head = (last.entry.seq, last.entry.hash);
@@ -1003,4 +1031,37 @@ async fn read_entries_by_request(
 fn unit_row((code, scale, name): (String, i16, String)) -> Result<Unit, StoreError> {
     let row: UnitRow = (code, i64::from(scale), name);
     unit_from_row(row)
+}
+
+/// Loads the commons and declarations `refs` names that `state` does not hold yet.
+async fn load_chamber(conn: &mut PgConnection, state: &mut State, refs: &References) -> Result<(), StoreError> {
+    for name in &refs.commons {
+        if !state.commons.contains_key(name)
+            && let Some(commons) = chamber::read_commons(conn, name).await?
+        {
+            state.commons.insert(name.clone(), commons);
+        }
+    }
+    for id in &refs.declarations {
+        if !state.declarations.contains_key(id)
+            && let Some(declaration) = chamber::read_declaration(conn, *id).await?
+        {
+            state.declarations.insert(*id, declaration);
+        }
+    }
+    Ok(())
+}
+
+/// Writes the commons registered and the declarations made or decided: commons first, since a
+/// declaration references its commons.
+async fn write_chamber(conn: &mut PgConnection, state: &State, changes: &Changes) -> Result<(), StoreError> {
+    for name in &changes.commons {
+        let commons = state.commons.get(name).ok_or_else(|| absent("commons", name))?;
+        chamber::write_commons(conn, commons).await?;
+    }
+    for id in &changes.declarations {
+        let declaration = state.declarations.get(id).ok_or_else(|| absent("declaration", id))?;
+        chamber::write_declaration(conn, declaration).await?;
+    }
+    Ok(())
 }
