@@ -187,6 +187,8 @@ pub trait Store: Send + Sync + 'static {
     async fn commons(&self, name: &CommonsName) -> Result<Option<Commons>, StoreError>;
     /// Commons ordered by name, after `after`, at most `limit`.
     async fn list_commons(&self, after: Option<&CommonsName>, limit: u32) -> Result<Vec<Commons>, StoreError>;
+    /// One declaration.
+    async fn declaration(&self, id: DeclarationId) -> Result<Option<Declaration>, StoreError>;
     /// Declarations passing `filter`, ordered by id, with id after `after`, at most `limit`.
     async fn declarations(
         &self,

@@ -419,6 +419,11 @@ impl Store for SqliteStore {
         chamber::list_commons(&mut conn, after, limit).await
     }
 
+    async fn declaration(&self, id: DeclarationId) -> Result<Option<Declaration>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        chamber::read_declaration(&mut conn, id).await
+    }
+
     async fn declarations(
         &self,
         filter: &DeclarationFilter,
