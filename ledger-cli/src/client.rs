@@ -15,6 +15,7 @@ use crate::auth::{ReadAuth, Signed, sign_command};
 use crate::error::CliError;
 use crate::proto::accounts_client::AccountsClient;
 use crate::proto::audit_client::AuditClient;
+use crate::proto::chamber_client::ChamberClient;
 use crate::proto::transfers_client::TransfersClient;
 use crate::proto::{self};
 
@@ -64,6 +65,16 @@ impl Client {
     /// The Audit service, for reads.
     pub fn audit(&self) -> AuditClient<Reader> {
         AuditClient::new(self.reader())
+    }
+
+    /// The Chamber service, for reads.
+    pub fn chamber(&self) -> ChamberClient<Reader> {
+        ChamberClient::new(self.reader())
+    }
+
+    /// The Chamber service, for commands.
+    pub fn chamber_commands(&self) -> ChamberClient<Channel> {
+        ChamberClient::new(self.channel.clone())
     }
 
     /// The Accounts service, for commands (authorised by their signatures, not by metadata).

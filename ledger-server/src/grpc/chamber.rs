@@ -26,6 +26,7 @@ use crate::store::DeclarationFilter;
 mod method {
     pub const LIST_COMMONS: &str = "/ledger.v1.Chamber/ListCommons";
     pub const GET_COMMONS: &str = "/ledger.v1.Chamber/GetCommons";
+    pub const GET_DECLARATION: &str = "/ledger.v1.Chamber/GetDeclaration";
     pub const LIST_DECLARATIONS: &str = "/ledger.v1.Chamber/ListDeclarations";
 }
 
@@ -130,6 +131,23 @@ impl ChamberService {
         self.declaration_after_commit(declaration).await
     }
 
+    async fn get_declaration(
+        &self,
+        metadata: &MetadataMap,
+        req: &proto::GetDeclarationRequest,
+    ) -> Result<proto::Declaration, ServerError> {
+        let reader = authenticate_read(&self.ctx, metadata, method::GET_DECLARATION).await?;
+        let id = declaration_id("name", &req.name)?;
+        let declaration = self.ctx.store.declaration(id).await?.ok_or(Refusal::UnknownDeclaration(id))?;
+        let mut own = DeclarationFilter {
+            commons: Some(declaration.commons.clone()),
+            contributor: Some(declaration.contributor.clone()),
+            ..Default::default()
+        };
+        self.restrict_to_own(&reader, &mut own).await?;
+        Ok(declaration_message(&declaration))
+    }
+
     async fn list_declarations(
         &self,
         metadata: &MetadataMap,
@@ -151,7 +169,7 @@ impl ChamberService {
                 .transpose()?,
             contributor: optional(&req.contributor).map(|text| convert::handle("contributor", &text)).transpose()?,
         };
-        restrict_to_own(&reader, &mut filter)?;
+        self.restrict_to_own(&reader, &mut filter).await?;
         let size = convert::page_size(req.page_size, &self.ctx.limits)?;
         let after = convert::page_start(&req.page_token, "declarations/")?
             .map(|id| DeclarationId::parse(&id).map_err(|_| convert::bad_page_token()))
@@ -165,6 +183,32 @@ impl ChamberService {
         };
         let declarations = declarations.iter().map(declaration_message).collect();
         Ok(proto::ListDeclarationsResponse { declarations, next_page_token })
+    }
+
+    /// Narrows `filter` to what `reader` may see. Holders of the steward role and those who read
+    /// every account see every declaration; a steward of the commons the filter names sees that
+    /// commons' declarations; anyone else only their own.
+    async fn restrict_to_own(&self, reader: &Reader, filter: &mut DeclarationFilter) -> Result<(), ServerError> {
+        if reader.reads_all() || reader.roles.has(Role::Steward) {
+            return Ok(());
+        }
+        if let Some(name) = &filter.commons
+            && let Some(commons) = self.ctx.store.commons(name).await?
+            && commons.stewards.contains(&reader.handle)
+        {
+            return Ok(());
+        }
+        match &filter.contributor {
+            Some(contributor) if *contributor != reader.handle => Err(ServerError::denied(format!(
+                "{} may only read their own declarations or those of a commons they steward, not those of \
+                 {contributor}",
+                reader.handle
+            ))),
+            _ => {
+                filter.contributor = Some(reader.handle.clone());
+                Ok(())
+            }
+        }
     }
 
     fn signed(
@@ -181,23 +225,6 @@ impl ChamberService {
         let declaration =
             self.ctx.store.declaration(id).await?.ok_or_else(|| missing_after_commit(format!("declaration {id}")))?;
         Ok(declaration_message(&declaration))
-    }
-}
-
-/// A member sees only its own declarations; stewards and those who read every account see all.
-fn restrict_to_own(reader: &Reader, filter: &mut DeclarationFilter) -> Result<(), ServerError> {
-    if reader.reads_all() || reader.roles.has(Role::Steward) {
-        return Ok(());
-    }
-    match &filter.contributor {
-        Some(contributor) if *contributor != reader.handle => Err(ServerError::denied(format!(
-            "{} may only list their own declarations, not those of {contributor}",
-            reader.handle
-        ))),
-        _ => {
-            filter.contributor = Some(reader.handle.clone());
-            Ok(())
-        }
     }
 }
 
@@ -279,6 +306,13 @@ impl proto::chamber_server::Chamber for ChamberService {
         request: Request<proto::DecideDeclarationRequest>,
     ) -> Result<Response<proto::Declaration>, Status> {
         Ok(Response::new(self.decide(request.get_ref(), false).await?))
+    }
+
+    async fn get_declaration(
+        &self,
+        request: Request<proto::GetDeclarationRequest>,
+    ) -> Result<Response<proto::Declaration>, Status> {
+        Ok(Response::new(self.get_declaration(request.metadata(), request.get_ref()).await?))
     }
 
     async fn list_declarations(
