@@ -15,6 +15,7 @@ use crate::auth::{ReadAuth, Signed, sign_command};
 use crate::error::CliError;
 use crate::proto::accounts_client::AccountsClient;
 use crate::proto::audit_client::AuditClient;
+use crate::proto::chamber_client::ChamberClient;
 use crate::proto::clearing_client::ClearingClient;
 use crate::proto::transfers_client::TransfersClient;
 use crate::proto::{self};
@@ -75,6 +76,15 @@ impl Client {
     /// The Clearing service, for commands.
     pub fn clearing_commands(&self) -> ClearingClient<Channel> {
         ClearingClient::new(self.channel.clone())
+    }
+    /// The Chamber service, for reads.
+    pub fn chamber(&self) -> ChamberClient<Reader> {
+        ChamberClient::new(self.reader())
+    }
+
+    /// The Chamber service, for commands.
+    pub fn chamber_commands(&self) -> ChamberClient<Channel> {
+        ChamberClient::new(self.channel.clone())
     }
 
     /// The Accounts service, for commands (authorised by their signatures, not by metadata).

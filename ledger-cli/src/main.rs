@@ -14,6 +14,7 @@ use ledger_cli::commands::account::AccountCommand;
 use ledger_cli::commands::audit::AuditCommand;
 use ledger_cli::commands::balance::BalanceArgs;
 use ledger_cli::commands::batch::PayManyArgs;
+use ledger_cli::commands::chamber::ChamberCommand;
 use ledger_cli::commands::clearing::ClearingCommand;
 use ledger_cli::commands::feed::FeedArgs;
 use ledger_cli::commands::history::HistoryArgs;
@@ -82,6 +83,9 @@ enum Verb {
     /// Audits.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The chamber of the commons: the commons registry and declarations of work.
+    #[command(subcommand)]
+    Chamber(ChamberCommand),
     /// The clearing house.
     #[command(subcommand)]
     Clearing(ClearingCommand),
@@ -125,6 +129,7 @@ async fn run(verb: Verb, ctx: &Context) -> Result<(), CliError> {
         Verb::Feed(args) => commands::feed::run(args, ctx).await,
         Verb::Audit(command) => commands::audit::run(command, ctx).await,
         Verb::Clearing(command) => commands::clearing::run(command, ctx).await,
+        Verb::Chamber(command) => commands::chamber::run(command, ctx).await,
         Verb::Import(command) => commands::import::run(command, ctx).await,
     }
 }

@@ -23,15 +23,18 @@
 //! `RejectInvoice`, `ImportInvoices`), again leaving every earlier tag unchanged. A due date is
 //! encoded as its `YYYY-MM-DD` text; the rows of an invoice import as a `u32` count followed by
 //! each row's fields.
+//! The chamber of the commons added tags 30 to 33 (`AddCommons`, `Declare`,
+//! `ValidateDeclaration`, `RefuseDeclaration`), their fields encoded as in `crate::chamber`.
 
 use crate::account::{AccountKind, AccountStatus, Role};
 use crate::amount::{Amount, Scale};
 use crate::canonical::{DecodeError, Decoder, Encoder};
+use crate::chamber::{Category, Commons, CommonsName, Note, Period, Quantity};
 use crate::date::Date;
 use crate::import::{IMPORT_ROWS_MAX, ImportRow};
 use crate::invoice::{self, ImportedInvoice};
 use crate::keys::{PublicKey, SecretKey, Signature};
-use crate::names::{DisplayName, Handle, LedgerId, Memo, Reason, Reference, RequestId, UnitCode};
+use crate::names::{DeclarationId, DisplayName, Handle, LedgerId, Memo, Reason, Reference, RequestId, UnitCode};
 
 /// The domain tag of signed command bytes.
 pub const COMMAND_DOMAIN: &[u8] = b"commons-ledger/command/v1\0";
@@ -250,6 +253,43 @@ pub enum Command {
         /// The invoices, in order.
         invoices: Vec<ImportedInvoice>,
     },
+    /// Registers a commons with its stewards, who must hold handles already. Treasurer.
+    AddCommons {
+        /// The commons; its name is its id in the registry and must be unused.
+        commons: Commons,
+    },
+    /// Declares work done for a commons: a pending declaration whose id is the request id.
+    /// Signed by the contributor.
+    Declare {
+        /// Who did the work: an account, which a distribution pays.
+        contributor: Handle,
+        /// The commons the work was for.
+        commons: CommonsName,
+        /// The kind of work.
+        category: Category,
+        /// How much.
+        quantity: Quantity,
+        /// The month it was done in.
+        period: Period,
+        /// The contributor's note.
+        note: Note,
+    },
+    /// Confirms a pending declaration. Signed by a steward of its commons, over the commons too,
+    /// so a steward signs exactly which registry entry they speak for.
+    ValidateDeclaration {
+        /// The declaration.
+        declaration: DeclarationId,
+        /// Its commons, as in the declaration.
+        commons: CommonsName,
+    },
+    /// Refuses a pending declaration: it never earns anything. Signed by a steward of its
+    /// commons.
+    RefuseDeclaration {
+        /// The declaration.
+        declaration: DeclarationId,
+        /// Its commons, as in the declaration.
+        commons: CommonsName,
+    },
 }
 
 /// What kind of journal entry a command makes, as shown in history.
@@ -272,11 +312,15 @@ pub enum EntryKind {
     InvoiceAcceptance,
     InvoiceRejection,
     InvoiceImport,
+    Commons,
+    Declaration,
+    Validation,
+    Refusal,
 }
 
 impl EntryKind {
     /// Every kind.
-    pub const ALL: [EntryKind; 17] = [
+    pub const ALL: [EntryKind; 21] = [
         EntryKind::Genesis,
         EntryKind::Unit,
         EntryKind::Account,
@@ -294,6 +338,10 @@ impl EntryKind {
         EntryKind::InvoiceAcceptance,
         EntryKind::InvoiceRejection,
         EntryKind::InvoiceImport,
+        EntryKind::Commons,
+        EntryKind::Declaration,
+        EntryKind::Validation,
+        EntryKind::Refusal,
     ];
 
     /// From the lowercase name.
@@ -321,6 +369,10 @@ impl EntryKind {
             EntryKind::InvoiceAcceptance => "invoice-acceptance",
             EntryKind::InvoiceRejection => "invoice-rejection",
             EntryKind::InvoiceImport => "invoice-import",
+            EntryKind::Commons => "commons",
+            EntryKind::Declaration => "declaration",
+            EntryKind::Validation => "validation",
+            EntryKind::Refusal => "refusal",
         }
     }
 }
@@ -339,6 +391,10 @@ pub struct References {
     pub transfers: Vec<RequestId>,
     /// Invoices read or written (an import names the ids it would create, to find any taken).
     pub invoices: Vec<RequestId>,
+    /// Commons read or written.
+    pub commons: Vec<CommonsName>,
+    /// Declarations read or written.
+    pub declarations: Vec<DeclarationId>,
 }
 
 impl Command {
@@ -364,6 +420,10 @@ impl Command {
             Command::AcceptInvoice { .. } => 17,
             Command::RejectInvoice { .. } => 18,
             Command::ImportInvoices { .. } => 19,
+            Command::AddCommons { .. } => 30,
+            Command::Declare { .. } => 31,
+            Command::ValidateDeclaration { .. } => 32,
+            Command::RefuseDeclaration { .. } => 33,
         }
     }
 
@@ -387,6 +447,10 @@ impl Command {
             Command::AcceptInvoice { .. } => EntryKind::InvoiceAcceptance,
             Command::RejectInvoice { .. } => EntryKind::InvoiceRejection,
             Command::ImportInvoices { .. } => EntryKind::InvoiceImport,
+            Command::AddCommons { .. } => EntryKind::Commons,
+            Command::Declare { .. } => EntryKind::Declaration,
+            Command::ValidateDeclaration { .. } => EntryKind::Validation,
+            Command::RefuseDeclaration { .. } => EntryKind::Refusal,
         }
     }
 
@@ -473,6 +537,19 @@ impl Command {
                 }
                 refs.handles.sort_unstable();
                 refs.handles.dedup();
+            }
+            Command::AddCommons { commons } => {
+                refs.commons.push(commons.name.clone());
+                refs.handles.extend(commons.stewards.iter().cloned());
+            }
+            Command::Declare { contributor, commons, .. } => {
+                refs.handles.push(contributor.clone());
+                refs.commons.push(commons.clone());
+            }
+            Command::ValidateDeclaration { declaration, commons }
+            | Command::RefuseDeclaration { declaration, commons } => {
+                refs.commons.push(commons.clone());
+                refs.declarations.push(*declaration);
             }
         }
         refs.transfers.extend(self.referenced_transfer());
@@ -598,6 +675,17 @@ impl Command {
                         .text(row.reference.as_str());
                 }
             }
+            Command::AddCommons { commons } => commons.encode(out),
+            Command::Declare { contributor, commons, category, quantity, period, note } => {
+                out.text(contributor.as_str()).text(commons.as_str()).text(category.as_str());
+                quantity.encode(out);
+                period.encode(out);
+                out.text(note.as_str());
+            }
+            Command::ValidateDeclaration { declaration, commons }
+            | Command::RefuseDeclaration { declaration, commons } => {
+                out.fixed(declaration.as_bytes()).text(commons.as_str());
+            }
         }
     }
 
@@ -722,6 +810,17 @@ impl Command {
                 }
                 Command::ImportInvoices { unit, invoices }
             }
+            30 => Command::AddCommons { commons: Commons::decode(d)? },
+            31 => Command::Declare {
+                contributor: handle(d)?,
+                commons: commons_name(d)?,
+                category: Category::parse(d.text()?).map_err(invalid)?,
+                quantity: Quantity::decode(d)?,
+                period: Period::decode(d)?,
+                note: Note::parse(d.text()?).map_err(invalid)?,
+            },
+            32 => Command::ValidateDeclaration { declaration: declaration_id(d)?, commons: commons_name(d)? },
+            33 => Command::RefuseDeclaration { declaration: declaration_id(d)?, commons: commons_name(d)? },
             other => return Err(DecodeError(format!("unknown command tag {other}"))),
         })
     }
@@ -844,6 +943,13 @@ fn date(d: &mut Decoder<'_>) -> Result<Date, DecodeError> {
 
 fn reference(d: &mut Decoder<'_>) -> Result<Reference, DecodeError> {
     Reference::parse(d.text()?).map_err(invalid)
+}
+fn commons_name(d: &mut Decoder<'_>) -> Result<CommonsName, DecodeError> {
+    CommonsName::parse(d.text()?).map_err(invalid)
+}
+
+fn declaration_id(d: &mut Decoder<'_>) -> Result<DeclarationId, DecodeError> {
+    Ok(DeclarationId::from_uuid(uuid::Uuid::from_bytes(d.array()?)))
 }
 
 fn unit(d: &mut Decoder<'_>) -> Result<UnitCode, DecodeError> {

@@ -11,7 +11,8 @@ use crate::state::{Changes, State};
 
 /// The handles whose history an entry belongs to: every account and identity it changed, and
 /// both parties of every transfer it created or changed (a request changes no account, but
-/// concerns its payer and payee), and both parties of every invoice it created or changed.
+/// concerns its payer and payee), both parties of every invoice it created or changed, and the
+/// contributor of every declaration it made or decided.
 /// `changes` are the entry's, `state` the state right after it.
 pub fn handles(changes: &Changes, state: &State) -> BTreeSet<Handle> {
     let parties = changes
@@ -24,7 +25,20 @@ pub fn handles(changes: &Changes, state: &State) -> BTreeSet<Handle> {
         .iter()
         .filter_map(|id| state.invoices.get(id))
         .flat_map(|invoice| [&invoice.creditor, &invoice.debtor]);
-    changes.accounts.iter().chain(&changes.identities).chain(parties).chain(invoiced).cloned().collect()
+    let contributors = changes
+        .declarations
+        .iter()
+        .filter_map(|id| state.declarations.get(id))
+        .map(|declaration| &declaration.contributor);
+    changes
+        .accounts
+        .iter()
+        .chain(&changes.identities)
+        .chain(parties)
+        .chain(invoiced)
+        .chain(contributors)
+        .cloned()
+        .collect()
 }
 
 /// The other party of a transfer command as `subject` sees it; none for other commands, and for

@@ -2,9 +2,10 @@
 //! gRPC status) and a stable UPPER_SNAKE reason for scripts.
 
 use crate::account::Role;
+use crate::chamber::CommonsName;
 use crate::command::SignatureError;
 use crate::keys::PublicKey;
-use crate::names::{Handle, RequestId, UnitCode};
+use crate::names::{DeclarationId, Handle, RequestId, UnitCode};
 
 /// The kind of failure, independent of any wire protocol.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,6 +129,16 @@ pub enum Refusal {
     /// why, with that refusal's class and reason.
     #[error("invoice {row} of the import ({id}): {refusal}")]
     InvoiceImportRow { row: usize, id: RequestId, refusal: Box<Refusal> },
+    #[error("commons {0} does not exist")]
+    UnknownCommons(CommonsName),
+    #[error("commons {0} exists already")]
+    CommonsExists(CommonsName),
+    #[error("declaration {0} does not exist")]
+    UnknownDeclaration(DeclarationId),
+    #[error("declaration {id} is for commons {commons}, not the one named")]
+    DeclarationMismatch { id: DeclarationId, commons: CommonsName },
+    #[error("declaration {id} is {status}, no longer pending")]
+    DeclarationNotPending { id: DeclarationId, status: &'static str },
 }
 
 impl Refusal {
@@ -169,8 +180,11 @@ impl Refusal {
             | Refusal::RequestExpired(_)
             | Refusal::NotReversible { .. }
             | Refusal::AlreadyReversed { .. } => FailedPrecondition,
-            Refusal::UnknownTransfer(_) => NotFound,
             Refusal::InvoiceImportRow { refusal, .. } => refusal.class(),
+            Refusal::UnknownTransfer(_) | Refusal::UnknownCommons(_) | Refusal::UnknownDeclaration(_) => NotFound,
+            Refusal::CommonsExists(_) => AlreadyExists,
+            Refusal::DeclarationMismatch { .. } => InvalidArgument,
+            Refusal::DeclarationNotPending { .. } => FailedPrecondition,
             Refusal::TransferMismatch(_) | Refusal::InvalidLifetime { .. } => InvalidArgument,
         }
     }
@@ -231,6 +245,11 @@ impl Refusal {
             Refusal::ZeroInvoice => "INVALID_AMOUNT",
             Refusal::ImportSize { .. } => "INVALID_IMPORT_SIZE",
             Refusal::InvoiceImportRow { refusal, .. } => refusal.reason(),
+            Refusal::UnknownCommons(_) => "COMMONS_NOT_FOUND",
+            Refusal::CommonsExists(_) => "COMMONS_EXISTS",
+            Refusal::UnknownDeclaration(_) => "DECLARATION_NOT_FOUND",
+            Refusal::DeclarationMismatch { .. } => "DECLARATION_MISMATCH",
+            Refusal::DeclarationNotPending { .. } => "DECLARATION_NOT_PENDING",
         }
     }
 }

@@ -16,12 +16,13 @@ use std::collections::{BTreeSet, HashMap};
 
 use crate::account::{Account, AccountKind, AccountStatus, Limits, Role, RoleSet, Unit};
 use crate::amount::{Amount, BALANCE_MAX, Scale, format_minor};
+use crate::chamber::{Commons, CommonsName, Declaration, DeclarationStatus};
 use crate::command::{Command, SignedCommand, admin_handle};
 use crate::import::{self, ImportRow};
 use crate::invoice::Invoice;
 use crate::journal::Posting;
 use crate::keys::PublicKey;
-use crate::names::{DisplayName, Handle, LedgerId, Memo, RequestId, UnitCode};
+use crate::names::{DeclarationId, DisplayName, Handle, LedgerId, Memo, RequestId, UnitCode};
 use crate::refusal::Refusal;
 use crate::transfer::{REQUEST_LIFETIME_MAX_MS, Transfer, TransferKind, TransferStatus};
 
@@ -64,6 +65,10 @@ pub struct Changes {
     pub transfers: BTreeSet<RequestId>,
     /// Invoices created or changed.
     pub invoices: BTreeSet<RequestId>,
+    /// Commons registered.
+    pub commons: BTreeSet<CommonsName>,
+    /// Declarations made or decided.
+    pub declarations: BTreeSet<DeclarationId>,
 }
 
 /// Something worth telling the caller about a command that was applied.
@@ -108,6 +113,10 @@ pub struct State {
     pub transfers: HashMap<RequestId, Transfer>,
     /// Invoices by id.
     pub invoices: HashMap<RequestId, Invoice>,
+    /// The commons registry, by name.
+    pub commons: HashMap<CommonsName, Commons>,
+    /// Declarations of work, by id.
+    pub declarations: HashMap<DeclarationId, Declaration>,
     changes: Changes,
 }
 
@@ -427,7 +436,78 @@ impl State {
                 require(has_role(Role::Treasurer), "importing invoices needs the treasurer role")?;
                 self.import_invoices(unit, invoices, timestamp_ms)
             }
+            Command::AddCommons { commons } => {
+                require(has_role(Role::Treasurer), "registering a commons needs the treasurer role")?;
+                if self.commons.contains_key(&commons.name) {
+                    return Err(Refusal::CommonsExists(commons.name.clone()));
+                }
+                for steward in commons.stewards.iter() {
+                    self.account(steward)?;
+                }
+                self.changes.commons.insert(commons.name.clone());
+                self.commons.insert(commons.name.clone(), commons.clone());
+                Ok(Applied::default())
+            }
+            Command::Declare { contributor, commons, category, quantity, period, note } => {
+                check_active(self.account(contributor)?)?;
+                self.registered(commons)?;
+                require(is(contributor), "only a key of the contributor may declare their work")?;
+                let id = DeclarationId::from_uuid(signed.request_id.uuid());
+                self.insert_declaration(Declaration {
+                    id,
+                    contributor: contributor.clone(),
+                    commons: commons.clone(),
+                    category: category.clone(),
+                    quantity: *quantity,
+                    period: *period,
+                    note: note.clone(),
+                    status: DeclarationStatus::Pending,
+                });
+                Ok(Applied::default())
+            }
+            Command::ValidateDeclaration { declaration, commons } => {
+                let pending = self.pending_declaration(*declaration, commons)?;
+                let stewards = &self.registered(commons)?.stewards;
+                require(
+                    signers.iter().any(|(handle, _)| stewards.contains(handle)),
+                    "only a steward of the declaration's commons may validate it",
+                )?;
+                self.insert_declaration(Declaration { status: DeclarationStatus::Validated, ..pending });
+                Ok(Applied::default())
+            }
+            Command::RefuseDeclaration { declaration, commons } => {
+                let pending = self.pending_declaration(*declaration, commons)?;
+                let stewards = &self.registered(commons)?.stewards;
+                require(
+                    signers.iter().any(|(handle, _)| stewards.contains(handle)),
+                    "only a steward of the declaration's commons may refuse it",
+                )?;
+                self.insert_declaration(Declaration { status: DeclarationStatus::Refused, ..pending });
+                Ok(Applied::default())
+            }
         }
+    }
+
+    /// A registered commons.
+    fn registered(&self, name: &CommonsName) -> Result<&Commons, Refusal> {
+        self.commons.get(name).ok_or_else(|| Refusal::UnknownCommons(name.clone()))
+    }
+
+    /// A declaration still pending, for the commons the command names.
+    fn pending_declaration(&self, id: DeclarationId, commons: &CommonsName) -> Result<Declaration, Refusal> {
+        let declaration = self.declarations.get(&id).ok_or(Refusal::UnknownDeclaration(id))?;
+        if declaration.commons != *commons {
+            return Err(Refusal::DeclarationMismatch { id, commons: declaration.commons.clone() });
+        }
+        if declaration.status != DeclarationStatus::Pending {
+            return Err(Refusal::DeclarationNotPending { id, status: declaration.status.as_str() });
+        }
+        Ok(declaration.clone())
+    }
+
+    fn insert_declaration(&mut self, declaration: Declaration) {
+        self.changes.declarations.insert(declaration.id);
+        self.declarations.insert(declaration.id, declaration);
     }
 
     /// Applies an import's rows in order, each as a payment would be (active accounts of the

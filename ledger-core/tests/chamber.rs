@@ -10,6 +10,7 @@
 //! - `once`: a declaration is paid at most once, across distributions too.
 //! - `monotone`: more validated work never earns its contributor less, all else equal.
 //! - `determinism`: the same inputs in any order give the same allocation.
+//! - `registry`: the commons registry and declarations as commands: who may do what, once.
 //! - `values`: periods, quantities, weights and rates read back what they write; levies round down.
 
 #[path = "chamber/determinism.rs"]
@@ -24,6 +25,8 @@ mod limits;
 mod monotone;
 #[path = "chamber/once.rs"]
 mod once;
+#[path = "chamber/registry.rs"]
+mod registry;
 #[path = "chamber/support.rs"]
 mod support;
 #[path = "chamber/values.rs"]

@@ -810,6 +810,16 @@ pub fn history_item(
             });
             format!("invoices in {unit} imported: {owed} owed to {subject}, {owing} owed by {subject}")
         }
+        Command::AddCommons { commons } => format!("commons {} registered", commons.name),
+        Command::Declare { commons, category, quantity, period, .. } => {
+            format!("declared {quantity} of {category} for commons {commons} in {period}")
+        }
+        Command::ValidateDeclaration { declaration, commons } => {
+            format!("declaration {declaration} for commons {commons} validated")
+        }
+        Command::RefuseDeclaration { declaration, commons } => {
+            format!("declaration {declaration} for commons {commons} refused")
+        }
     };
     Ok(item)
 }
@@ -1054,7 +1064,19 @@ fn decode_token(token: &str, prefix: &str) -> Result<Option<String>, ServerError
     text.strip_prefix(prefix).map(|rest| Some(rest.to_owned())).ok_or_else(bad_page_token)
 }
 
-fn bad_page_token() -> ServerError {
+/// The text after `prefix` in a page token of a list that builds its own tokens with
+/// [`page_token`]; none for the first page.
+pub fn page_start(token: &str, prefix: &str) -> Result<Option<String>, ServerError> {
+    decode_token(token, prefix)
+}
+
+/// The page token that resumes a list after `position` (`prefix` then the last item's key).
+pub fn page_token(position: &str) -> String {
+    encode_token(position)
+}
+
+/// The error for a page token this list did not make.
+pub fn bad_page_token() -> ServerError {
     invalid("INVALID_PAGE_TOKEN", "page_token", "not a page token of this list; send back next_page_token unchanged")
 }
 

@@ -411,6 +411,8 @@ async fn apply_batch(
         refs.keys.extend(more.keys);
         refs.transfers.extend(more.transfers);
         refs.invoices.extend(more.invoices);
+        refs.commons.extend(more.commons);
+        refs.declarations.extend(more.declarations);
     }
     refs.handles.sort_unstable();
     refs.handles.dedup();
@@ -422,6 +424,10 @@ async fn apply_batch(
     refs.transfers.dedup();
     refs.invoices.sort_unstable();
     refs.invoices.dedup();
+    refs.commons.sort_unstable();
+    refs.commons.dedup();
+    refs.declarations.sort_unstable();
+    refs.declarations.dedup();
     let mut building =
         Building { state, head, pending: Vec::new(), changes: Changes::default(), in_batch: HashMap::new() };
     tx.load(&mut building.state, &refs).await.map_err(at(applying))?;
@@ -504,6 +510,8 @@ fn merge(into: &mut Changes, from: Changes) {
     into.keys.extend(from.keys);
     into.transfers.extend(from.transfers);
     into.invoices.extend(from.invoices);
+    into.commons.extend(from.commons);
+    into.declarations.extend(from.declarations);
 }
 
 fn now_ms() -> i64 {

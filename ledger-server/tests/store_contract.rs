@@ -14,17 +14,23 @@ use std::time::Duration;
 
 use ledger_core::account::{Account, AccountKind, Role, RoleSet};
 use ledger_core::amount::{Amount, Scale};
+use ledger_core::chamber::{
+    Category, Commons, CommonsKind, CommonsName, DeclarationStatus, Description, Note, Period, Quantity, RulesOfUse,
+    Stewards,
+};
 use ledger_core::checkpoint::Checkpoint;
 use ledger_core::command::{Command, References, SignedCommand, admin_handle};
 use ledger_core::invoice::{ImportedInvoice, InvoiceStatus, imported_id};
 use ledger_core::journal::{Entry, EntryHash};
 use ledger_core::keys::SecretKey;
 use ledger_core::names::Reference;
-use ledger_core::names::{DisplayName, Handle, LedgerId, Memo, RequestId, UnitCode};
+use ledger_core::names::{DeclarationId, DisplayName, Handle, LedgerId, Memo, RequestId, UnitCode};
 use ledger_core::state::{Changes, State};
 use ledger_server::store::postgres::PostgresStore;
 use ledger_server::store::sqlite::SqliteStore;
-use ledger_server::store::{HistoryFilter, InvoiceFilter, LedgerMeta, PendingEntry, Store, StoreError, StoreOptions};
+use ledger_server::store::{
+    DeclarationFilter, HistoryFilter, InvoiceFilter, LedgerMeta, PendingEntry, Store, StoreError, StoreOptions,
+};
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{ConnectOptions, Connection};
@@ -195,6 +201,8 @@ impl Ledger {
             all_changes.keys.extend(changes.keys);
             all_changes.transfers.extend(changes.transfers);
             all_changes.invoices.extend(changes.invoices);
+            all_changes.commons.extend(changes.commons);
+            all_changes.declarations.extend(changes.declarations);
             pending.push(PendingEntry { entry, request_id: signed.request_id, touched, balances_after });
         }
         tx.append(&pending, &state, &all_changes).await.expect("append");
@@ -254,6 +262,7 @@ pub async fn load_reproduces_the_state(store: Arc<dyn Store>) {
         keys: vec![SecretKey::from_seed([9; 32]).public_key()],
         transfers: model.transfers.keys().copied().chain([RequestId::from_uuid(Uuid::from_u128(404))]).collect(),
         invoices: Vec::new(),
+        ..References::default()
     };
     let mut tx = store.begin().await.expect("begin");
     tx.load(&mut state, &refs).await.expect("load");
@@ -300,6 +309,7 @@ pub async fn load_follows_references(store: Arc<dyn Store>) {
         keys: vec![ledger.alice.public_key()],
         transfers: Vec::new(),
         invoices: Vec::new(),
+        ..References::default()
     };
     tx.load(&mut changed, &refs).await.expect("load");
     assert_eq!(changed, before, "load must not overwrite what the state holds");
@@ -627,6 +637,70 @@ pub async fn checkpoints_and_stored_entries_round_trip(store: Arc<dyn Store>) {
     assert_eq!(store.entries_as_stored(2, 5, 2).await.expect("entries"), ledger.entries[1..3]);
 }
 
+/// A commons registered, declarations made then validated and refused: the registry and the
+/// declarations read back as the model holds them, listings filter and page, and `load` brings
+/// back what the writer needs to decide on a declaration.
+pub async fn chamber_round_trips(store: Arc<dyn Store>) {
+    let mut ledger = Ledger::populate(store.as_ref()).await;
+    let (admin, alice, bob) = (ledger.admin.clone(), ledger.alice.clone(), ledger.bob.clone());
+    let garden = CommonsName::parse("jardin-partage").expect("a valid name");
+    let commons = Commons {
+        name: garden.clone(),
+        kind: CommonsKind::parse("garden").expect("a valid kind"),
+        description: Description::parse("Le jardin").expect("a valid description"),
+        rules_of_use: RulesOfUse::parse("").expect("empty rules"),
+        stewards: Stewards::new([handle("bob"), handle("alice")]).expect("stewards"),
+    };
+    let add = ledger.sign(Command::AddCommons { commons: commons.clone() }, &admin);
+    ledger.batch(store.as_ref(), vec![add], Outcome::Commit).await;
+    let declare = |period: &str, quantity: &str| Command::Declare {
+        contributor: handle("alice"),
+        commons: garden.clone(),
+        category: Category::parse("gardening").expect("a valid category"),
+        quantity: Quantity::parse(quantity).expect("a valid quantity"),
+        period: Period::parse(period).expect("a valid period"),
+        note: Note::parse("weeding").expect("a valid note"),
+    };
+    let (first, second, third) = (
+        ledger.sign(declare("2026-10", "2.5"), &alice),
+        ledger.sign(declare("2026-11", "1"), &alice),
+        ledger.sign(declare("2026-11", "0.125"), &alice),
+    );
+    let ids: Vec<DeclarationId> =
+        [&first, &second, &third].iter().map(|signed| DeclarationId::from_uuid(signed.request_id.uuid())).collect();
+    ledger.batch(store.as_ref(), vec![first, second, third], Outcome::Commit).await;
+    let validate = ledger.sign(Command::ValidateDeclaration { declaration: ids[0], commons: garden.clone() }, &bob);
+    let refuse = ledger.sign(Command::RefuseDeclaration { declaration: ids[1], commons: garden.clone() }, &bob);
+    ledger.batch(store.as_ref(), vec![validate, refuse], Outcome::Commit).await;
+
+    assert_eq!(store.commons(&garden).await.expect("commons"), Some(commons.clone()));
+    assert_eq!(store.list_commons(None, 10).await.expect("list"), [commons]);
+    assert_eq!(store.list_commons(Some(&garden), 10).await.expect("list"), []);
+    let all = store.declarations(&DeclarationFilter::default(), None, 10).await.expect("declarations");
+    assert_eq!(all.iter().map(|d| d.id).collect::<Vec<_>>(), ids);
+    for declaration in &all {
+        assert_eq!(Some(declaration), ledger.model.declarations.get(&declaration.id));
+    }
+    let statuses: Vec<DeclarationStatus> = all.iter().map(|d| d.status).collect();
+    assert_eq!(statuses, [DeclarationStatus::Validated, DeclarationStatus::Refused, DeclarationStatus::Pending]);
+    let november = DeclarationFilter {
+        period: Some(Period::parse("2026-11").expect("a valid period")),
+        status: Some(DeclarationStatus::Pending),
+        ..DeclarationFilter::default()
+    };
+    assert_eq!(store.declarations(&november, None, 10).await.expect("declarations"), all[2..]);
+    let by_bob = DeclarationFilter { contributor: Some(handle("bob")), ..DeclarationFilter::default() };
+    assert_eq!(store.declarations(&by_bob, None, 10).await.expect("declarations"), []);
+    let page = store.declarations(&DeclarationFilter::default(), Some(ids[0]), 1).await.expect("declarations");
+    assert_eq!(page, all[1..2]);
+
+    let mut state = State::for_ledger(ledger.ledger_id, ledger.node.public_key());
+    let refs = References { commons: vec![garden.clone()], declarations: ids.clone(), ..References::default() };
+    store.begin().await.expect("begin").load(&mut state, &refs).await.expect("load");
+    assert_eq!(state.commons, ledger.model.commons);
+    assert_eq!(state.declarations, ledger.model.declarations);
+}
+
 // ---------------------------------------------------------------------------------------------
 // SQLite.
 
@@ -680,6 +754,7 @@ contract!(
     large_batches_round_trip,
     checkpoints_and_stored_entries_round_trip,
     invoices_are_written_loaded_and_listed,
+    chamber_round_trips,
 );
 
 #[tokio::test]

@@ -10,6 +10,7 @@ pub mod audit_offline;
 pub mod audit_statement;
 pub mod balance;
 pub mod batch;
+pub mod chamber;
 pub mod clearing;
 pub mod feed;
 pub mod history;

@@ -19,6 +19,15 @@ pub enum DeclarationStatus {
 }
 
 impl DeclarationStatus {
+    /// Every status.
+    pub const ALL: [DeclarationStatus; 3] =
+        [DeclarationStatus::Pending, DeclarationStatus::Validated, DeclarationStatus::Refused];
+
+    /// From the lowercase name.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|status| status.as_str() == text)
+    }
+
     /// Lowercase name, as in the CLI.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -20,6 +20,7 @@
 //! - [`agreement`]: a business's `Agreement`: levy and recurring contribution.
 //! - [`levy`](mod@levy): the levy on a payment a business receives, and how it is rounded.
 //! - [`declaration`]: `Declaration` of work and its status.
+//! - [`decision`]: a steward's decision on a declaration and its derived request id.
 //! - [`rule`]: `RuleTerms`, the validated `Rule`, and which version is in force for a period.
 //! - [`rule_encoding`]: a rule's canonical bytes, for signed commands.
 //! - `codec`: canonical encoding helpers the values above share.
@@ -33,6 +34,7 @@ pub mod allocation;
 pub mod basis_points;
 mod codec;
 pub mod commons;
+pub mod decision;
 pub mod declaration;
 pub mod levy;
 pub mod names;
@@ -48,6 +50,7 @@ pub use allocate::{AllocationError, AllocationInput, DECLARATIONS_MAX, allocate}
 pub use allocation::{Allocation, AllocationLine, ContributorTotal, Pool, SkipReason, Skipped, Withheld};
 pub use basis_points::{BasisPoints, RateError};
 pub use commons::{Commons, Stewards, StewardsError};
+pub use decision::{Decision, decision_id};
 pub use declaration::{Declaration, DeclarationStatus};
 pub use levy::levy;
 pub use names::{Category, CommonsKind, CommonsName, Description, Note, RulesOfUse, SlugError};

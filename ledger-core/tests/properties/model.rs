@@ -383,6 +383,12 @@ impl Model {
             Command::ImportTransfers { .. } => {
                 unreachable!("the scenarios generate no imports; import.rs checks them against payments")
             }
+            Command::AddCommons { .. }
+            | Command::Declare { .. }
+            | Command::ValidateDeclaration { .. }
+            | Command::RefuseDeclaration { .. } => {
+                unreachable!("the scenarios generate no chamber commands; tests/chamber/registry.rs checks those")
+            }
         }
         if no.is_empty() { Ok(predicted) } else { Err(no) }
     }

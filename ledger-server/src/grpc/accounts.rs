@@ -242,6 +242,12 @@ fn subject(command: &Command) -> &Handle {
         | Command::ImportInvoices { .. } => {
             unreachable!("only commands about one handle are built by this service's conversions")
         }
+        Command::AddCommons { .. }
+        | Command::Declare { .. }
+        | Command::ValidateDeclaration { .. }
+        | Command::RefuseDeclaration { .. } => {
+            unreachable!("only commands about one handle are built by this service's conversions")
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! The gRPC server: the Accounts, Transfers, Clearing and Audit services, gRPC health and
 //! reflection.
+//! The gRPC server: the Accounts, Transfers, Audit and Chamber services, gRPC health and reflection.
 //!
 //! # Layout
 //!
@@ -7,6 +8,7 @@
 //! - [`transfers`]: payments, payment requests and reversals, and reading them back.
 //! - [`clearing`]: invoices (issue, accept, reject, import, read, list).
 //! - [`audit`]: the trial balance, the journal, its export and checkpoints.
+//! - [`chamber`]: the commons registry and declarations of work.
 //! - [`feed`]: the live feed of committed entries (served by Transfers/WatchEntries).
 //!
 //! Handlers are thin: they convert the request ([`crate::convert`]), authenticate a read
@@ -16,6 +18,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod chamber;
 pub mod clearing;
 pub mod feed;
 pub mod import;
@@ -36,6 +39,7 @@ use crate::checkpointer::Checkpointer;
 use crate::error::ServerError;
 use crate::proto::accounts_server::AccountsServer;
 use crate::proto::audit_server::AuditServer;
+use crate::proto::chamber_server::ChamberServer;
 use crate::proto::clearing_server::ClearingServer;
 use crate::proto::transfers_server::TransfersServer;
 use crate::store::Store;
@@ -108,6 +112,8 @@ pub async fn serve(
         .max_decoding_message_size(message_bytes_max);
     let clearing =
         ClearingServer::new(clearing::ClearingService::new(ctx.clone())).max_decoding_message_size(message_bytes_max);
+    let chamber =
+        ChamberServer::new(chamber::ChamberService::new(ctx.clone())).max_decoding_message_size(message_bytes_max);
     let audit = AuditServer::new(audit::AuditService::new(ctx)).max_decoding_message_size(message_bytes_max);
 
     let (health, health_service) = tonic_health::server::health_reporter();
@@ -115,6 +121,7 @@ pub async fn serve(
     health.set_serving::<TransfersServer<transfers::TransfersService>>().await;
     health.set_serving::<ClearingServer<clearing::ClearingService>>().await;
     health.set_serving::<AuditServer<audit::AuditService>>().await;
+    health.set_serving::<ChamberServer<chamber::ChamberService>>().await;
     health.set_service_status("", tonic_health::ServingStatus::Serving).await;
 
     let reflection = tonic_reflection::server::Builder::configure()
@@ -139,6 +146,7 @@ pub async fn serve(
         .add_service(transfers)
         .add_service(clearing)
         .add_service(audit)
+        .add_service(chamber)
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await
 }
@@ -289,7 +297,7 @@ mod tests {
         let client = Client { channel: channel.clone(), ledger_id };
 
         let mut health = tonic_health::pb::health_client::HealthClient::new(channel.clone());
-        for service in ["", "ledger.v1.Accounts", "ledger.v1.Transfers", "ledger.v1.Audit"] {
+        for service in ["", "ledger.v1.Accounts", "ledger.v1.Transfers", "ledger.v1.Audit", "ledger.v1.Chamber"] {
             let answer = health
                 .check(tonic_health::pb::HealthCheckRequest { service: service.to_owned() })
                 .await
@@ -508,10 +516,115 @@ mod tests {
             .unwrap();
         assert_eq!(entries.entries.last().map(|entry| (entry.seq, entry.kind.as_str())), Some((paid.seq, "payment")));
 
+        serves_the_chamber(&client, &admin, &alice, &bob).await;
+
         drop((client, channel, health));
         stop.send(()).unwrap();
         server.await.unwrap().unwrap();
         // Every handle on the writer went with the server: the writer stops.
         writer_task.await.unwrap();
+    }
+
+    /// The Chamber service over the ledger above (alice and bob are members): a treasurer registers
+    /// a commons with bob as steward, alice declares; alice cannot validate her own work, bob can,
+    /// once; a malformed period is refused before anything is signed into the journal; alice
+    /// lists only her own declarations.
+    async fn serves_the_chamber(client: &Client, admin: &SecretKey, alice: &SecretKey, bob: &SecretKey) {
+        use ledger_core::chamber::{Category, CommonsName, Note, Period, Quantity};
+
+        let garden = proto::Commons {
+            name: "jardin-partage".into(),
+            kind: "garden".into(),
+            description: "Le jardin".into(),
+            rules_of_use: String::new(),
+            stewards: vec!["bob".into()],
+        };
+        let id = uuid();
+        let command = Command::AddCommons {
+            commons: ledger_core::chamber::Commons {
+                name: "jardin-partage".parse().unwrap(),
+                kind: "garden".parse().unwrap(),
+                description: ledger_core::chamber::Description::parse("Le jardin").unwrap(),
+                rules_of_use: Default::default(),
+                stewards: ledger_core::chamber::Stewards::new(["bob".parse().unwrap()]).unwrap(),
+            },
+        };
+        let request = proto::AddCommonsRequest {
+            request_id: id.clone(),
+            commons: Some(garden.clone()),
+            signatures: client.sign(&id, command, admin),
+        };
+        let added: proto::Commons = client.call("/ledger.v1.Chamber/AddCommons", request, None).await.unwrap();
+        assert_eq!(added, garden);
+
+        let declare = |id: &str, period: &str| proto::DeclareRequest {
+            request_id: id.to_owned(),
+            contributor: "alice".into(),
+            commons: "jardin-partage".into(),
+            category: "gardening".into(),
+            quantity: "2.5".into(),
+            period: period.into(),
+            note: String::new(),
+            signatures: Vec::new(),
+        };
+        let bad = client.call::<_, proto::Declaration>("/ledger.v1.Chamber/Declare", declare(&uuid(), "2026-13"), None);
+        let refused = bad.await.unwrap_err();
+        assert_eq!(reason(&refused), (Code::InvalidArgument, "INVALID_PERIOD"));
+
+        let id = uuid();
+        let command = Command::Declare {
+            contributor: "alice".parse().unwrap(),
+            commons: CommonsName::parse("jardin-partage").unwrap(),
+            category: Category::parse("gardening").unwrap(),
+            quantity: Quantity::parse("2.5").unwrap(),
+            period: Period::parse("2026-11").unwrap(),
+            note: Note::default(),
+        };
+        let request = proto::DeclareRequest { signatures: client.sign(&id, command, alice), ..declare(&id, "2026-11") };
+        let declared: proto::Declaration = client.call("/ledger.v1.Chamber/Declare", request, None).await.unwrap();
+        assert_eq!(
+            (declared.id.as_str(), declared.quantity.as_str(), declared.status.as_str()),
+            (id.as_str(), "2.500", "pending")
+        );
+
+        let decide = |signer: &SecretKey| {
+            let request_id = uuid();
+            let command = Command::ValidateDeclaration {
+                declaration: ledger_core::names::DeclarationId::parse(&id).unwrap(),
+                commons: CommonsName::parse("jardin-partage").unwrap(),
+            };
+            proto::DecideDeclarationRequest {
+                request_id: request_id.clone(),
+                declaration: id.clone(),
+                commons: "jardin-partage".into(),
+                signatures: client.sign(&request_id, command, signer),
+            }
+        };
+        let path = "/ledger.v1.Chamber/ValidateDeclaration";
+        let refused = client.call::<_, proto::Declaration>(path, decide(alice), None).await.unwrap_err();
+        assert_eq!(reason(&refused), (Code::PermissionDenied, "NOT_AUTHORISED"));
+        assert!(refused.message().contains("steward of the declaration's commons"), "{}", refused.message());
+        let validated: proto::Declaration = client.call(path, decide(bob), None).await.unwrap();
+        assert_eq!(validated.status, "validated");
+        let again = client.call::<_, proto::Declaration>(path, decide(bob), None).await.unwrap_err();
+        assert_eq!(reason(&again), (Code::FailedPrecondition, "DECLARATION_NOT_PENDING"));
+
+        let list = proto::ListDeclarationsRequest { page_size: 10, ..Default::default() };
+        let listed: proto::ListDeclarationsResponse =
+            client.call("/ledger.v1.Chamber/ListDeclarations", list.clone(), Some(alice)).await.unwrap();
+        assert_eq!(listed.declarations, [validated]);
+        let bobs = proto::ListDeclarationsRequest { contributor: "bob".into(), ..list };
+        let denied =
+            client.call::<_, proto::ListDeclarationsResponse>("/ledger.v1.Chamber/ListDeclarations", bobs, Some(alice));
+        assert_eq!(denied.await.unwrap_err().code(), Code::PermissionDenied);
+        let registry: proto::ListCommonsResponse = client
+            .call(
+                "/ledger.v1.Chamber/ListCommons",
+                proto::ListCommonsRequest { page_size: 10, page_token: String::new() },
+                Some(alice),
+            )
+            .await
+            .unwrap();
+        assert_eq!(registry.commons, [garden]);
     }
 }

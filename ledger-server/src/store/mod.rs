@@ -10,8 +10,10 @@
 //! - [`sqlite`]: the embedded default, one file owned by one `ledgerd`.
 //! - [`postgres`]: PostgreSQL, safe with several `ledgerd` replicas on one database.
 //! - `rows`: stored rows to domain types, validated the same way for every backend.
+//! - `chamber_rows`: the same for the chamber's commons and declarations.
 //! - `unit_cache`: units read once and kept, since a unit never changes.
 
+mod chamber_rows;
 pub mod postgres;
 mod rows;
 pub mod sqlite;
@@ -22,12 +24,13 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use ledger_core::account::{Account, RoleSet, Unit};
+use ledger_core::chamber::{Commons, CommonsName, Declaration, DeclarationStatus, Period};
 use ledger_core::checkpoint::Checkpoint;
 use ledger_core::command::{EntryKind, References};
 use ledger_core::invoice::{Invoice, InvoiceStatus};
 use ledger_core::journal::{Entry, EntryHash};
 use ledger_core::keys::PublicKey;
-use ledger_core::names::{Handle, LedgerId, RequestId, UnitCode};
+use ledger_core::names::{DeclarationId, Handle, LedgerId, RequestId, UnitCode};
 use ledger_core::state::{Changes, Identity, KeyOwner, State};
 use ledger_core::transfer::Transfer;
 
@@ -133,6 +136,18 @@ pub struct InvoiceFilter {
     /// Only those where this handle is the creditor or the debtor.
     pub party: Option<Handle>,
 }
+/// Which declarations to list: every filter set must match. Pages go by declaration id.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeclarationFilter {
+    /// Only for this commons.
+    pub commons: Option<CommonsName>,
+    /// Only of this period.
+    pub period: Option<Period>,
+    /// Only with this status.
+    pub status: Option<DeclarationStatus>,
+    /// Only by this contributor.
+    pub contributor: Option<Handle>,
+}
 
 /// Reads, each consistent on its own.
 #[async_trait]
@@ -188,6 +203,19 @@ pub trait Store: Send + Sync + 'static {
         after: Option<RequestId>,
         limit: u32,
     ) -> Result<Vec<Invoice>, StoreError>;
+    /// One commons of the registry.
+    async fn commons(&self, name: &CommonsName) -> Result<Option<Commons>, StoreError>;
+    /// Commons ordered by name, after `after`, at most `limit`.
+    async fn list_commons(&self, after: Option<&CommonsName>, limit: u32) -> Result<Vec<Commons>, StoreError>;
+    /// One declaration.
+    async fn declaration(&self, id: DeclarationId) -> Result<Option<Declaration>, StoreError>;
+    /// Declarations passing `filter`, ordered by id, with id after `after`, at most `limit`.
+    async fn declarations(
+        &self,
+        filter: &DeclarationFilter,
+        after: Option<DeclarationId>,
+        limit: u32,
+    ) -> Result<Vec<Declaration>, StoreError>;
     /// Entries with seq in `from_seq..=to_seq`, in order, at most `limit`, exactly as stored: not
     /// checked, so that an auditor sees a tampered entry for themselves instead of a refusal.
     async fn entries_as_stored(&self, from_seq: u64, to_seq: u64, limit: u32) -> Result<Vec<Entry>, StoreError>;
@@ -210,6 +238,9 @@ pub trait BatchTx: Send {
     /// unit of every account loaded; for each transfer and invoice its record. What does not
     /// exist stays absent. Never overwrites what `state` already holds (earlier commands of the
     /// batch may have changed it).
+    /// unit of every account loaded; for each transfer its record; for each commons and each
+    /// declaration its record. What does not exist stays absent. Never overwrites what
+    /// `state` already holds (earlier commands of the batch may have changed it).
     async fn load(&mut self, state: &mut State, refs: &References) -> Result<(), StoreError>;
     /// The entry made by a request id, if any.
     async fn find_request(&mut self, id: RequestId) -> Result<Option<Entry>, StoreError>;
@@ -227,6 +258,7 @@ pub trait BatchTx: Send {
     /// Appends the entries (in order, seq continuing the head) and writes back, from `state`,
     /// everything `changes` names: ledger meta on genesis, units, accounts, identities, keys,
     /// transfers, invoices.
+    /// transfers, commons, declarations.
     async fn append(&mut self, entries: &[PendingEntry], state: &State, changes: &Changes) -> Result<(), StoreError>;
     /// Commits durably.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;

@@ -37,6 +37,8 @@
 //! The schema is in `migrations/postgres`, embedded in the binary and applied by
 //! [`PostgresStore::open`]. Rows read back are validated exactly as for SQLite (`super::rows`).
 
+mod chamber;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::str::FromStr;
 use std::sync::Arc;
@@ -45,18 +47,20 @@ use std::time::Duration;
 use async_trait::async_trait;
 use ledger_core::account::{Account, RoleSet, Unit};
 use ledger_core::amount::Amount;
+use ledger_core::chamber::{Commons, CommonsName, Declaration};
 use ledger_core::checkpoint::Checkpoint;
 use ledger_core::command::References;
 use ledger_core::invoice::Invoice;
 use ledger_core::journal::{Entry, EntryHash};
 use ledger_core::keys::PublicKey;
-use ledger_core::names::{Handle, RequestId, UnitCode};
+use ledger_core::names::{DeclarationId, Handle, RequestId, UnitCode};
 use ledger_core::state::{Changes, Identity, KeyOwner, State};
 use ledger_core::transfer::Transfer;
 use sqlx::migrate::{MigrateError, Migration, MigrationType, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{Connection, Postgres, SqlSafeStr, Transaction};
 
+use super::DeclarationFilter;
 use super::InvoiceFilter;
 use super::rows::{
     AccountRow, CheckpointRow, JournalRow, PostingRow, TransferRow, UnitRow, absent, account_from_row, check_continues,
@@ -79,6 +83,8 @@ const MIGRATION_0003: &str = include_str!("../../migrations/postgres/0003_workfl
 const MIGRATION_0004: &str = include_str!("../../migrations/postgres/0004_transfer_kinds.sql");
 /// Invoices: the `invoices` projection.
 const MIGRATION_0005: &str = include_str!("../../migrations/postgres/0005_invoices.sql");
+/// The chamber of the commons: its registry and declarations.
+const MIGRATION_0006: &str = include_str!("../../migrations/postgres/0006_chamber.sql");
 
 /// How many times start-up runs the migrations when a replica starting at the same moment makes
 /// them fail. A run that lost a race finds the other's migrations applied, but the other may still
@@ -164,6 +170,7 @@ fn migrator() -> Migrator {
         Migration::new(3, "workflows".into(), MigrationType::Simple, MIGRATION_0003.into_sql_str(), false),
         Migration::new(4, "transfer_kinds".into(), MigrationType::Simple, MIGRATION_0004.into_sql_str(), false),
         Migration::new(5, "invoices".into(), MigrationType::Simple, MIGRATION_0005.into_sql_str(), false),
+        Migration::new(6, "chamber".into(), MigrationType::Simple, MIGRATION_0006.into_sql_str(), false),
     ]);
     // sqlx would take an advisory lock, which CockroachDB and YugabyteDB lack; see the module doc.
     migrator.set_locking(false);
@@ -473,6 +480,31 @@ impl Store for PostgresStore {
         row.map(checkpoint_from_row).transpose()
     }
 
+    async fn commons(&self, name: &CommonsName) -> Result<Option<Commons>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        chamber::read_commons(&mut conn, name).await
+    }
+
+    async fn list_commons(&self, after: Option<&CommonsName>, limit: u32) -> Result<Vec<Commons>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        chamber::list_commons(&mut conn, after, limit).await
+    }
+
+    async fn declaration(&self, id: DeclarationId) -> Result<Option<Declaration>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        chamber::read_declaration(&mut conn, id).await
+    }
+
+    async fn declarations(
+        &self,
+        filter: &DeclarationFilter,
+        after: Option<DeclarationId>,
+        limit: u32,
+    ) -> Result<Vec<Declaration>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        chamber::list_declarations(&mut conn, filter, after, limit).await
+    }
+
     async fn transfer(&self, id: RequestId) -> Result<Option<Transfer>, StoreError> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
         Ok(read_transfers(&mut conn, &[id]).await?.pop())
@@ -598,7 +630,7 @@ impl BatchTx for PostgresBatch {
         for invoice in invoices::read(conn, &ids).await? {
             state.invoices.insert(invoice.id, invoice);
         }
-        Ok(())
+        load_chamber(conn, state, refs).await
     }
 
     async fn find_request(&mut self, id: RequestId) -> Result<Option<Entry>, StoreError> {
@@ -682,6 +714,7 @@ impl BatchTx for PostgresBatch {
             .map(|id| state.invoices.get(id).ok_or_else(|| absent("invoice", id)))
             .collect::<Result<Vec<_>, _>>()?;
         invoices::write(conn, &changed_invoices).await?;
+        write_chamber(conn, state, changes).await?;
         write_entries(conn, entries).await?;
         if let Some(last) = entries.last() {
             let head = (last.entry.seq, last.entry.hash);
@@ -1036,4 +1069,37 @@ async fn read_entries_by_request(
 fn unit_row((code, scale, name): (String, i16, String)) -> Result<Unit, StoreError> {
     let row: UnitRow = (code, i64::from(scale), name);
     unit_from_row(row)
+}
+
+/// Loads the commons and declarations `refs` names that `state` does not hold yet.
+async fn load_chamber(conn: &mut PgConnection, state: &mut State, refs: &References) -> Result<(), StoreError> {
+    for name in &refs.commons {
+        if !state.commons.contains_key(name)
+            && let Some(commons) = chamber::read_commons(conn, name).await?
+        {
+            state.commons.insert(name.clone(), commons);
+        }
+    }
+    for id in &refs.declarations {
+        if !state.declarations.contains_key(id)
+            && let Some(declaration) = chamber::read_declaration(conn, *id).await?
+        {
+            state.declarations.insert(*id, declaration);
+        }
+    }
+    Ok(())
+}
+
+/// Writes the commons registered and the declarations made or decided: commons first, since a
+/// declaration references its commons.
+async fn write_chamber(conn: &mut PgConnection, state: &State, changes: &Changes) -> Result<(), StoreError> {
+    for name in &changes.commons {
+        let commons = state.commons.get(name).ok_or_else(|| absent("commons", name))?;
+        chamber::write_commons(conn, commons).await?;
+    }
+    for id in &changes.declarations {
+        let declaration = state.declarations.get(id).ok_or_else(|| absent("declaration", id))?;
+        chamber::write_declaration(conn, declaration).await?;
+    }
+    Ok(())
 }

@@ -10,6 +10,8 @@
 //! checked (hash and conservation) before it is returned, so tampering surfaces as
 //! [`StoreError::Corrupt`] naming the entry.
 
+mod chamber;
+
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::str::FromStr;
@@ -19,12 +21,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 use ledger_core::account::{Account, RoleSet, Unit};
 use ledger_core::amount::Amount;
+use ledger_core::chamber::{Commons, CommonsName, Declaration};
 use ledger_core::checkpoint::Checkpoint;
 use ledger_core::command::References;
 use ledger_core::invoice::Invoice;
 use ledger_core::journal::{Entry, EntryHash, Posting};
 use ledger_core::keys::PublicKey;
-use ledger_core::names::{Handle, RequestId, UnitCode};
+use ledger_core::names::{DeclarationId, Handle, RequestId, UnitCode};
 use ledger_core::state::{Changes, Identity, KeyOwner, State};
 use ledger_core::transfer::Transfer;
 use sqlx::migrate::{MigrateError, Migration, MigrationType, Migrator};
@@ -33,6 +36,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{QueryBuilder, SqlSafeStr, Sqlite, Transaction};
 
+use super::DeclarationFilter;
 use super::InvoiceFilter;
 use super::rows::{
     AccountRow, CheckpointRow, JournalRow, MetaRow, PostingRow, TransferRow, UnitRow, absent, account_from_row,
@@ -70,6 +74,8 @@ const MIGRATION_0003: &str = include_str!("../../migrations/sqlite/0003_workflow
 const MIGRATION_0004: &str = include_str!("../../migrations/sqlite/0004_transfer_kinds.sql");
 /// Invoices: the `invoices` projection.
 const MIGRATION_0005: &str = include_str!("../../migrations/sqlite/0005_invoices.sql");
+/// The chamber of the commons: its registry and declarations.
+const MIGRATION_0006: &str = include_str!("../../migrations/sqlite/0006_chamber.sql");
 
 // SQLite primary result codes (the low byte of an extended code) that mean the data itself is
 // wrong rather than the database being out of reach. See https://www.sqlite.org/rescode.html.
@@ -138,6 +144,7 @@ fn migrator() -> Migrator {
         Migration::new(3, "workflows".into(), MigrationType::Simple, MIGRATION_0003.into_sql_str(), false),
         Migration::new(4, "transfer_kinds".into(), MigrationType::Simple, MIGRATION_0004.into_sql_str(), false),
         Migration::new(5, "invoices".into(), MigrationType::Simple, MIGRATION_0005.into_sql_str(), false),
+        Migration::new(6, "chamber".into(), MigrationType::Simple, MIGRATION_0006.into_sql_str(), false),
     ])
 }
 
@@ -409,6 +416,31 @@ impl Store for SqliteStore {
         row.map(checkpoint_from_row).transpose()
     }
 
+    async fn commons(&self, name: &CommonsName) -> Result<Option<Commons>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        chamber::read_commons(&mut conn, name).await
+    }
+
+    async fn list_commons(&self, after: Option<&CommonsName>, limit: u32) -> Result<Vec<Commons>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        chamber::list_commons(&mut conn, after, limit).await
+    }
+
+    async fn declaration(&self, id: DeclarationId) -> Result<Option<Declaration>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        chamber::read_declaration(&mut conn, id).await
+    }
+
+    async fn declarations(
+        &self,
+        filter: &DeclarationFilter,
+        after: Option<DeclarationId>,
+        limit: u32,
+    ) -> Result<Vec<Declaration>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        chamber::list_declarations(&mut conn, filter, after, limit).await
+    }
+
     async fn transfer(&self, id: RequestId) -> Result<Option<Transfer>, StoreError> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
         read_transfer(&mut conn, id).await
@@ -514,7 +546,7 @@ impl BatchTx for SqliteBatch {
         for invoice in invoices::read(conn, &ids).await? {
             state.invoices.insert(invoice.id, invoice);
         }
-        Ok(())
+        load_chamber(conn, state, refs).await
     }
 
     async fn find_request(&mut self, id: RequestId) -> Result<Option<Entry>, StoreError> {
@@ -559,6 +591,7 @@ impl BatchTx for SqliteBatch {
             .map(|id| state.invoices.get(id).ok_or_else(|| absent("invoice", id)))
             .collect::<Result<Vec<_>, _>>()?;
         invoices::write(conn, &changed_invoices).await?;
+        write_chamber(conn, state, changes).await?;
         write_entries(conn, entries).await
     }
 
@@ -899,4 +932,37 @@ async fn read_entry_by_request(conn: &mut SqliteConnection, id: RequestId) -> Re
     .await
     .map_err(db)?;
     check_request_id(entry_from_rows(row, &postings)?, id).map(Some)
+}
+
+/// Loads the commons and declarations `refs` names that `state` does not hold yet.
+async fn load_chamber(conn: &mut SqliteConnection, state: &mut State, refs: &References) -> Result<(), StoreError> {
+    for name in &refs.commons {
+        if !state.commons.contains_key(name)
+            && let Some(commons) = chamber::read_commons(conn, name).await?
+        {
+            state.commons.insert(name.clone(), commons);
+        }
+    }
+    for id in &refs.declarations {
+        if !state.declarations.contains_key(id)
+            && let Some(declaration) = chamber::read_declaration(conn, *id).await?
+        {
+            state.declarations.insert(*id, declaration);
+        }
+    }
+    Ok(())
+}
+
+/// Writes the commons registered and the declarations made or decided: commons first, since a
+/// declaration references its commons.
+async fn write_chamber(conn: &mut SqliteConnection, state: &State, changes: &Changes) -> Result<(), StoreError> {
+    for name in &changes.commons {
+        let commons = state.commons.get(name).ok_or_else(|| absent("commons", name))?;
+        chamber::write_commons(conn, commons).await?;
+    }
+    for id in &changes.declarations {
+        let declaration = state.declarations.get(id).ok_or_else(|| absent("declaration", id))?;
+        chamber::write_declaration(conn, declaration).await?;
+    }
+    Ok(())
 }

@@ -1,0 +1,48 @@
+//! `ledgerctl chamber ...`: the chamber of the commons. A treasurer registers commons with their
+//! stewards (`commons add|list|show`); a member declares work for one (`declare`); a steward of
+//! that commons validates or refuses it (`validate`, `refuse`); `declarations` lists them.
+//!
+//! # Layout
+//!
+//! - `commons`: the registry verbs.
+//! - `declaration`: declaring, deciding and listing declarations.
+
+mod commons;
+mod declaration;
+
+use clap::Subcommand;
+
+use super::Context;
+use crate::error::CliError;
+
+pub use commons::{AddCommonsArgs, CommonsCommand, ShowCommonsArgs};
+pub use declaration::{DecideArgs, DeclarationsArgs, DeclareArgs};
+
+/// `chamber`.
+#[derive(Debug, Subcommand)]
+pub enum ChamberCommand {
+    /// The commons registry.
+    #[command(subcommand)]
+    Commons(CommonsCommand),
+    /// Declares work done for a commons, signed by the contributor: a pending declaration.
+    Declare(DeclareArgs),
+    /// Validates a pending declaration, signed by a steward of its commons.
+    Validate(DecideArgs),
+    /// Refuses a pending declaration, signed by a steward of its commons.
+    Refuse(DecideArgs),
+    /// Lists declarations: a member its own, stewards, treasurers and auditors all.
+    Declarations(DeclarationsArgs),
+}
+
+/// Runs a `chamber` verb.
+pub async fn run(command: ChamberCommand, ctx: &Context) -> Result<(), CliError> {
+    match command {
+        ChamberCommand::Commons(command) => commons::run(command, ctx).await,
+        ChamberCommand::Declare(args) => declaration::declare(args, ctx).await,
+        ChamberCommand::Validate(args) => {
+            declaration::decide(args, ledger_core::chamber::Decision::Validate, ctx).await
+        }
+        ChamberCommand::Refuse(args) => declaration::decide(args, ledger_core::chamber::Decision::Refuse, ctx).await,
+        ChamberCommand::Declarations(args) => declaration::list(args, ctx).await,
+    }
+}

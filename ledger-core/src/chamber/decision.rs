@@ -1,0 +1,41 @@
+//! A steward's decision on a declaration, and the request id it is sent with.
+
+use crate::names::{DeclarationId, RequestId};
+
+/// What a steward does with a pending declaration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// Confirm the work: it may be paid.
+    Validate,
+    /// Refuse it: it never earns anything.
+    Refuse,
+}
+
+/// The request id of a steward's decision on a declaration: derived from the declaration's id,
+/// so the same decision sent twice (by the same steward) is the same command and the second
+/// returns the first result, like [`crate::transfer::answer_id`] for requests. A UUID of version
+/// 8 (custom), from SHA-256.
+pub fn decision_id(declaration: DeclarationId, decision: Decision) -> RequestId {
+    use sha2::{Digest, Sha256};
+    let tag: &[u8] = match decision {
+        Decision::Validate => b"commons-ledger/validate-declaration/v1\0",
+        Decision::Refuse => b"commons-ledger/refuse-declaration/v1\0",
+    };
+    let digest = Sha256::new().chain_update(tag).chain_update(declaration.as_bytes()).finalize();
+    let bytes: [u8; 16] = digest[..16].try_into().expect("a SHA-256 digest has 32 bytes");
+    RequestId::from_uuid(uuid::Builder::from_custom_bytes(bytes).into_uuid())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_decision_on_each_declaration_has_its_own_id() {
+        let (a, b) =
+            (DeclarationId::from_uuid(uuid::Uuid::from_u128(1)), DeclarationId::from_uuid(uuid::Uuid::from_u128(2)));
+        assert_eq!(decision_id(a, Decision::Validate), decision_id(a, Decision::Validate));
+        assert_ne!(decision_id(a, Decision::Validate), decision_id(a, Decision::Refuse));
+        assert_ne!(decision_id(a, Decision::Validate), decision_id(b, Decision::Validate));
+    }
+}
