@@ -466,24 +466,12 @@ impl State {
                 Ok(Applied::default())
             }
             Command::ValidateDeclaration { declaration, commons } => {
-                let pending = self.pending_declaration(*declaration, commons)?;
-                let stewards = &self.registered(commons)?.stewards;
-                require(
-                    signers.iter().any(|(handle, _)| stewards.contains(handle)),
-                    "only a steward of the declaration's commons may validate it",
-                )?;
-                self.insert_declaration(Declaration { status: DeclarationStatus::Validated, ..pending });
-                Ok(Applied::default())
+                let why = "only a steward of the declaration's commons may validate it";
+                self.decide(*declaration, commons, &signers, DeclarationStatus::Validated, why)
             }
             Command::RefuseDeclaration { declaration, commons } => {
-                let pending = self.pending_declaration(*declaration, commons)?;
-                let stewards = &self.registered(commons)?.stewards;
-                require(
-                    signers.iter().any(|(handle, _)| stewards.contains(handle)),
-                    "only a steward of the declaration's commons may refuse it",
-                )?;
-                self.insert_declaration(Declaration { status: DeclarationStatus::Refused, ..pending });
-                Ok(Applied::default())
+                let why = "only a steward of the declaration's commons may refuse it";
+                self.decide(*declaration, commons, &signers, DeclarationStatus::Refused, why)
             }
         }
     }
@@ -508,6 +496,23 @@ impl State {
     fn insert_declaration(&mut self, declaration: Declaration) {
         self.changes.declarations.insert(declaration.id);
         self.declarations.insert(declaration.id, declaration);
+    }
+
+    /// A steward's decision on a pending declaration of `commons`: `status` if one of the signers
+    /// is a steward of it, refused with `why` otherwise.
+    fn decide(
+        &mut self,
+        declaration: DeclarationId,
+        commons: &CommonsName,
+        signers: &[(Handle, RoleSet)],
+        status: DeclarationStatus,
+        why: &'static str,
+    ) -> Result<Applied, Refusal> {
+        let pending = self.pending_declaration(declaration, commons)?;
+        let stewards = &self.registered(commons)?.stewards;
+        require(signers.iter().any(|(handle, _)| stewards.contains(handle)), why)?;
+        self.insert_declaration(Declaration { status, ..pending });
+        Ok(Applied::default())
     }
 
     /// Applies an import's rows in order, each as a payment would be (active accounts of the
@@ -581,29 +586,21 @@ impl State {
     /// Checks that `amount` of `unit` may move from `payer` to `payee` (both exist, hold the unit,
     /// are members or businesses and are active), limits aside.
     fn check_transfer(&self, payer: &Handle, payee: &Handle, unit: &UnitCode, amount: Amount) -> Result<(), Refusal> {
-        let payer_account = self.account(payer)?;
-        let payee_account = self.account(payee)?;
-        self.unit(unit)?;
+        let accounts = self.two_accounts(payer, payee, unit)?;
         if amount.is_zero() {
             return Err(Refusal::ZeroAmount);
         }
         if payer == payee {
             return Err(Refusal::SameAccount);
         }
-        for account in [payer_account, payee_account] {
-            if account.unit != *unit {
-                return Err(Refusal::UnitMismatch {
-                    account: account.handle.clone(),
-                    account_unit: account.unit.clone(),
-                    unit: unit.clone(),
-                });
-            }
-            if account.kind == AccountKind::System {
-                return Err(Refusal::SystemAccount(account.handle.clone()));
-            }
-            check_active(account)?;
-        }
-        Ok(())
+        check_parties(accounts, unit)
+    }
+
+    /// The two accounts a transfer or an invoice is between, once they and the unit are found.
+    fn two_accounts(&self, first: &Handle, second: &Handle, unit: &UnitCode) -> Result<[&Account; 2], Refusal> {
+        let accounts = [self.account(first)?, self.account(second)?];
+        self.unit(unit)?;
+        Ok(accounts)
     }
 
     /// Moves `amount` from `payer` to `payee` within both accounts' limits: the postings, and a
@@ -790,6 +787,25 @@ impl State {
 
 fn require(allowed: bool, why: &'static str) -> Result<(), Refusal> {
     if allowed { Ok(()) } else { Err(Refusal::NotAuthorised(why)) }
+}
+
+/// Checks that both parties of a transfer or an invoice of `unit` hold that unit, are members or
+/// businesses (not system accounts) and are active.
+fn check_parties(accounts: [&Account; 2], unit: &UnitCode) -> Result<(), Refusal> {
+    for account in accounts {
+        if account.unit != *unit {
+            return Err(Refusal::UnitMismatch {
+                account: account.handle.clone(),
+                account_unit: account.unit.clone(),
+                unit: unit.clone(),
+            });
+        }
+        if account.kind == AccountKind::System {
+            return Err(Refusal::SystemAccount(account.handle.clone()));
+        }
+        check_active(account)?;
+    }
+    Ok(())
 }
 
 fn check_active(account: &Account) -> Result<(), Refusal> {

@@ -1,8 +1,7 @@
 //! Applying the invoice commands. An invoice moves no balance, so none of these makes postings:
 //! they check the parties and write the invoice, or refuse and change nothing.
 
-use super::{Applied, State, check_active};
-use crate::account::AccountKind;
+use super::{Applied, State, check_parties};
 use crate::amount::Amount;
 use crate::date::Date;
 use crate::invoice::{IMPORT_ROWS_MAX, ImportedInvoice, Invoice, InvoiceStatus};
@@ -126,29 +125,14 @@ impl State {
         unit: &UnitCode,
         amount: Amount,
     ) -> Result<(), Refusal> {
-        let creditor_account = self.account(creditor)?;
-        let debtor_account = self.account(debtor)?;
-        self.unit(unit)?;
+        let accounts = self.two_accounts(creditor, debtor, unit)?;
         if amount.is_zero() {
             return Err(Refusal::ZeroInvoice);
         }
         if creditor == debtor {
             return Err(Refusal::SelfInvoice);
         }
-        for account in [creditor_account, debtor_account] {
-            if account.unit != *unit {
-                return Err(Refusal::UnitMismatch {
-                    account: account.handle.clone(),
-                    account_unit: account.unit.clone(),
-                    unit: unit.clone(),
-                });
-            }
-            if account.kind == AccountKind::System {
-                return Err(Refusal::SystemAccount(account.handle.clone()));
-            }
-            check_active(account)?;
-        }
-        Ok(())
+        check_parties(accounts, unit)
     }
 
     fn insert_invoice(&mut self, invoice: Invoice) {
