@@ -12,8 +12,6 @@
 //! committed answers with its first result instead of moving value twice; each row's transfer id
 //! comes from its batch's request id and its place in the batch.
 
-use sha2::{Digest, Sha256};
-
 use crate::amount::Amount;
 use crate::names::{Handle, Memo, RequestId};
 
@@ -36,24 +34,13 @@ pub struct ImportRow {
 
 /// The request id of the batch of a file (by its SHA-256) that starts at `first_line`.
 pub fn batch_id(file_sha256: &[u8; 32], first_line: u32) -> RequestId {
-    derived_id(b"commons-ledger/import-batch/v1\0", &[file_sha256, &first_line.to_be_bytes()])
+    RequestId::derived(b"commons-ledger/import-batch/v1\0", &[file_sha256, &first_line.to_be_bytes()])
 }
 
 /// The transfer id of the row at `index` (from 0) in the batch with request id `batch`.
 pub fn row_id(batch: RequestId, index: usize) -> RequestId {
     let index = u32::try_from(index).expect("a batch holds at most IMPORT_ROWS_MAX rows");
-    derived_id(b"commons-ledger/import-row/v1\0", &[batch.as_bytes(), &index.to_be_bytes()])
-}
-
-/// A UUID of version 8 (custom) from SHA-256 over a domain tag and parts.
-fn derived_id(tag: &[u8], parts: &[&[u8]]) -> RequestId {
-    let mut hasher = Sha256::new().chain_update(tag);
-    for part in parts {
-        hasher.update(part);
-    }
-    let digest = hasher.finalize();
-    let bytes: [u8; 16] = digest[..16].try_into().expect("a SHA-256 digest has 32 bytes");
-    RequestId::from_uuid(uuid::Builder::from_custom_bytes(bytes).into_uuid())
+    RequestId::derived(b"commons-ledger/import-row/v1\0", &[batch.as_bytes(), &index.to_be_bytes()])
 }
 
 #[cfg(test)]

@@ -10,8 +10,6 @@
 //! | accepted | `AcceptInvoice` by the debtor, or `ImportInvoices` by a treasurer | open while `remaining` > 0 |
 //! | rejected | `RejectInvoice` by the debtor | final |
 
-use sha2::{Digest, Sha256};
-
 use crate::amount::Amount;
 use crate::command::{Command, signing_bytes};
 use crate::date::Date;
@@ -110,19 +108,14 @@ pub fn answer_id(invoice: RequestId, answer: Answer) -> RequestId {
         Answer::Accept => b"commons-ledger/invoice-accept/v1\0",
         Answer::Reject => b"commons-ledger/invoice-reject/v1\0",
     };
-    uuid_v8(Sha256::new().chain_update(tag).chain_update(invoice.as_bytes()).finalize().as_slice())
+    RequestId::derived(tag, &[invoice.as_bytes()])
 }
 
 /// The id of an imported invoice, derived from the id it had in the books it comes from: the
 /// same external id always gives the same invoice id in one ledger, so importing a row twice can
 /// never make two invoices of it (the second is refused as existing).
 pub fn imported_id(ledger_id: LedgerId, external_id: &str) -> RequestId {
-    let digest = Sha256::new()
-        .chain_update(b"commons-ledger/invoice-import-id/v1\0")
-        .chain_update(ledger_id.as_bytes())
-        .chain_update(external_id.as_bytes())
-        .finalize();
-    uuid_v8(digest.as_slice())
+    RequestId::derived(b"commons-ledger/invoice-import-id/v1\0", &[ledger_id.as_bytes(), external_id.as_bytes()])
 }
 
 /// The request id of an import command, derived from everything it says: sending the same rows
@@ -130,13 +123,7 @@ pub fn imported_id(ledger_id: LedgerId, external_id: &str) -> RequestId {
 /// result instead of being applied twice.
 pub fn import_request_id(ledger_id: LedgerId, command: &Command) -> RequestId {
     let bytes = signing_bytes(ledger_id, RequestId::from_uuid(uuid::Uuid::nil()), command);
-    let digest = Sha256::new().chain_update(b"commons-ledger/invoice-import/v1\0").chain_update(&bytes).finalize();
-    uuid_v8(digest.as_slice())
-}
-
-fn uuid_v8(digest: &[u8]) -> RequestId {
-    let bytes: [u8; 16] = digest[..16].try_into().expect("a SHA-256 digest has 32 bytes");
-    RequestId::from_uuid(uuid::Builder::from_custom_bytes(bytes).into_uuid())
+    RequestId::derived(b"commons-ledger/invoice-import/v1\0", &[&bytes])
 }
 
 #[cfg(test)]

@@ -131,6 +131,23 @@ uuid_id!(
     RequestId,
     "request id"
 );
+impl RequestId {
+    /// An id derived, not chosen: the first 16 bytes of SHA-256 over a domain `tag` and `parts`,
+    /// as a UUID of version 8 (custom). Commands whose id must follow from what they act on (an
+    /// answer to a request, a steward's decision, an import's batches and rows) use it, so sending
+    /// one twice is the same command and returns the first result.
+    pub fn derived(tag: &[u8], parts: &[&[u8]]) -> Self {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new().chain_update(tag);
+        for part in parts {
+            hasher.update(part);
+        }
+        let digest = hasher.finalize();
+        let bytes: [u8; 16] = digest[..16].try_into().expect("a SHA-256 digest has 32 bytes");
+        Self(uuid::Builder::from_custom_bytes(bytes).into_uuid())
+    }
+}
+
 uuid_id!(
     /// Identifies a declaration of work for a commons: the request id of the command that made it.
     DeclarationId,

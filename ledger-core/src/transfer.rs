@@ -130,12 +130,9 @@ pub enum Answer {
 /// same answer sent twice is the same command and the second returns the first result
 /// (accepting twice is idempotent). A UUID of version 8 (custom), from SHA-256.
 pub fn answer_id(request: RequestId, answer: Answer) -> RequestId {
-    use sha2::{Digest, Sha256};
     let tag: &[u8] = match answer {
         Answer::Accept => b"commons-ledger/accept/v1\0",
         Answer::Reject => b"commons-ledger/reject/v1\0",
     };
-    let digest = Sha256::new().chain_update(tag).chain_update(request.as_bytes()).finalize();
-    let bytes: [u8; 16] = digest[..16].try_into().expect("a SHA-256 digest has 32 bytes");
-    RequestId::from_uuid(uuid::Builder::from_custom_bytes(bytes).into_uuid())
+    RequestId::derived(tag, &[request.as_bytes()])
 }

@@ -16,14 +16,11 @@ pub enum Decision {
 /// returns the first result, like [`crate::transfer::answer_id`] for requests. A UUID of version
 /// 8 (custom), from SHA-256.
 pub fn decision_id(declaration: DeclarationId, decision: Decision) -> RequestId {
-    use sha2::{Digest, Sha256};
     let tag: &[u8] = match decision {
         Decision::Validate => b"commons-ledger/validate-declaration/v1\0",
         Decision::Refuse => b"commons-ledger/refuse-declaration/v1\0",
     };
-    let digest = Sha256::new().chain_update(tag).chain_update(declaration.as_bytes()).finalize();
-    let bytes: [u8; 16] = digest[..16].try_into().expect("a SHA-256 digest has 32 bytes");
-    RequestId::from_uuid(uuid::Builder::from_custom_bytes(bytes).into_uuid())
+    RequestId::derived(tag, &[declaration.as_bytes()])
 }
 
 #[cfg(test)]
