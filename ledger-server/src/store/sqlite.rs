@@ -10,6 +10,7 @@
 //! checked (hash and conservation) before it is returned, so tampering surfaces as
 //! [`StoreError::Corrupt`] naming the entry.
 
+mod batch_reads;
 mod chamber;
 
 use std::collections::BTreeSet;
@@ -499,47 +500,42 @@ impl BatchTx for SqliteBatch {
 
     async fn load(&mut self, state: &mut State, refs: &References) -> Result<(), StoreError> {
         let conn: &mut SqliteConnection = &mut self.tx;
-        let mut units: Vec<&UnitCode> = refs.units.iter().collect();
-        let mut account_units: Vec<UnitCode> = Vec::new();
-        for handle in &refs.handles {
-            if !state.accounts.contains_key(handle)
-                && let Some(account) = read_account(conn, handle).await?
-            {
-                account_units.push(account.unit.clone());
-                state.accounts.insert(handle.clone(), account);
-            }
-            if !state.identities.contains_key(handle) {
-                load_identity(conn, state, handle).await?;
-            }
+        let handles: Vec<&Handle> =
+            refs.handles.iter().filter(|handle| !state.accounts.contains_key(*handle)).collect();
+        let mut units: BTreeSet<&UnitCode> = refs.units.iter().collect();
+        let accounts = batch_reads::accounts(conn, &handles).await?;
+        let account_units: Vec<UnitCode> = accounts.iter().map(|account| account.unit.clone()).collect();
+        for account in accounts {
+            state.accounts.insert(account.handle.clone(), account);
         }
-        for key in &refs.keys {
-            if !state.keys.contains_key(key)
-                && let Some(owner) = read_key_owner(conn, key).await?
-            {
-                state.keys.insert(*key, owner);
-            }
-            // Checked even for a key already held: the owner's identity must come with it.
-            if let Some(owner) = state.keys.get(key)
-                && !state.identities.contains_key(&owner.handle)
-            {
-                let holder = owner.handle.clone();
-                load_identity(conn, state, &holder).await?;
-            }
+
+        let handles: Vec<&Handle> =
+            refs.handles.iter().filter(|handle| !state.identities.contains_key(*handle)).collect();
+        load_identities(conn, state, &handles).await?;
+
+        let keys: Vec<&PublicKey> = refs.keys.iter().filter(|key| !state.keys.contains_key(*key)).collect();
+        for (key, owner) in batch_reads::key_owners(conn, &keys).await? {
+            state.keys.insert(key, owner);
         }
+        // Checked even for a key already held: the owner's identity must come with it.
+        let holders: BTreeSet<Handle> = refs
+            .keys
+            .iter()
+            .filter_map(|key| state.keys.get(key))
+            .filter(|owner| !state.identities.contains_key(&owner.handle))
+            .map(|owner| owner.handle.clone())
+            .collect();
+        load_identities(conn, state, &holders.iter().collect::<Vec<_>>()).await?;
+
         units.extend(&account_units);
-        for code in units {
-            if !state.units.contains_key(code)
-                && let Some(unit) = read_unit(conn, code).await?
-            {
-                state.units.insert(code.clone(), unit);
-            }
+        let codes: Vec<&UnitCode> = units.into_iter().filter(|code| !state.units.contains_key(*code)).collect();
+        for unit in batch_reads::units(conn, &codes).await? {
+            state.units.insert(unit.code.clone(), unit);
         }
-        for id in &refs.transfers {
-            if !state.transfers.contains_key(id)
-                && let Some(transfer) = read_transfer(conn, *id).await?
-            {
-                state.transfers.insert(*id, transfer);
-            }
+        let ids: Vec<RequestId> =
+            refs.transfers.iter().filter(|id| !state.transfers.contains_key(*id)).copied().collect();
+        for transfer in batch_reads::transfers(conn, &ids).await? {
+            state.transfers.insert(transfer.id, transfer);
         }
         let ids: Vec<RequestId> =
             refs.invoices.iter().filter(|id| !state.invoices.contains_key(*id)).copied().collect();
@@ -848,23 +844,18 @@ async fn read_identity(conn: &mut SqliteConnection, handle: &Handle) -> Result<O
     Ok(Some(Identity { roles, keys }))
 }
 
-async fn read_key_owner(conn: &mut SqliteConnection, key: &PublicKey) -> Result<Option<KeyOwner>, StoreError> {
-    let row: Option<(String, i64)> = sqlx::query_as("SELECT handle, revoked FROM keys WHERE public_key = ?")
-        .bind(key.as_bytes().as_slice())
-        .fetch_optional(conn)
-        .await
-        .map_err(db)?;
-    row.map(|(handle, revoked)| key_owner_from_row(key, handle, revoked)).transpose()
-}
-
-/// Loads a handle's identity into `state`, with the owner record of each of its active keys
-/// (never replacing a record `state` already holds).
-async fn load_identity(conn: &mut SqliteConnection, state: &mut State, handle: &Handle) -> Result<(), StoreError> {
-    if let Some(identity) = read_identity(conn, handle).await? {
+/// Loads the identities of `handles` into `state`, each with the owner record of its active keys
+/// (never replacing a key record `state` already holds).
+async fn load_identities(
+    conn: &mut SqliteConnection,
+    state: &mut State,
+    handles: &[&Handle],
+) -> Result<(), StoreError> {
+    for (handle, identity) in batch_reads::identities(conn, handles).await? {
         for key in &identity.keys {
             state.keys.entry(*key).or_insert_with(|| KeyOwner { handle: handle.clone(), revoked: false });
         }
-        state.identities.insert(handle.clone(), identity);
+        state.identities.insert(handle, identity);
     }
     Ok(())
 }
