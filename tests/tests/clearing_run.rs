@@ -126,7 +126,7 @@ fn a_triangle_is_applied_in_one_entry_and_shown_and_replays_under_its_id(backend
     assert_eq!(shown, first);
     // The entry is in each participant's history; a party reads the run, a stranger does not.
     let history = ledger.ctl(&carol, &["history", "carol", "--limit", "1"]).ok_json();
-    assert_eq!(history["entries"][0]["kind"], "clearing", "{history}");
+    assert_eq!(history["items"][0]["kind"], "clearing", "{history}");
     ledger.ctl(&carol, &["clearing", "show", run_id]).ok_json();
     let dave = ledger.open_member("dave", "COMMUN", "0");
     ledger.ctl(&dave, &["clearing", "show", run_id]).refused("NOT_AUTHORISED");
@@ -188,7 +188,7 @@ fn a_chain_clears_with_credit_within_every_limit(backend: Backend) {
     assert_eq!((remaining(&ledger, &ab), remaining(&ledger, &cb)), ("400.00".into(), "50.00".into()));
     // The credit moved as a transfer of kind clearing, seen in alice's history.
     let history = ledger.ctl(&alice, &["history", "alice", "--limit", "1"]).ok_json();
-    assert_eq!(history["entries"][0]["kind"], "clearing", "{history}");
+    assert_eq!(history["items"][0]["kind"], "clearing", "{history}");
 
     // Nobody has headroom left: a second run with credit moves nothing.
     let head = ledger.trial_balance()["as_of_seq"].clone();
