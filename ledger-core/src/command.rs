@@ -23,6 +23,8 @@
 //! `RejectInvoice`, `ImportInvoices`), again leaving every earlier tag unchanged. A due date is
 //! encoded as its `YYYY-MM-DD` text; the rows of an invoice import as a `u32` count followed by
 //! each row's fields.
+//! The clearing house added tag 20 (`ClearingRun`: unit, a `u32` count of set-offs each as
+//! invoice id and amount, then a `u32` count of credit postings each as handle and signed `i64`).
 //! The chamber of the commons added tags 30 to 33 (`AddCommons`, `Declare`,
 //! `ValidateDeclaration`, `RefuseDeclaration`), their fields encoded as in `crate::chamber`.
 
@@ -30,9 +32,11 @@ use crate::account::{AccountKind, AccountStatus, Role};
 use crate::amount::{Amount, Scale};
 use crate::canonical::{DecodeError, Decoder, Encoder};
 use crate::chamber::{Category, Commons, CommonsName, Note, Period, Quantity};
+use crate::clearing::settlement::{CreditPosting, SET_OFFS_MAX, SetOffLine};
 use crate::date::Date;
 use crate::import::{IMPORT_ROWS_MAX, ImportRow};
 use crate::invoice::{self, ImportedInvoice};
+use crate::journal::POSTINGS_MAX;
 use crate::keys::{PublicKey, SecretKey, Signature};
 use crate::names::{DeclarationId, DisplayName, Handle, LedgerId, Memo, Reason, Reference, RequestId, UnitCode};
 
@@ -253,6 +257,18 @@ pub enum Command {
         /// The invoices, in order.
         invoices: Vec<ImportedInvoice>,
     },
+    /// Applies a reviewed clearing run in one entry: reduces each invoice by its set-off and
+    /// moves each credit posting, after checking all of them against the state of that moment.
+    /// Treasurer. Its request id is the run's id.
+    ClearingRun {
+        /// Unit of every invoice and account.
+        unit: UnitCode,
+        /// The invoices reduced: 1 to [`SET_OFFS_MAX`], each invoice at most once.
+        set_offs: Vec<SetOffLine>,
+        /// With credit: each account's balance change, summing to zero; at most
+        /// [`crate::journal::POSTINGS_MAX`]. Empty in a run without credit.
+        credit: Vec<CreditPosting>,
+    },
     /// Registers a commons with its stewards, who must hold handles already. Treasurer.
     AddCommons {
         /// The commons; its name is its id in the registry and must be unused.
@@ -312,6 +328,7 @@ pub enum EntryKind {
     InvoiceAcceptance,
     InvoiceRejection,
     InvoiceImport,
+    Clearing,
     Commons,
     Declaration,
     Validation,
@@ -320,7 +337,7 @@ pub enum EntryKind {
 
 impl EntryKind {
     /// Every kind.
-    pub const ALL: [EntryKind; 21] = [
+    pub const ALL: [EntryKind; 22] = [
         EntryKind::Genesis,
         EntryKind::Unit,
         EntryKind::Account,
@@ -338,6 +355,7 @@ impl EntryKind {
         EntryKind::InvoiceAcceptance,
         EntryKind::InvoiceRejection,
         EntryKind::InvoiceImport,
+        EntryKind::Clearing,
         EntryKind::Commons,
         EntryKind::Declaration,
         EntryKind::Validation,
@@ -369,6 +387,7 @@ impl EntryKind {
             EntryKind::InvoiceAcceptance => "invoice-acceptance",
             EntryKind::InvoiceRejection => "invoice-rejection",
             EntryKind::InvoiceImport => "invoice-import",
+            EntryKind::Clearing => "clearing",
             EntryKind::Commons => "commons",
             EntryKind::Declaration => "declaration",
             EntryKind::Validation => "validation",
@@ -420,6 +439,7 @@ impl Command {
             Command::AcceptInvoice { .. } => 17,
             Command::RejectInvoice { .. } => 18,
             Command::ImportInvoices { .. } => 19,
+            Command::ClearingRun { .. } => 20,
             Command::AddCommons { .. } => 30,
             Command::Declare { .. } => 31,
             Command::ValidateDeclaration { .. } => 32,
@@ -447,6 +467,7 @@ impl Command {
             Command::AcceptInvoice { .. } => EntryKind::InvoiceAcceptance,
             Command::RejectInvoice { .. } => EntryKind::InvoiceRejection,
             Command::ImportInvoices { .. } => EntryKind::InvoiceImport,
+            Command::ClearingRun { .. } => EntryKind::Clearing,
             Command::AddCommons { .. } => EntryKind::Commons,
             Command::Declare { .. } => EntryKind::Declaration,
             Command::ValidateDeclaration { .. } => EntryKind::Validation,
@@ -535,6 +556,13 @@ impl Command {
                     refs.handles.extend([row.creditor.clone(), row.debtor.clone()]);
                     refs.invoices.push(row.id);
                 }
+                refs.handles.sort_unstable();
+                refs.handles.dedup();
+            }
+            Command::ClearingRun { unit, set_offs, credit } => {
+                refs.units.push(unit.clone());
+                refs.invoices.extend(set_offs.iter().map(|line| line.invoice));
+                refs.handles.extend(credit.iter().map(|posting| posting.account.clone()));
                 refs.handles.sort_unstable();
                 refs.handles.dedup();
             }
@@ -675,6 +703,18 @@ impl Command {
                         .text(row.reference.as_str());
                 }
             }
+            Command::ClearingRun { unit, set_offs, credit } => {
+                let count = u32::try_from(set_offs.len()).expect("a run is checked to be small before signing");
+                out.text(unit.as_str()).u32(count);
+                for line in set_offs {
+                    out.fixed(line.invoice.as_bytes()).i64(line.amount.minor());
+                }
+                let count = u32::try_from(credit.len()).expect("a run is checked to be small before signing");
+                out.u32(count);
+                for posting in credit {
+                    out.text(posting.account.as_str()).i64(posting.delta);
+                }
+            }
             Command::AddCommons { commons } => commons.encode(out),
             Command::Declare { contributor, commons, category, quantity, period, note } => {
                 out.text(contributor.as_str()).text(commons.as_str()).text(category.as_str());
@@ -809,6 +849,29 @@ impl Command {
                     });
                 }
                 Command::ImportInvoices { unit, invoices }
+            }
+            20 => {
+                let unit = unit(d)?;
+                // Both counts are bounded before allocating: they are read from bytes anyone may send.
+                let count = d.u32()? as usize;
+                if count > SET_OFFS_MAX {
+                    return Err(DecodeError(format!("a clearing run of {count} set-offs (at most {SET_OFFS_MAX})")));
+                }
+                let mut set_offs = Vec::with_capacity(count);
+                for _ in 0..count {
+                    set_offs.push(SetOffLine { invoice: transfer_id(d)?, amount: amount(d)? });
+                }
+                let count = d.u32()? as usize;
+                if count > POSTINGS_MAX {
+                    return Err(DecodeError(format!(
+                        "a clearing run of {count} credit postings (at most {POSTINGS_MAX})"
+                    )));
+                }
+                let mut credit = Vec::with_capacity(count);
+                for _ in 0..count {
+                    credit.push(CreditPosting { account: handle(d)?, delta: d.i64()? });
+                }
+                Command::ClearingRun { unit, set_offs, credit }
             }
             30 => Command::AddCommons { commons: Commons::decode(d)? },
             31 => Command::Declare {

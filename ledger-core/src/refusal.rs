@@ -129,6 +129,26 @@ pub enum Refusal {
     /// why, with that refusal's class and reason.
     #[error("invoice {row} of the import ({id}): {refusal}")]
     InvoiceImportRow { row: usize, id: RequestId, refusal: Box<Refusal> },
+    #[error("a clearing run carries {count} {what}; it may carry {min} to {max}")]
+    ClearingRunSize { what: &'static str, count: usize, min: usize, max: usize },
+    #[error("invoice {0} is set off twice in one clearing run")]
+    SetOffTwice(RequestId),
+    #[error("invoice {id} is {status}, not open for clearing")]
+    InvoiceNotOpen { id: RequestId, status: &'static str },
+    #[error("invoice {id} is in {invoice_unit}, not {unit}")]
+    InvoiceUnitMismatch { id: RequestId, invoice_unit: UnitCode, unit: UnitCode },
+    #[error("the set-off of invoice {0} must be greater than zero")]
+    ZeroSetOff(RequestId),
+    #[error("invoice {id} has {remaining} remaining, less than the set-off of {set_off}")]
+    SetOffTooLarge { id: RequestId, remaining: String, set_off: String },
+    #[error("the clearing run would change the net position of {account} by {change}")]
+    NetPositionChanged { account: Handle, change: String },
+    #[error("{0} has two credit postings in one clearing run")]
+    CreditPostingTwice(Handle),
+    #[error("the credit posting of {0} must be non-zero and within the amount bound")]
+    InvalidCreditPosting(Handle),
+    #[error("the credit postings of a clearing run sum to {sum}, not zero")]
+    CreditUnbalanced { sum: String },
     #[error("commons {0} does not exist")]
     UnknownCommons(CommonsName),
     #[error("commons {0} exists already")]
@@ -183,6 +203,16 @@ impl Refusal {
             Refusal::InvoiceImportRow { refusal, .. } => refusal.class(),
             Refusal::UnknownTransfer(_) | Refusal::UnknownCommons(_) | Refusal::UnknownDeclaration(_) => NotFound,
             Refusal::CommonsExists(_) => AlreadyExists,
+            Refusal::ClearingRunSize { .. }
+            | Refusal::SetOffTwice(_)
+            | Refusal::InvoiceUnitMismatch { .. }
+            | Refusal::ZeroSetOff(_)
+            | Refusal::NetPositionChanged { .. }
+            | Refusal::CreditPostingTwice(_)
+            | Refusal::InvalidCreditPosting(_)
+            | Refusal::CreditUnbalanced { .. } => InvalidArgument,
+            // What the state says now: the invoice was settled or changed since the plan.
+            Refusal::InvoiceNotOpen { .. } | Refusal::SetOffTooLarge { .. } => FailedPrecondition,
             Refusal::DeclarationMismatch { .. } => InvalidArgument,
             Refusal::DeclarationNotPending { .. } => FailedPrecondition,
             Refusal::TransferMismatch(_) | Refusal::InvalidLifetime { .. } => InvalidArgument,
@@ -245,6 +275,15 @@ impl Refusal {
             Refusal::ZeroInvoice => "INVALID_AMOUNT",
             Refusal::ImportSize { .. } => "INVALID_IMPORT_SIZE",
             Refusal::InvoiceImportRow { refusal, .. } => refusal.reason(),
+            Refusal::ClearingRunSize { .. } => "INVALID_CLEARING_SIZE",
+            Refusal::SetOffTwice(_) => "DUPLICATE_SET_OFF",
+            Refusal::InvoiceNotOpen { .. } => "INVOICE_NOT_OPEN",
+            Refusal::InvoiceUnitMismatch { .. } => "UNIT_MISMATCH",
+            Refusal::ZeroSetOff(_) | Refusal::InvalidCreditPosting(_) => "INVALID_AMOUNT",
+            Refusal::SetOffTooLarge { .. } => "SET_OFF_EXCEEDS_REMAINING",
+            Refusal::NetPositionChanged { .. } => "NET_POSITION_CHANGED",
+            Refusal::CreditPostingTwice(_) => "DUPLICATE_CREDIT_POSTING",
+            Refusal::CreditUnbalanced { .. } => "CREDIT_NOT_BALANCED",
             Refusal::UnknownCommons(_) => "COMMONS_NOT_FOUND",
             Refusal::CommonsExists(_) => "COMMONS_EXISTS",
             Refusal::UnknownDeclaration(_) => "DECLARATION_NOT_FOUND",

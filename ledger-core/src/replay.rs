@@ -183,6 +183,8 @@ impl Replayer {
             }
         }
         self.state.transfers.clear();
+        // Nothing later reads an applied run's record; only the server's store keeps them.
+        self.state.clearing_runs.clear();
         Ok(())
     }
 

@@ -8,8 +8,9 @@
 //! signers, the identity of every key's holder, and the unit of every account it loads; `apply`
 //! treats anything absent as not existing.
 //!
-//! Invoices are applied in the child module `invoices`.
+//! Invoices are applied in the child module `invoices`, clearing runs in `clearing`.
 
+mod clearing;
 mod invoices;
 
 use std::collections::{BTreeSet, HashMap};
@@ -17,6 +18,7 @@ use std::collections::{BTreeSet, HashMap};
 use crate::account::{Account, AccountKind, AccountStatus, Limits, Role, RoleSet, Unit};
 use crate::amount::{Amount, BALANCE_MAX, Scale, format_minor};
 use crate::chamber::{Commons, CommonsName, Declaration, DeclarationStatus};
+use crate::clearing::settlement::AppliedRun;
 use crate::command::{Command, SignedCommand, admin_handle};
 use crate::import::{self, ImportRow};
 use crate::invoice::Invoice;
@@ -69,6 +71,8 @@ pub struct Changes {
     pub commons: BTreeSet<CommonsName>,
     /// Declarations made or decided.
     pub declarations: BTreeSet<DeclarationId>,
+    /// Clearing runs applied.
+    pub clearing_runs: BTreeSet<RequestId>,
 }
 
 /// Something worth telling the caller about a command that was applied.
@@ -117,6 +121,9 @@ pub struct State {
     pub commons: HashMap<CommonsName, Commons>,
     /// Declarations of work, by id.
     pub declarations: HashMap<DeclarationId, Declaration>,
+    /// Clearing runs applied by this state, by id: only until a store writes them (nothing
+    /// applied later reads them, so a loader never loads them back).
+    pub clearing_runs: HashMap<RequestId, AppliedRun>,
     changes: Changes,
 }
 
@@ -386,6 +393,10 @@ impl State {
                 if original.kind == TransferKind::Reversal {
                     return Err(Refusal::NotReversible { id: *transfer, why: "it is a reversal itself" });
                 }
+                if original.kind == TransferKind::Clearing {
+                    // It settled invoices that a reversal would not restore.
+                    return Err(Refusal::NotReversible { id: *transfer, why: "it settled invoices in a clearing run" });
+                }
                 if original.status != TransferStatus::Committed {
                     return Err(Refusal::NotReversible { id: *transfer, why: "no value moved" });
                 }
@@ -435,6 +446,12 @@ impl State {
             Command::ImportInvoices { unit, invoices } => {
                 require(has_role(Role::Treasurer), "importing invoices needs the treasurer role")?;
                 self.import_invoices(unit, invoices, timestamp_ms)
+            }
+            Command::ClearingRun { unit, set_offs, credit } => {
+                let treasurer = signers.iter().find(|(_, roles)| roles.has(Role::Treasurer)).map(|(h, _)| h.clone());
+                let signer =
+                    treasurer.ok_or(Refusal::NotAuthorised("applying a clearing run needs the treasurer role"))?;
+                self.clearing_run(signed.request_id, signer, unit, set_offs, credit, timestamp_ms)
             }
             Command::AddCommons { commons } => {
                 require(has_role(Role::Treasurer), "registering a commons needs the treasurer role")?;

@@ -7,6 +7,7 @@
 //! | request | `RequestPayment`, signed by the payee | pending, then committed (`AcceptRequest`) or rejected (`RejectRequest`) |
 //! | reversal | `Reverse`, by the original payee or a treasurer | committed at once; undoes a committed payment or request |
 //! | import | `ImportTransfers`, by a treasurer, many per entry | committed at once |
+//! | clearing | `ClearingRun` with credit, by a treasurer, many per entry | committed at once; not reversible |
 //!
 //! A pending request past its expiry stays pending in storage but can no longer be accepted: the
 //! expiry is compared with the timestamp of the entry that tries, so a replay decides the same.
@@ -28,12 +29,20 @@ pub enum TransferKind {
     Reversal,
     /// Moved by a treasurer's bulk import from another system ([`crate::import`]).
     Import,
+    /// Moved by a clearing run with credit, settling invoices through mutual credit
+    /// ([`crate::clearing::settlement`]).
+    Clearing,
 }
 
 impl TransferKind {
     /// Every kind.
-    pub const ALL: [TransferKind; 4] =
-        [TransferKind::Payment, TransferKind::Request, TransferKind::Reversal, TransferKind::Import];
+    pub const ALL: [TransferKind; 5] = [
+        TransferKind::Payment,
+        TransferKind::Request,
+        TransferKind::Reversal,
+        TransferKind::Import,
+        TransferKind::Clearing,
+    ];
 
     /// Lowercase name.
     pub fn as_str(self) -> &'static str {
@@ -42,6 +51,7 @@ impl TransferKind {
             TransferKind::Request => "request",
             TransferKind::Reversal => "reversal",
             TransferKind::Import => "import",
+            TransferKind::Clearing => "clearing",
         }
     }
 

@@ -41,6 +41,7 @@ use ledger_core::transfer::{Answer, Transfer};
 use crate::error::ServerError;
 use crate::grpc::ApiLimits;
 
+pub mod clearing_run;
 pub mod invoice;
 use crate::proto;
 use crate::store::{HistoryFilter, HistoryRow, LedgerMeta, Store, StoreError};
@@ -809,6 +810,16 @@ pub fn history_item(
                 (owed + usize::from(&row.creditor == subject), owing + usize::from(&row.debtor == subject))
             });
             format!("invoices in {unit} imported: {owed} owed to {subject}, {owing} owed by {subject}")
+        }
+        Command::ClearingRun { unit, set_offs, credit } => {
+            let touched = set_offs.len();
+            match credit.iter().find(|posting| &posting.account == subject) {
+                Some(posting) => format!(
+                    "clearing run {request_id}: {touched} invoices in {unit} set off, {} through credit",
+                    signed_amount(Some(posting.delta))?
+                ),
+                None => format!("clearing run {request_id}: {touched} invoices in {unit} set off"),
+            }
         }
         Command::AddCommons { commons } => format!("commons {} registered", commons.name),
         Command::Declare { commons, category, quantity, period, .. } => {

@@ -512,6 +512,7 @@ fn merge(into: &mut Changes, from: Changes) {
     into.invoices.extend(from.invoices);
     into.commons.extend(from.commons);
     into.declarations.extend(from.declarations);
+    into.clearing_runs.extend(from.clearing_runs);
 }
 
 fn now_ms() -> i64 {

@@ -203,6 +203,7 @@ impl Ledger {
             all_changes.invoices.extend(changes.invoices);
             all_changes.commons.extend(changes.commons);
             all_changes.declarations.extend(changes.declarations);
+            all_changes.clearing_runs.extend(changes.clearing_runs);
             pending.push(PendingEntry { entry, request_id: signed.request_id, touched, balances_after });
         }
         tx.append(&pending, &state, &all_changes).await.expect("append");
@@ -392,6 +393,57 @@ pub async fn invoices_are_written_loaded_and_listed(store: Arc<dyn Store>) {
     let other_unit = InvoiceFilter { unit: Some(UnitCode::parse("HOUR").expect("a code")), ..InvoiceFilter::default() };
     assert_eq!(ids(store.invoices(&other_unit, None, 100).await.expect("list")), Vec::new());
     assert!(by_id.contains(&bob_creditor));
+}
+
+/// Clearing runs: written after their entry in the same batch (here the second entry of it),
+/// read back by id with set-offs and credit postings in the signed order; the invoices and
+/// balances they changed are written back too; an unknown run is absent.
+pub async fn clearing_runs_round_trip(store: Arc<dyn Store>) {
+    use ledger_core::clearing::settlement::{CreditPosting, SetOffLine};
+    let mut ledger = Ledger::populate(store.as_ref()).await;
+    let (alice, admin) = (ledger.alice.clone(), ledger.admin.clone());
+    let rows: Vec<ImportedInvoice> = [("ab", "bob", "alice", 30_000), ("ba", "alice", "bob", 20_000)]
+        .into_iter()
+        .map(|(external, creditor, debtor, minor)| ImportedInvoice {
+            id: imported_id(ledger.ledger_id, external),
+            creditor: handle(creditor),
+            debtor: handle(debtor),
+            amount: amount(minor),
+            due: None,
+            reference: Reference::default(),
+        })
+        .collect();
+    let import = ledger.sign(Command::ImportInvoices { unit: commun(), invoices: rows.clone() }, &admin);
+    ledger.batch(store.as_ref(), vec![import], Outcome::Commit).await;
+    // Alice owes bob 300.00 and is owed 200.00: 200.00 sets off, and 50.00 more of her debt is
+    // paid through her mutual credit.
+    let run = Command::ClearingRun {
+        unit: commun(),
+        set_offs: vec![
+            SetOffLine { invoice: rows[0].id, amount: amount(25_000) },
+            SetOffLine { invoice: rows[1].id, amount: amount(20_000) },
+        ],
+        credit: vec![
+            CreditPosting { account: handle("alice"), delta: -5_000 },
+            CreditPosting { account: handle("bob"), delta: 5_000 },
+        ],
+    };
+    let pay = ledger.pay("alice", "bob", 100, &alice);
+    let run = ledger.sign(run, &admin);
+    let run_id = run.request_id;
+    let entries = ledger.batch(store.as_ref(), vec![pay, run], Outcome::Commit).await;
+
+    let stored = store.clearing_run(run_id).await.expect("read").expect("the run is stored");
+    assert_eq!(stored.seq, entries[1].seq);
+    assert_eq!(&stored.run, &ledger.model.clearing_runs[&run_id]);
+    assert_eq!(stored.run.credit[0].balance_before, -2_600, "after the payment earlier in the batch");
+    assert_eq!(store.clearing_run(RequestId::from_uuid(Uuid::from_u128(404))).await.expect("read"), None);
+    for row in &rows {
+        assert_eq!(store.invoice(row.id).await.expect("invoice").as_ref(), ledger.model.invoices.get(&row.id));
+    }
+    assert_eq!(store.invoice(rows[1].id).await.expect("invoice").expect("stored").remaining, amount(0));
+    let alice_account = store.account(&handle("alice")).await.expect("account").expect("stored");
+    assert_eq!(alice_account.balance, -7_600);
 }
 
 /// Single reads: key owners with roles, identities, units and accounts, with paging.
@@ -755,6 +807,7 @@ contract!(
     checkpoints_and_stored_entries_round_trip,
     invoices_are_written_loaded_and_listed,
     chamber_round_trips,
+    clearing_runs_round_trip,
 );
 
 #[tokio::test]

@@ -10,12 +10,14 @@
 //! - `invoice_csv`: reading and writing invoice files (offline and import);
 //! - `invoice`: `clearing invoice issue|accept|reject|list`;
 //! - `invoice_import`: `clearing invoice import`;
-//! - `run`: `clearing run --dry-run`.
+//! - `run`: `clearing run [--dry-run] [--with-credit]` and `clearing show`;
+//! - `run_view`: how planned and applied runs print.
 
 pub mod invoice;
 pub mod invoice_csv;
 pub mod invoice_import;
 pub mod run;
+pub mod run_view;
 
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
@@ -38,8 +40,11 @@ pub enum ClearingCommand {
     /// debtor.
     #[command(subcommand)]
     Invoice(invoice::InvoiceCommand),
-    /// What a clearing run over a unit's accepted invoices would set off (--dry-run).
+    /// Plans a clearing run over a unit's accepted invoices and applies it in one entry, signed
+    /// with the treasurer's key (--dry-run: only show the plan).
     Run(run::RunArgs),
+    /// Shows an applied clearing run.
+    Show(run::ShowArgs),
 }
 
 /// `clearing solve`.
@@ -61,6 +66,7 @@ pub async fn run(command: ClearingCommand, ctx: &Context) -> Result<(), CliError
         ClearingCommand::Solve(args) => solve_file(&args),
         ClearingCommand::Invoice(command) => invoice::run(command, ctx).await,
         ClearingCommand::Run(args) => run::run(args, ctx).await,
+        ClearingCommand::Show(args) => run::show(args, ctx).await,
     }
 }
 

@@ -31,6 +31,7 @@
 //! - [`certificate`]: the independent checker.
 //! - [`synthetic`]: reproducible random invoice graphs for benchmarks and tests.
 //! - [`run`]: a run over the ledger's open invoices of one unit, planned and certified.
+//! - [`settlement`]: a run as a treasurer signs it (set-offs, credit postings) and as applied.
 
 pub mod certificate;
 mod graph;
@@ -38,6 +39,7 @@ pub mod nodes;
 pub mod problem;
 pub mod run;
 mod scc;
+pub mod settlement;
 mod solver;
 pub mod synthetic;
 

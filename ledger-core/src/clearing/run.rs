@@ -1,12 +1,15 @@
 //! A clearing run over the ledger's invoices: which open invoices of a unit take part, in which
 //! priority, and what the solver's certified answer does to each invoice and each participant.
-//! Pure: the caller reads the invoices and decides what to do with the plan (show it, for a dry
-//! run; later, apply it in one entry).
+//! Pure: the caller reads the invoices (and, for a run with credit, the participants' accounts)
+//! and decides what to do with the plan: show it (a dry run), or sign its set-offs and credit
+//! postings as a `Command::ClearingRun` and apply it in one entry.
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-use super::{CertificateError, Invoice as Arc, NodeIndex, Problem, ProblemError, check, solve};
+use super::settlement::CreditPosting;
+use super::{CertificateError, HubCapacity, Invoice as Arc, NodeIndex, Problem, ProblemError, check, solve};
+use crate::account::{Account, AccountKind, AccountStatus};
 use crate::invoice::Invoice;
 use crate::names::{Handle, RequestId};
 
@@ -65,6 +68,9 @@ pub struct RunPlan {
     pub participants: Vec<Participant>,
     /// The invoices with a positive set-off, in priority order.
     pub touched: Vec<SetOff>,
+    /// In a run with credit, each account's balance change through its mutual-credit account
+    /// (received less paid), by handle, zeros left out; they sum to zero.
+    pub credit: Vec<CreditPosting>,
 }
 
 impl RunPlan {
@@ -86,9 +92,33 @@ fn priority(a: &&Invoice, b: &&Invoice) -> Ordering {
     due.then(a.created_ms.cmp(&b.created_ms)).then(a.id.cmp(&b.id))
 }
 
+/// What an account may move through the hub in a run with credit: pay down to its credit limit
+/// (balance + credit limit), receive up to its ceiling (ceiling − balance); nothing if it is
+/// frozen, closed or a system account, since a run moves it like a payment would.
+pub fn hub_capacity(account: &Account) -> HubCapacity {
+    if account.status != AccountStatus::Active || account.kind == AccountKind::System {
+        return HubCapacity::default();
+    }
+    HubCapacity {
+        may_pay: (account.balance - account.limits.floor()).max(0),
+        may_receive: (account.limits.top() - account.balance).max(0),
+    }
+}
+
 /// Plans a run over `invoices` (those not open are ignored; the caller passes one unit's): the
 /// largest set-off, verified by its certificate.
 pub fn plan(invoices: &[Invoice]) -> Result<RunPlan, RunError> {
+    plan_with(invoices, None)
+}
+
+/// Plans a run over `invoices` in which participants may also settle through their
+/// mutual-credit accounts, within the headroom [`hub_capacity`] gives each of `accounts` (a
+/// participant missing from it moves nothing through credit).
+pub fn plan_with_credit(invoices: &[Invoice], accounts: &HashMap<Handle, Account>) -> Result<RunPlan, RunError> {
+    plan_with(invoices, Some(accounts))
+}
+
+fn plan_with(invoices: &[Invoice], accounts: Option<&HashMap<Handle, Account>>) -> Result<RunPlan, RunError> {
     let mut open: Vec<&Invoice> = invoices.iter().filter(|invoice| invoice.is_open()).collect();
     open.sort_by(priority);
     let mut members: NodeIndex<Handle> = NodeIndex::new();
@@ -98,7 +128,15 @@ pub fn plan(invoices: &[Invoice]) -> Result<RunPlan, RunError> {
         let creditor = members.intern(invoice.creditor.clone())?;
         arcs.push(Arc { debtor, creditor, amount: invoice.remaining });
     }
-    let problem = Problem::new(members.len(), arcs)?;
+    let problem = match accounts {
+        None => Problem::new(members.len(), arcs)?,
+        Some(accounts) => {
+            let hub = (0..members.len())
+                .map(|i| accounts.get(members.key(i)).map(hub_capacity).unwrap_or_default())
+                .collect();
+            Problem::with_hub(members.len(), arcs, hub)?
+        }
+    };
     let solution = solve(&problem);
     let certified = check(&problem, &solution)?;
 
@@ -134,6 +172,15 @@ pub fn plan(invoices: &[Invoice]) -> Result<RunPlan, RunError> {
             });
         }
     }
+    let mut credit: Vec<CreditPosting> = solution
+        .hub
+        .iter()
+        .flatten()
+        .enumerate()
+        .filter(|(_, flow)| flow.received != flow.paid)
+        .map(|(i, flow)| CreditPosting { account: members.key(i as u32).clone(), delta: flow.received - flow.paid })
+        .collect();
+    credit.sort_by(|a, b| a.account.cmp(&b.account));
     Ok(RunPlan {
         invoices: open.len(),
         debt_before: certified.debt_before(),
@@ -141,6 +188,7 @@ pub fn plan(invoices: &[Invoice]) -> Result<RunPlan, RunError> {
         debt_after: certified.debt_after(),
         participants: participants.into_values().collect(),
         touched,
+        credit,
     })
 }
 

@@ -135,7 +135,7 @@ impl State {
         check_parties(accounts, unit)
     }
 
-    fn insert_invoice(&mut self, invoice: Invoice) {
+    pub(super) fn insert_invoice(&mut self, invoice: Invoice) {
         self.changes.invoices.insert(invoice.id);
         self.invoices.insert(invoice.id, invoice);
     }

@@ -383,6 +383,9 @@ impl Model {
             Command::ImportTransfers { .. } => {
                 unreachable!("the scenarios generate no imports; import.rs checks them against payments")
             }
+            Command::ClearingRun { .. } => {
+                unreachable!("the scenarios generate no clearing runs; clearing_apply.rs checks them")
+            }
             Command::AddCommons { .. }
             | Command::Declare { .. }
             | Command::ValidateDeclaration { .. }

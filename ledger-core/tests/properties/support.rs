@@ -4,6 +4,7 @@ use std::sync::LazyLock;
 
 use ledger_core::account::{AccountKind, AccountStatus, Role};
 use ledger_core::amount::{AMOUNT_MAX, Amount, Scale};
+use ledger_core::clearing::settlement::{CreditPosting, SetOffLine};
 use ledger_core::command::Command;
 use ledger_core::date::Date;
 use ledger_core::import::ImportRow;
@@ -332,6 +333,19 @@ impl Fields {
                             reference: reference_of(&memo),
                         })
                         .collect(),
+                }),
+            (
+                self.unit.clone(),
+                proptest::collection::vec((self.id.clone(), self.amount.clone()), 0..4),
+                proptest::collection::vec((self.handle.clone(), -1_000_i64..1_000), 0..3),
+            )
+                .prop_map(|(unit, set_offs, credit)| Command::ClearingRun {
+                    unit,
+                    set_offs: set_offs
+                        .into_iter()
+                        .map(|(id, amount)| SetOffLine { invoice: request_id(id), amount })
+                        .collect(),
+                    credit: credit.into_iter().map(|(account, delta)| CreditPosting { account, delta }).collect(),
                 }),
         ]
         .boxed()
@@ -688,6 +702,26 @@ pub fn one_field_changes(command: &Command) -> Vec<(&'static str, Command)> {
                 changed[0].amount = other_amount(first.amount);
                 push("invoices[0].amount", Command::ImportInvoices { unit, invoices: changed });
             }
+        }
+        Command::ClearingRun { unit, set_offs, credit } => {
+            push(
+                "unit",
+                Command::ClearingRun { unit: other_unit(&unit), set_offs: set_offs.clone(), credit: credit.clone() },
+            );
+            let mut more = set_offs.clone();
+            more.push(SetOffLine { invoice: request_id(1), amount: amount(1) });
+            push("set_offs", Command::ClearingRun { unit: unit.clone(), set_offs: more, credit: credit.clone() });
+            if let Some(first) = set_offs.first() {
+                let mut changed = set_offs.clone();
+                changed[0].amount = other_amount(first.amount);
+                push(
+                    "set_offs[0].amount",
+                    Command::ClearingRun { unit: unit.clone(), set_offs: changed, credit: credit.clone() },
+                );
+            }
+            let mut more = credit.clone();
+            more.push(CreditPosting { account: handle("alice"), delta: 1 });
+            push("credit", Command::ClearingRun { unit, set_offs, credit: more });
         }
         Command::AddCommons { .. }
         | Command::Declare { .. }

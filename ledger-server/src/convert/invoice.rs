@@ -165,7 +165,12 @@ pub fn invoices_page(
 }
 
 /// A clearing run's plan as reported, amounts at the unit's `scale`.
-pub fn clearing_report(unit: &str, dry_run: bool, plan: &RunPlan, scale: Scale) -> proto::ClearingReport {
+pub fn clearing_report(
+    unit: &str,
+    (dry_run, with_credit): (bool, bool),
+    plan: &RunPlan,
+    scale: Scale,
+) -> proto::ClearingReport {
     let amount = |minor: i128| format_minor(minor, scale);
     proto::ClearingReport {
         unit: unit.to_owned(),
@@ -184,6 +189,8 @@ pub fn clearing_report(unit: &str, dry_run: bool, plan: &RunPlan, scale: Scale) 
                 owes_after: amount(p.owes_after),
                 owed_before: amount(p.owed_before),
                 owed_after: amount(p.owed_after),
+                balance_before: String::new(),
+                balance_after: String::new(),
             })
             .collect(),
         touched: plan
@@ -198,6 +205,13 @@ pub fn clearing_report(unit: &str, dry_run: bool, plan: &RunPlan, scale: Scale) 
                 remaining_after: amount(i128::from(s.remaining_before - s.set_off)),
             })
             .collect(),
+        with_credit,
+        credit: plan
+            .credit
+            .iter()
+            .map(|c| proto::ClearingCreditLine { account: c.account.to_string(), delta: amount(i128::from(c.delta)) })
+            .collect(),
+        credit_moved: amount(plan.credit.iter().filter(|c| c.delta > 0).map(|c| i128::from(c.delta)).sum()),
     }
 }
 

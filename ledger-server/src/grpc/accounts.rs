@@ -239,7 +239,8 @@ fn subject(command: &Command) -> &Handle {
         | Command::IssueInvoice { .. }
         | Command::AcceptInvoice { .. }
         | Command::RejectInvoice { .. }
-        | Command::ImportInvoices { .. } => {
+        | Command::ImportInvoices { .. }
+        | Command::ClearingRun { .. } => {
             unreachable!("only commands about one handle are built by this service's conversions")
         }
         Command::AddCommons { .. }

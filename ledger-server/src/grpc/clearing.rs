@@ -1,12 +1,16 @@
 //! The Clearing service: invoices (issue, accept, reject, import, read, list) and clearing runs
-//! (dry runs, for now). An invoice is trade credit outside the balances, so nothing here moves a
-//! balance.
+//! (planned, applied, read back). An invoice is trade credit outside the balances; only an
+//! applied run with credit moves balances, within every account's limits.
 
 use std::sync::Arc;
 
-use ledger_core::clearing::run::{RunError, plan};
+use std::collections::HashMap;
+
+use ledger_core::clearing::run::{RunError, plan, plan_with_credit};
+use ledger_core::clearing::settlement::SET_OFFS_MAX;
 use ledger_core::command::{Command, SignedCommand};
 use ledger_core::invoice::{Invoice, InvoiceStatus};
+use ledger_core::journal::POSTINGS_MAX;
 use ledger_core::names::RequestId;
 use ledger_core::transfer::Answer;
 use tonic::metadata::MetadataMap;
@@ -14,6 +18,7 @@ use tonic::{Request, Response, Status};
 
 use super::{Context, missing_after_commit, submit};
 use crate::auth::authenticate_read;
+use crate::convert::clearing_run::{self as convert_run, run_name};
 use crate::convert::invoice::{self as convert_invoice, invoice_name, invoices_page, invoices_page_start};
 use crate::convert::{self, Scales};
 use crate::error::ServerError;
@@ -25,6 +30,7 @@ mod method {
     pub const GET_INVOICE: &str = "/ledger.v1.Clearing/GetInvoice";
     pub const LIST_INVOICES: &str = "/ledger.v1.Clearing/ListInvoices";
     pub const RUN_CLEARING: &str = "/ledger.v1.Clearing/RunClearing";
+    pub const GET_CLEARING_RUN: &str = "/ledger.v1.Clearing/GetClearingRun";
 }
 
 /// How many invoices one store read returns while gathering a unit's open invoices for a run.
@@ -136,9 +142,10 @@ impl ClearingService {
 }
 
 impl ClearingService {
-    /// `RunClearing`, dry runs only: reads the unit's accepted invoices (page by page, so a run
-    /// racing new acceptances may miss the newest; a dry run only informs), plans the run off the
-    /// async threads, and reports it. Nothing is written.
+    /// `RunClearing`: reads the unit's accepted invoices (page by page, so a plan racing new
+    /// acceptances may miss the newest: applying it checks every line again) and, with credit,
+    /// the unit's accounts; plans the run off the async threads, and reports it with the lines a
+    /// treasurer signs to apply it. Nothing is written.
     async fn run_clearing(
         &self,
         metadata: &MetadataMap,
@@ -147,12 +154,6 @@ impl ClearingService {
         let reader = authenticate_read(&self.ctx, metadata, method::RUN_CLEARING).await?;
         reader.require_reads_all()?;
         let unit = convert::unit_name("unit", &req.unit)?;
-        if !req.dry_run {
-            return Err(ServerError::invalid(
-                "DRY_RUN_ONLY",
-                "applying a clearing run is not available yet; ask for a dry run",
-            ));
-        }
         let store = self.ctx.store.as_ref();
         let scale = convert::requested_unit(store, &unit).await?.scale;
         let filter = InvoiceFilter { unit: Some(unit.clone()), status: Some(InvoiceStatus::Accepted), party: None };
@@ -167,9 +168,18 @@ impl ClearingService {
                 break;
             }
         }
-        let planned = tokio::task::spawn_blocking(move || plan(&invoices))
-            .await
-            .map_err(|error| ServerError::Unavailable(format!("the clearing run did not finish: {error}")))?;
+        let accounts = if req.with_credit {
+            let (_, accounts) = store.balances(Some(&unit)).await?;
+            Some(accounts.into_iter().map(|account| (account.handle.clone(), account)).collect::<HashMap<_, _>>())
+        } else {
+            None
+        };
+        let planned = tokio::task::spawn_blocking(move || match accounts {
+            Some(accounts) => plan_with_credit(&invoices, &accounts),
+            None => plan(&invoices),
+        })
+        .await
+        .map_err(|error| ServerError::Unavailable(format!("the clearing run did not finish: {error}")))?;
         let planned = planned.map_err(|error| match error {
             RunError::Problem(problem) => ServerError::invalid("CLEARING_TOO_LARGE", problem.to_string()),
             RunError::Certificate(certificate) => {
@@ -177,7 +187,60 @@ impl ClearingService {
                 ServerError::Unavailable("the clearing run failed its own check; nothing was done".into())
             }
         })?;
-        Ok(convert_invoice::clearing_report(unit.as_str(), true, &planned, scale))
+        // A plan too large for one entry is refused rather than cut: a part of a run would
+        // change net positions.
+        if planned.touched.len() > SET_OFFS_MAX || planned.credit.len() > POSTINGS_MAX {
+            return Err(ServerError::invalid(
+                "CLEARING_TOO_LARGE",
+                format!(
+                    "the run sets off {} invoices with {} credit postings; one run holds at most {SET_OFFS_MAX} and \
+                     {POSTINGS_MAX}",
+                    planned.touched.len(),
+                    planned.credit.len()
+                ),
+            ));
+        }
+        Ok(convert_invoice::clearing_report(unit.as_str(), (req.dry_run, req.with_credit), &planned, scale))
+    }
+
+    /// `ApplyClearingRun`: the signed run through the writer, then the run as stored.
+    async fn apply_clearing_run(
+        &self,
+        req: &proto::ApplyClearingRunRequest,
+    ) -> Result<proto::ClearingRun, ServerError> {
+        let store = self.ctx.store.as_ref();
+        let signed = convert_run::apply_clearing_run(store, self.ctx.ledger_id, req).await?;
+        let id = signed.request_id;
+        let committed = submit(&self.ctx, signed).await?;
+        let stored = store.clearing_run(id).await?.ok_or_else(|| missing_after_commit(format!("clearing run {id}")))?;
+        let scale = convert::stored_scale(store, &stored.run.unit).await?;
+        Ok(convert_run::clearing_run(&stored, scale, committed.replayed))
+    }
+
+    /// `GetClearingRun`: readers of every account, and the accounts the run touched.
+    async fn get_clearing_run(
+        &self,
+        metadata: &MetadataMap,
+        req: &proto::GetClearingRunRequest,
+    ) -> Result<proto::ClearingRun, ServerError> {
+        let reader = authenticate_read(&self.ctx, metadata, method::GET_CLEARING_RUN).await?;
+        let id = run_name("name", &req.name)?;
+        let store = self.ctx.store.as_ref();
+        let not_found =
+            || ServerError::not_found("CLEARING_RUN_NOT_FOUND", format!("clearing run {id} does not exist"));
+        let stored = store.clearing_run(id).await?.ok_or_else(not_found)?;
+        let run = &stored.run;
+        let party = run
+            .set_offs
+            .iter()
+            .flat_map(|line| [&line.debtor, &line.creditor])
+            .chain(run.credit.iter().map(|line| &line.account))
+            .any(|handle| *handle == reader.handle);
+        if !party {
+            reader.require_reads_all()?;
+        }
+        let scale = convert::stored_scale(store, &run.unit).await?;
+        Ok(convert_run::clearing_run(&stored, scale, false))
     }
 }
 
@@ -230,5 +293,19 @@ impl proto::clearing_server::Clearing for ClearingService {
         request: Request<proto::RunClearingRequest>,
     ) -> Result<Response<proto::ClearingReport>, Status> {
         Ok(Response::new(self.run_clearing(request.metadata(), request.get_ref()).await?))
+    }
+
+    async fn apply_clearing_run(
+        &self,
+        request: Request<proto::ApplyClearingRunRequest>,
+    ) -> Result<Response<proto::ClearingRun>, Status> {
+        Ok(Response::new(self.apply_clearing_run(request.get_ref()).await?))
+    }
+
+    async fn get_clearing_run(
+        &self,
+        request: Request<proto::GetClearingRunRequest>,
+    ) -> Result<Response<proto::ClearingRun>, Status> {
+        Ok(Response::new(self.get_clearing_run(request.metadata(), request.get_ref()).await?))
     }
 }

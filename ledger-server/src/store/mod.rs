@@ -11,9 +11,11 @@
 //! - [`postgres`]: PostgreSQL, safe with several `ledgerd` replicas on one database.
 //! - `rows`: stored rows to domain types, validated the same way for every backend.
 //! - `chamber_rows`: the same for the chamber's commons and declarations.
+//! - `clearing_rows`: the same for applied clearing runs.
 //! - `unit_cache`: units read once and kept, since a unit never changes.
 
 mod chamber_rows;
+mod clearing_rows;
 pub mod postgres;
 mod rows;
 pub mod sqlite;
@@ -26,6 +28,7 @@ use async_trait::async_trait;
 use ledger_core::account::{Account, RoleSet, Unit};
 use ledger_core::chamber::{Commons, CommonsName, Declaration, DeclarationStatus, Period};
 use ledger_core::checkpoint::Checkpoint;
+use ledger_core::clearing::settlement::AppliedRun;
 use ledger_core::command::{EntryKind, References};
 use ledger_core::invoice::{Invoice, InvoiceStatus};
 use ledger_core::journal::{Entry, EntryHash};
@@ -136,6 +139,15 @@ pub struct InvoiceFilter {
     /// Only those where this handle is the creditor or the debtor.
     pub party: Option<Handle>,
 }
+/// An applied clearing run and the entry that applied it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredRun {
+    /// Sequence number of its entry.
+    pub seq: u64,
+    /// What it did.
+    pub run: AppliedRun,
+}
+
 /// Which declarations to list: every filter set must match. Pages go by declaration id.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DeclarationFilter {
@@ -203,6 +215,8 @@ pub trait Store: Send + Sync + 'static {
         after: Option<RequestId>,
         limit: u32,
     ) -> Result<Vec<Invoice>, StoreError>;
+    /// One applied clearing run, with its set-offs and credit postings in the signed order.
+    async fn clearing_run(&self, id: RequestId) -> Result<Option<StoredRun>, StoreError>;
     /// One commons of the registry.
     async fn commons(&self, name: &CommonsName) -> Result<Option<Commons>, StoreError>;
     /// Commons ordered by name, after `after`, at most `limit`.
@@ -257,8 +271,8 @@ pub trait BatchTx: Send {
     }
     /// Appends the entries (in order, seq continuing the head) and writes back, from `state`,
     /// everything `changes` names: ledger meta on genesis, units, accounts, identities, keys,
-    /// transfers, invoices.
-    /// transfers, commons, declarations.
+    /// transfers, invoices, commons, declarations, and (after the entries, which they name)
+    /// clearing runs.
     async fn append(&mut self, entries: &[PendingEntry], state: &State, changes: &Changes) -> Result<(), StoreError>;
     /// Commits durably.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;

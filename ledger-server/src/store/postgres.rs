@@ -62,6 +62,7 @@ use sqlx::{Connection, Postgres, SqlSafeStr, Transaction};
 
 use super::DeclarationFilter;
 use super::InvoiceFilter;
+use super::clearing_rows::runs_to_write;
 use super::rows::{
     AccountRow, CheckpointRow, JournalRow, PostingRow, TransferRow, UnitRow, absent, account_from_row, check_continues,
     check_request_id, checkpoint_from_row, corrupt, entries_as_stored, entries_from_rows, entry_from_rows,
@@ -69,8 +70,9 @@ use super::rows::{
     seq_from_row, signatures_bytes, transfer_from_row, unit_from_row,
 };
 use super::unit_cache::UnitCache;
-use super::{BatchTx, HistoryFilter, HistoryRow, LedgerMeta, PendingEntry, Store, StoreError, StoreOptions};
+use super::{BatchTx, HistoryFilter, HistoryRow, LedgerMeta, PendingEntry, Store, StoreError, StoreOptions, StoredRun};
 
+mod clearing_runs;
 mod invoices;
 
 /// The first migration, embedded (see the SQLite backend for why not `sqlx::migrate!`).
@@ -85,6 +87,8 @@ const MIGRATION_0004: &str = include_str!("../../migrations/postgres/0004_transf
 const MIGRATION_0005: &str = include_str!("../../migrations/postgres/0005_invoices.sql");
 /// The chamber of the commons: its registry and declarations.
 const MIGRATION_0006: &str = include_str!("../../migrations/postgres/0006_chamber.sql");
+/// Applied clearing runs, their set-offs and credit postings.
+const MIGRATION_0007: &str = include_str!("../../migrations/postgres/0007_clearing_runs.sql");
 
 /// How many times start-up runs the migrations when a replica starting at the same moment makes
 /// them fail. A run that lost a race finds the other's migrations applied, but the other may still
@@ -171,6 +175,7 @@ fn migrator() -> Migrator {
         Migration::new(4, "transfer_kinds".into(), MigrationType::Simple, MIGRATION_0004.into_sql_str(), false),
         Migration::new(5, "invoices".into(), MigrationType::Simple, MIGRATION_0005.into_sql_str(), false),
         Migration::new(6, "chamber".into(), MigrationType::Simple, MIGRATION_0006.into_sql_str(), false),
+        Migration::new(7, "clearing_runs".into(), MigrationType::Simple, MIGRATION_0007.into_sql_str(), false),
     ]);
     // sqlx would take an advisory lock, which CockroachDB and YugabyteDB lack; see the module doc.
     migrator.set_locking(false);
@@ -532,6 +537,11 @@ impl Store for PostgresStore {
         rows.into_iter().map(transfer_from_row).collect()
     }
 
+    async fn clearing_run(&self, id: RequestId) -> Result<Option<StoredRun>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        clearing_runs::read(&mut conn, id).await
+    }
+
     async fn invoice(&self, id: RequestId) -> Result<Option<Invoice>, StoreError> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
         Ok(invoices::read(&mut conn, &[id]).await?.pop())
@@ -716,6 +726,10 @@ impl BatchTx for PostgresBatch {
         invoices::write(conn, &changed_invoices).await?;
         write_chamber(conn, state, changes).await?;
         write_entries(conn, entries).await?;
+        // After the entries: a run's row names its entry.
+        for run in runs_to_write(entries, state, changes)? {
+            clearing_runs::write(conn, &run).await?;
+        }
         if let Some(last) = entries.last() {
             let head = (last.entry.seq, last.entry.hash);
             sqlx::query("UPDATE ledger_head SET seq = $1, hash = $2 WHERE id = 1")

@@ -39,6 +39,7 @@ use sqlx::{QueryBuilder, SqlSafeStr, Sqlite, Transaction};
 
 use super::DeclarationFilter;
 use super::InvoiceFilter;
+use super::clearing_rows::runs_to_write;
 use super::rows::{
     AccountRow, CheckpointRow, JournalRow, MetaRow, PostingRow, TransferRow, UnitRow, absent, account_from_row,
     check_continues, check_request_id, checkpoint_from_row, corrupt, entries_as_stored, entries_from_rows,
@@ -46,7 +47,7 @@ use super::rows::{
     seq_from_row, signatures_bytes, transfer_from_row, unit_from_row,
 };
 use super::unit_cache::UnitCache;
-use super::{BatchTx, HistoryFilter, HistoryRow, LedgerMeta, PendingEntry, Store, StoreError};
+use super::{BatchTx, HistoryFilter, HistoryRow, LedgerMeta, PendingEntry, Store, StoreError, StoredRun};
 
 /// Most connections the pool opens: the writer's plus concurrent readers.
 const CONNECTIONS_MAX: u32 = 8;
@@ -61,6 +62,7 @@ const ACQUIRE_TIMEOUT_MS: u64 = 10_000;
 /// below SQLite's limit of 32766; full chunks share one cached prepared statement.
 const INSERT_ROWS_MAX: usize = 64;
 
+mod clearing_runs;
 mod invoices;
 
 /// The first migration, embedded. `sqlx::migrate!` would do the same but needs sqlx's `macros`
@@ -77,6 +79,8 @@ const MIGRATION_0004: &str = include_str!("../../migrations/sqlite/0004_transfer
 const MIGRATION_0005: &str = include_str!("../../migrations/sqlite/0005_invoices.sql");
 /// The chamber of the commons: its registry and declarations.
 const MIGRATION_0006: &str = include_str!("../../migrations/sqlite/0006_chamber.sql");
+/// Applied clearing runs, their set-offs and credit postings.
+const MIGRATION_0007: &str = include_str!("../../migrations/sqlite/0007_clearing_runs.sql");
 
 // SQLite primary result codes (the low byte of an extended code) that mean the data itself is
 // wrong rather than the database being out of reach. See https://www.sqlite.org/rescode.html.
@@ -146,6 +150,7 @@ fn migrator() -> Migrator {
         Migration::new(4, "transfer_kinds".into(), MigrationType::Simple, MIGRATION_0004.into_sql_str(), false),
         Migration::new(5, "invoices".into(), MigrationType::Simple, MIGRATION_0005.into_sql_str(), false),
         Migration::new(6, "chamber".into(), MigrationType::Simple, MIGRATION_0006.into_sql_str(), false),
+        Migration::new(7, "clearing_runs".into(), MigrationType::Simple, MIGRATION_0007.into_sql_str(), false),
     ])
 }
 
@@ -469,6 +474,11 @@ impl Store for SqliteStore {
         rows.into_iter().map(transfer_from_row).collect()
     }
 
+    async fn clearing_run(&self, id: RequestId) -> Result<Option<StoredRun>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        clearing_runs::read(&mut conn, id).await
+    }
+
     async fn invoice(&self, id: RequestId) -> Result<Option<Invoice>, StoreError> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
         Ok(invoices::read(&mut conn, &[id]).await?.pop())
@@ -588,7 +598,12 @@ impl BatchTx for SqliteBatch {
             .collect::<Result<Vec<_>, _>>()?;
         invoices::write(conn, &changed_invoices).await?;
         write_chamber(conn, state, changes).await?;
-        write_entries(conn, entries).await
+        write_entries(conn, entries).await?;
+        // After the entries: a run's row names its entry.
+        for run in runs_to_write(entries, state, changes)? {
+            clearing_runs::write(conn, &run).await?;
+        }
+        Ok(())
     }
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {

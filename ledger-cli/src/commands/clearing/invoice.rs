@@ -32,6 +32,8 @@ pub enum InvoiceCommand {
     Accept(AnswerArgs),
     /// Rejects an invoice, signed by its debtor.
     Reject(AnswerArgs),
+    /// Shows one invoice and what remains of it: its parties, treasurers and auditors.
+    Show(ShowArgs),
     /// Lists invoices: a member sees its own, treasurers and auditors all.
     List(ListArgs),
     /// Imports existing trade credit from a CSV file as accepted invoices (treasurer).
@@ -61,6 +63,14 @@ pub struct IssueArgs {
 /// `clearing invoice accept` and `reject`.
 #[derive(Debug, Args)]
 pub struct AnswerArgs {
+    /// The invoice id.
+    #[arg(value_parser = parse::request_id)]
+    invoice: RequestId,
+}
+
+/// `clearing invoice show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
     /// The invoice id.
     #[arg(value_parser = parse::request_id)]
     invoice: RequestId,
@@ -98,6 +108,10 @@ pub async fn run(command: InvoiceCommand, ctx: &Context) -> Result<(), CliError>
         InvoiceCommand::Issue(args) => issue(args, ctx).await,
         InvoiceCommand::Accept(args) => answer(args, Answer::Accept, ctx).await,
         InvoiceCommand::Reject(args) => answer(args, Answer::Reject, ctx).await,
+        InvoiceCommand::Show(args) => {
+            let client = ctx.connect().await?;
+            ctx.emit(&InvoiceView::from(get_invoice(&client, args.invoice).await?))
+        }
         InvoiceCommand::List(args) => list(args, ctx).await,
         InvoiceCommand::Import(args) => invoice_import::run(args, ctx).await,
     }
