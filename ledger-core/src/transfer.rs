@@ -7,6 +7,8 @@
 //! | request | `RequestPayment`, signed by the payee | pending, then committed (`AcceptRequest`) or rejected (`RejectRequest`) |
 //! | reversal | `Reverse`, by the original payee or a treasurer | committed at once; undoes a committed payment or request |
 //! | import | `ImportTransfers`, by a treasurer, many per entry | committed at once |
+//! | levy | a payment or accepted request to a business with a levy, in the same entry | committed at once |
+//! | contribution | `Contribute` (the business) or `Collect` (a treasurer), to the fund | committed at once |
 //!
 //! A pending request past its expiry stays pending in storage but can no longer be accepted: the
 //! expiry is compared with the timestamp of the entry that tries, so a replay decides the same.
@@ -28,12 +30,22 @@ pub enum TransferKind {
     Reversal,
     /// Moved by a treasurer's bulk import from another system ([`crate::import`]).
     Import,
+    /// A business's levy on a payment it received, to the fund, in the payment's entry.
+    Levy,
+    /// A business's contribution to the fund: one-off, or its recurring amount collected.
+    Contribution,
 }
 
 impl TransferKind {
     /// Every kind.
-    pub const ALL: [TransferKind; 4] =
-        [TransferKind::Payment, TransferKind::Request, TransferKind::Reversal, TransferKind::Import];
+    pub const ALL: [TransferKind; 6] = [
+        TransferKind::Payment,
+        TransferKind::Request,
+        TransferKind::Reversal,
+        TransferKind::Import,
+        TransferKind::Levy,
+        TransferKind::Contribution,
+    ];
 
     /// Lowercase name.
     pub fn as_str(self) -> &'static str {
@@ -42,6 +54,8 @@ impl TransferKind {
             TransferKind::Request => "request",
             TransferKind::Reversal => "reversal",
             TransferKind::Import => "import",
+            TransferKind::Levy => "levy",
+            TransferKind::Contribution => "contribution",
         }
     }
 
