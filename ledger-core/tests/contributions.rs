@@ -289,8 +289,12 @@ fn collect_posts_each_recurring_contribution_once_and_reports_what_does_not_fit(
     let applied = ledger.collect("2026-01", &["bakery"]).unwrap();
     assert!(matches!(applied.collection[0].outcome, CollectOutcome::NotCollectable { reason: "NOTHING_DUE", .. }));
     assert_eq!(ledger.collect("2026-05", &["bakery"]).unwrap_err(), Refusal::PeriodNotStarted(period("2026-05")));
-    let unordered = ledger.collect("2026-02", &["cafe", "bakery"]).unwrap_err();
-    assert_eq!(unordered.reason(), "INVALID_COLLECT_SIZE");
+    // Businesses out of order are refused by `apply`, and their bytes do not even decode.
+    let unordered =
+        Command::Collect { unit: unit(), period: period("2026-02"), businesses: vec![handle("cafe"), handle("bakery")] };
+    let signed = SignedCommand::sign(ledger.id, RequestId::from_uuid(uuid::Uuid::from_u128(999)), unordered, &key(ADMIN));
+    assert!(decode_signing_bytes(&signed.signing_bytes()).is_err());
+    assert_eq!(ledger.state.apply(&signed, MARCH_2026_MS + 999_000).unwrap_err().reason(), "INVALID_COLLECT_SIZE");
 }
 
 #[test]
