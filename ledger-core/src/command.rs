@@ -620,7 +620,8 @@ impl Command {
                 refs.handles.push(Handle::fund_of(unit));
                 refs.units.push(unit.clone());
                 refs.agreements.extend(businesses.iter().cloned());
-                refs.transfers.extend(businesses.iter().map(|business| crate::chamber::collection_id(business, *period)));
+                refs.transfers
+                    .extend(businesses.iter().map(|business| crate::chamber::collection_id(business, *period)));
             }
         }
         refs.transfers.extend(self.referenced_transfer());
@@ -926,7 +927,9 @@ impl Command {
                     let business = handle(d)?;
                     // Ascending and unique, so one business is never collected twice in an entry.
                     if businesses.last().is_some_and(|last| *last >= business) {
-                        return Err(DecodeError(format!("a collect names businesses in ascending order, once: {business}")));
+                        return Err(DecodeError(format!(
+                            "a collect names businesses in ascending order, once: {business}"
+                        )));
                     }
                     businesses.push(business);
                 }

@@ -48,10 +48,20 @@ pub fn counterparty<'a>(command: &'a Command, subject: &Handle) -> Option<&'a Ha
     match command {
         // The fund, which sees a payment's levy or a reversal's levy given back, sees the
         // business it came from or went back to.
-        Command::Pay { payer, payee, .. } | Command::AcceptRequest { payer, payee, .. } => {
-            Some(if payer == subject { payee } else if payee == subject { payer } else { payee })
-        }
-        Command::Reverse { payer, payee, .. } => Some(if payee == subject { payer } else if payer == subject { payee } else { payer }),
+        Command::Pay { payer, payee, .. } | Command::AcceptRequest { payer, payee, .. } => Some(if payer == subject {
+            payee
+        } else if payee == subject {
+            payer
+        } else {
+            payee
+        }),
+        Command::Reverse { payer, payee, .. } => Some(if payee == subject {
+            payer
+        } else if payer == subject {
+            payee
+        } else {
+            payer
+        }),
         // The fund sees the business; the business sees no other account (the command names only
         // its unit's fund, which the entry's postings show).
         Command::Contribute { business, .. } => (business != subject).then_some(business),

@@ -152,8 +152,11 @@ impl Ledger {
     }
 
     fn collect(&mut self, month: &str, businesses: &[&str]) -> Result<Applied, Refusal> {
-        let collect =
-            Command::Collect { unit: unit(), period: period(month), businesses: businesses.iter().map(|b| handle(b)).collect() };
+        let collect = Command::Collect {
+            unit: unit(),
+            period: period(month),
+            businesses: businesses.iter().map(|b| handle(b)).collect(),
+        };
         self.apply(collect, ADMIN).map(|(_, applied)| applied)
     }
 }
@@ -171,12 +174,10 @@ fn a_levy_is_posted_in_the_payment_entry_rounded_down() {
     assert_eq!(applied.postings, [posting("alice", -1_099), posting("bakery", 1_083), posting("fund-commun", 16)]);
     assert_eq!((ledger.balance("bakery"), ledger.balance("fund-commun")), (1_083, 16));
     let levy = &ledger.state.transfers[&levy_id(id)];
-    assert_eq!((levy.kind, levy.amount, &levy.payer, &levy.payee), (
-        TransferKind::Levy,
-        minor(16),
-        &handle("bakery"),
-        &handle("fund-commun")
-    ));
+    assert_eq!(
+        (levy.kind, levy.amount, &levy.payer, &levy.payee),
+        (TransferKind::Levy, minor(16), &handle("bakery"), &handle("fund-commun"))
+    );
     // 1.5 % of 0.66 is 0.0099: nothing, and no levy transfer.
     let (small, applied) = ledger.pay(("alice", ALICE), "bakery", 66).unwrap();
     assert_eq!(applied.postings, [posting("alice", -66), posting("bakery", 66)]);
@@ -259,8 +260,14 @@ fn collect_posts_each_recurring_contribution_once_and_reports_what_does_not_fit(
     ledger.agree("cafe", 100, Some(500), "2026-02");
     // A member cannot hold an agreement; only a treasurer sets one or collects.
     let member = Agreement::new(handle("alice"), BasisPoints::new(100).unwrap(), None, period("2026-02")).unwrap();
-    assert_eq!(ledger.apply(Command::SetAgreement { agreement: member.clone() }, ADMIN).unwrap_err(), Refusal::NotABusiness(handle("alice")));
-    assert!(matches!(ledger.apply(Command::SetAgreement { agreement: member }, BAKERY), Err(Refusal::NotAuthorised(_))));
+    assert_eq!(
+        ledger.apply(Command::SetAgreement { agreement: member.clone() }, ADMIN).unwrap_err(),
+        Refusal::NotABusiness(handle("alice"))
+    );
+    assert!(matches!(
+        ledger.apply(Command::SetAgreement { agreement: member }, BAKERY),
+        Err(Refusal::NotAuthorised(_))
+    ));
     let collect = Command::Collect { unit: unit(), period: period("2026-02"), businesses: vec![handle("bakery")] };
     assert!(matches!(ledger.apply(collect, BAKERY), Err(Refusal::NotAuthorised(_))));
 
@@ -290,9 +297,13 @@ fn collect_posts_each_recurring_contribution_once_and_reports_what_does_not_fit(
     assert!(matches!(applied.collection[0].outcome, CollectOutcome::NotCollectable { reason: "NOTHING_DUE", .. }));
     assert_eq!(ledger.collect("2026-05", &["bakery"]).unwrap_err(), Refusal::PeriodNotStarted(period("2026-05")));
     // Businesses out of order are refused by `apply`, and their bytes do not even decode.
-    let unordered =
-        Command::Collect { unit: unit(), period: period("2026-02"), businesses: vec![handle("cafe"), handle("bakery")] };
-    let signed = SignedCommand::sign(ledger.id, RequestId::from_uuid(uuid::Uuid::from_u128(999)), unordered, &key(ADMIN));
+    let unordered = Command::Collect {
+        unit: unit(),
+        period: period("2026-02"),
+        businesses: vec![handle("cafe"), handle("bakery")],
+    };
+    let signed =
+        SignedCommand::sign(ledger.id, RequestId::from_uuid(uuid::Uuid::from_u128(999)), unordered, &key(ADMIN));
     assert!(decode_signing_bytes(&signed.signing_bytes()).is_err());
     assert_eq!(ledger.state.apply(&signed, MARCH_2026_MS + 999_000).unwrap_err().reason(), "INVALID_COLLECT_SIZE");
 }

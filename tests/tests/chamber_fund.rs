@@ -21,8 +21,18 @@ fn town(backend: Backend) -> (Ledgerd, std::path::PathBuf, std::path::PathBuf, s
 
 fn open_business(ledger: &Ledgerd, handle: &str, credit_limit: &str) -> std::path::PathBuf {
     let (key, public) = ledger.new_key(handle);
-    let args =
-        ["account", "open", handle, "--unit", "COMMUN", "--public-key", &public, "--kind", "business", "--credit-limit"];
+    let args = [
+        "account",
+        "open",
+        handle,
+        "--unit",
+        "COMMUN",
+        "--public-key",
+        &public,
+        "--kind",
+        "business",
+        "--credit-limit",
+    ];
     let opened = ledger.admin(&[&args[..], &[credit_limit]].concat()).ok_json();
     assert_eq!(opened["kind"], "business", "{opened}");
     key
@@ -128,7 +138,8 @@ fn agreements_are_a_treasurers_and_bad_terms_change_nothing(backend: Backend) {
     ledger.admin(&["chamber", "agreement", "set", "alice", "--levy", "2"]).refused("NOT_A_BUSINESS");
     ledger.admin(&["chamber", "agreement", "set", "nobody", "--levy", "2"]).refused("ACCOUNT_NOT_FOUND");
     ledger.admin(&["chamber", "agreement", "show", "bakery"]).refused("AGREEMENT_NOT_FOUND");
-    for bad in [&["--levy", "1.555"][..], &["--levy", "101"], &["--levy", "0"], &["--recurring", "0"], &["--from", "2026-13"]]
+    for bad in
+        [&["--levy", "1.555"][..], &["--levy", "101"], &["--levy", "0"], &["--recurring", "0"], &["--from", "2026-13"]]
     {
         let run = ledger.admin(&[&["chamber", "agreement", "set", "bakery"][..], bad].concat());
         assert_eq!(run.code, 2, "refused as bad input before anything is sent: {bad:?} {run:?}");

@@ -52,9 +52,7 @@ pub use allocate::{AllocationError, AllocationInput, DECLARATIONS_MAX, allocate}
 pub use allocation::{Allocation, AllocationLine, ContributorTotal, Pool, SkipReason, Skipped, Withheld};
 pub use basis_points::{BasisPoints, RateError};
 pub use commons::{Commons, Stewards, StewardsError};
-pub use contribution::{
-    COLLECT_BUSINESSES_MAX, CollectLine, CollectOutcome, collection_id, levy_id, levy_reversal_id,
-};
+pub use contribution::{COLLECT_BUSINESSES_MAX, CollectLine, CollectOutcome, collection_id, levy_id, levy_reversal_id};
 pub use decision::{Decision, decision_id};
 pub use declaration::{Declaration, DeclarationStatus};
 pub use levy::levy;

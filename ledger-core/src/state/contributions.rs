@@ -65,7 +65,16 @@ impl State {
         let fund = Handle::fund_of(unit);
         let applied = self.move_net(unit, &[(payer, payee, amount), (payee, &fund, levy)])?;
         let memo = Memo::parse(&format!("levy of {rate} on {transfer}")).expect("short and printable");
-        self.insert_transfer(committed(levy_id(transfer), TransferKind::Levy, payee, &fund, unit, levy, memo, timestamp_ms));
+        self.insert_transfer(committed(
+            levy_id(transfer),
+            TransferKind::Levy,
+            payee,
+            &fund,
+            unit,
+            levy,
+            memo,
+            timestamp_ms,
+        ));
         Ok(applied)
     }
 
@@ -122,7 +131,8 @@ impl State {
         self.require_new_transfer(id)?;
         let fund = Handle::fund_of(unit);
         let applied = self.move_net(unit, &[(business, &fund, amount)])?;
-        let transfer = committed(id, TransferKind::Contribution, business, &fund, unit, amount, memo.clone(), timestamp_ms);
+        let transfer =
+            committed(id, TransferKind::Contribution, business, &fund, unit, amount, memo.clone(), timestamp_ms);
         self.insert_transfer(transfer);
         Ok(applied)
     }
@@ -158,15 +168,25 @@ impl State {
             } else {
                 match self.agreements.get(business).map(|agreement| agreement.recurring_due(period)) {
                     None => not_collectable("NO_AGREEMENT", format!("{business} has no agreement")),
-                    Some(None) => not_collectable("NOTHING_DUE", format!("{business} owes no recurring amount for {period}")),
+                    Some(None) => {
+                        not_collectable("NOTHING_DUE", format!("{business} owes no recurring amount for {period}"))
+                    }
                     Some(Some(due)) => match self.move_net(unit, &[(business, &fund, due)]) {
                         Ok(applied) => {
                             add_net(&mut net, applied.postings);
                             warnings.extend(applied.warnings);
-                            let memo =
-                                Memo::parse(&format!("recurring contribution for {period}")).expect("short and printable");
-                            let transfer =
-                                committed(id, TransferKind::Contribution, business, &fund, unit, due, memo, timestamp_ms);
+                            let memo = Memo::parse(&format!("recurring contribution for {period}"))
+                                .expect("short and printable");
+                            let transfer = committed(
+                                id,
+                                TransferKind::Contribution,
+                                business,
+                                &fund,
+                                unit,
+                                due,
+                                memo,
+                                timestamp_ms,
+                            );
                             self.insert_transfer(transfer);
                             CollectOutcome::Collected(due)
                         }
@@ -185,7 +205,11 @@ impl State {
     /// all the moves. Returns one net posting per account that moved, in the order accounts
     /// first appear, and a warning for each account that paid and crossed its soft limit. On
     /// refusal nothing changed.
-    pub(super) fn move_net(&mut self, unit: &UnitCode, moves: &[(&Handle, &Handle, Amount)]) -> Result<Applied, Refusal> {
+    pub(super) fn move_net(
+        &mut self,
+        unit: &UnitCode,
+        moves: &[(&Handle, &Handle, Amount)],
+    ) -> Result<Applied, Refusal> {
         let scale = self.unit(unit)?.scale;
         let mut net: Vec<Posting> = Vec::new();
         for &(payer, payee, amount) in moves {

@@ -390,7 +390,9 @@ impl Model {
             | Command::SetAgreement { .. }
             | Command::Contribute { .. }
             | Command::Collect { .. } => {
-                unreachable!("the scenarios generate no chamber commands; tests/chamber/registry.rs and tests/contributions.rs check those")
+                unreachable!(
+                    "the scenarios generate no chamber commands; tests/chamber/registry.rs and tests/contributions.rs check those"
+                )
             }
         }
         if no.is_empty() { Ok(predicted) } else { Err(no) }

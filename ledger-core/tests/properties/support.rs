@@ -696,7 +696,9 @@ pub fn one_field_changes(command: &Command) -> Vec<(&'static str, Command)> {
         | Command::SetAgreement { .. }
         | Command::Contribute { .. }
         | Command::Collect { .. } => {
-            unreachable!("the command strategies generate no chamber commands; tests/chamber/registry.rs and tests/contributions.rs cover them")
+            unreachable!(
+                "the command strategies generate no chamber commands; tests/chamber/registry.rs and tests/contributions.rs cover them"
+            )
         }
     }
     out

@@ -11,7 +11,9 @@ use ledger_core::journal::Entry;
 use ledger_core::names::{Handle, LedgerId, UnitCode};
 use ledger_core::refusal::Refusal;
 
-use super::{handle, invalid, memo, optional_amount, positive_amount, request_id, requested_unit, signatures, signed, unit_code};
+use super::{
+    handle, invalid, memo, optional_amount, positive_amount, request_id, requested_unit, signatures, signed, unit_code,
+};
 use crate::error::ServerError;
 use crate::proto;
 use crate::store::{AgreementRecord, Store};
@@ -35,8 +37,8 @@ pub async fn set_agreement(
 ) -> Result<SignedCommand, ServerError> {
     let request_id = request_id(&req.request_id)?;
     let business = handle("business", &req.business)?;
-    let levy = BasisPoints::new(req.levy_basis_points)
-        .map_err(|error| invalid("INVALID_LEVY", "levy_basis_points", error))?;
+    let levy =
+        BasisPoints::new(req.levy_basis_points).map_err(|error| invalid("INVALID_LEVY", "levy_basis_points", error))?;
     let effective_from = period("effective_from", &req.effective_from)?;
     let account = store.account(&business).await?.ok_or_else(|| Refusal::UnknownAccount(business.clone()))?;
     let scale = requested_unit(store, &account.unit).await?.scale;
@@ -135,10 +137,11 @@ pub async fn collect_report(
         for business in businesses {
             let posted = entry.postings.iter().find(|posting| posting.account == *business);
             let outcome = match posted {
-                Some(posting) => CollectOutcome::Collected(
-                    ledger_core::amount::Amount::from_minor(-posting.delta)
-                        .ok_or_else(|| super::corrupt(format!("entry {}: a collected amount out of range", entry.seq)))?,
-                ),
+                Some(posting) => {
+                    CollectOutcome::Collected(ledger_core::amount::Amount::from_minor(-posting.delta).ok_or_else(
+                        || super::corrupt(format!("entry {}: a collected amount out of range", entry.seq)),
+                    )?)
+                }
                 None if store.transfer(collection_id(business, *period)).await?.is_some() => {
                     CollectOutcome::AlreadyCollected
                 }

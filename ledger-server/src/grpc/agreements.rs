@@ -32,8 +32,10 @@ pub(super) async fn set_agreement(
     };
     let business = agreement.business().clone();
     let committed = submit(ctx, signed).await?;
-    let record =
-        store.agreement(&business).await?.ok_or_else(|| missing_after_commit(format!("the agreement of {business}")))?;
+    let record = store
+        .agreement(&business)
+        .await?
+        .ok_or_else(|| missing_after_commit(format!("the agreement of {business}")))?;
     let scale = convert::stored_scale(store, &record.unit).await?;
     Ok(convert_agreement::agreement(&record, scale, committed.entry.seq))
 }

@@ -343,11 +343,17 @@ impl proto::chamber_server::Chamber for ChamberService {
         Ok(Response::new(agreements::list_agreements(&self.ctx, request.metadata(), request.get_ref()).await?))
     }
 
-    async fn contribute(&self, request: Request<proto::ContributeRequest>) -> Result<Response<proto::Transfer>, Status> {
+    async fn contribute(
+        &self,
+        request: Request<proto::ContributeRequest>,
+    ) -> Result<Response<proto::Transfer>, Status> {
         Ok(Response::new(agreements::contribute(&self.ctx, request.get_ref()).await?))
     }
 
-    async fn collect(&self, request: Request<proto::CollectRequest>) -> Result<Response<proto::CollectResponse>, Status> {
+    async fn collect(
+        &self,
+        request: Request<proto::CollectRequest>,
+    ) -> Result<Response<proto::CollectResponse>, Status> {
         Ok(Response::new(agreements::collect(&self.ctx, request.get_ref()).await?))
     }
 }

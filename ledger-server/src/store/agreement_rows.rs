@@ -40,5 +40,9 @@ pub(super) fn agreement_from_row(row: AgreementRow) -> Result<AgreementRecord, S
 
 /// The values of an agreement's row, in [`AgreementRow`] order after the business and unit.
 pub(super) fn agreement_values(agreement: &Agreement) -> (i64, Option<i64>, String) {
-    (i64::from(agreement.levy().points()), agreement.recurring().map(Amount::minor), agreement.effective_from().to_string())
+    (
+        i64::from(agreement.levy().points()),
+        agreement.recurring().map(Amount::minor),
+        agreement.effective_from().to_string(),
+    )
 }

@@ -91,7 +91,10 @@ impl Render for AgreementView {
         let mut fields = vec![
             ("business", self.business.clone()),
             ("levy", format!("{}%", self.levy_percent)),
-            ("recurring", self.recurring.as_ref().map_or("none".to_owned(), |a| format!("{a} {} per period", self.unit))),
+            (
+                "recurring",
+                self.recurring.as_ref().map_or("none".to_owned(), |a| format!("{a} {} per period", self.unit)),
+            ),
             ("from", self.effective_from.clone()),
         ];
         if let Some(seq) = self.seq {

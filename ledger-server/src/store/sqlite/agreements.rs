@@ -12,7 +12,10 @@ use crate::store::StoreError;
 use crate::store::agreement_rows::{AgreementRecord, AgreementRow, agreement_from_row, agreement_values};
 use crate::store::rows::absent;
 
-pub(super) async fn read(conn: &mut SqliteConnection, business: &Handle) -> Result<Option<AgreementRecord>, StoreError> {
+pub(super) async fn read(
+    conn: &mut SqliteConnection,
+    business: &Handle,
+) -> Result<Option<AgreementRecord>, StoreError> {
     let row: Option<AgreementRow> =
         sqlx::query_as("SELECT business, unit, levy_bp, recurring, effective_from FROM agreements WHERE business = ?")
             .bind(business.as_str())
@@ -40,7 +43,11 @@ pub(super) async fn list(
 
 /// Loads the agreements of `businesses` that `state` does not hold yet; a business without one
 /// stays absent (a payment to it pays no levy).
-pub(super) async fn load(conn: &mut SqliteConnection, state: &mut State, businesses: &[Handle]) -> Result<(), StoreError> {
+pub(super) async fn load(
+    conn: &mut SqliteConnection,
+    state: &mut State,
+    businesses: &[Handle],
+) -> Result<(), StoreError> {
     for business in businesses {
         if !state.agreements.contains_key(business)
             && let Some(record) = read(conn, business).await?
