@@ -322,3 +322,30 @@ fn collecting_from_a_frozen_business_is_reported_not_forced() {
     assert!(applied.postings.is_empty());
     assert!(matches!(applied.collection[0].outcome, CollectOutcome::NotCollectable { reason: "ACCOUNT_FROZEN", .. }));
 }
+
+#[test]
+fn an_accepted_request_to_a_business_pays_its_levy_in_the_acceptance_entry() {
+    let mut ledger = Ledger::new();
+    ledger.agree("bakery", 1_000, None, "2026-03");
+    let ask = Command::RequestPayment {
+        payee: handle("bakery"),
+        payer: handle("alice"),
+        unit: unit(),
+        amount: minor(2_345),
+        memo: Memo::default(),
+        lifetime_ms: 60_000,
+    };
+    let (request, applied) = ledger.apply(ask, BAKERY).unwrap();
+    assert!(applied.postings.is_empty(), "nothing moves, and nothing is levied, until the payer accepts");
+    let accept = Command::AcceptRequest {
+        request,
+        payer: handle("alice"),
+        payee: handle("bakery"),
+        unit: unit(),
+        amount: minor(2_345),
+    };
+    let (_, applied) = ledger.apply(accept, ALICE).unwrap();
+    // 10 % of 23.45 is 2.345: 2.34.
+    assert_eq!(applied.postings, [posting("alice", -2_345), posting("bakery", 2_111), posting("fund-commun", 234)]);
+    assert_eq!(ledger.state.transfers[&levy_id(request)].amount, minor(234));
+}
