@@ -27,11 +27,14 @@
 //! invoice id and amount, then a `u32` count of credit postings each as handle and signed `i64`).
 //! The chamber of the commons added tags 30 to 33 (`AddCommons`, `Declare`,
 //! `ValidateDeclaration`, `RefuseDeclaration`), their fields encoded as in `crate::chamber`.
+//! Contributions to the commons fund added tags 34 to 36: `SetAgreement` (the agreement's
+//! encoding), `Contribute` (business, unit, amount, memo) and `Collect` (unit, period, then a
+//! `u32` count of businesses and each handle, in strictly ascending order).
 
 use crate::account::{AccountKind, AccountStatus, Role};
 use crate::amount::{Amount, Scale};
 use crate::canonical::{DecodeError, Decoder, Encoder};
-use crate::chamber::{Category, Commons, CommonsName, Note, Period, Quantity};
+use crate::chamber::{Agreement, COLLECT_BUSINESSES_MAX, Category, Commons, CommonsName, Note, Period, Quantity};
 use crate::clearing::settlement::{CreditPosting, SET_OFFS_MAX, SetOffLine};
 use crate::date::Date;
 use crate::import::{IMPORT_ROWS_MAX, ImportRow};
@@ -306,6 +309,35 @@ pub enum Command {
         /// Its commons, as in the declaration.
         commons: CommonsName,
     },
+    /// Sets or replaces a business's agreement with the chamber. Treasurer; the business must be
+    /// an active account of kind business.
+    SetAgreement {
+        /// The terms, naming the business.
+        agreement: Agreement,
+    },
+    /// A one-off contribution from a business to its unit's fund. Signed by the business; the
+    /// transfer's id is the request id.
+    Contribute {
+        /// The contributing business.
+        business: Handle,
+        /// Its unit, and the fund's.
+        unit: UnitCode,
+        /// Positive amount.
+        amount: Amount,
+        /// Note.
+        memo: Memo,
+    },
+    /// Collects the recurring contributions due for `period` from the named businesses of
+    /// `unit`: each that fits its limits moves now, at most once per agreement and period; the
+    /// others are reported. Treasurer.
+    Collect {
+        /// Unit of every business named, and of the fund.
+        unit: UnitCode,
+        /// The month collected for.
+        period: Period,
+        /// 1 to [`COLLECT_BUSINESSES_MAX`] handles, strictly ascending.
+        businesses: Vec<Handle>,
+    },
 }
 
 /// What kind of journal entry a command makes, as shown in history.
@@ -333,11 +365,14 @@ pub enum EntryKind {
     Declaration,
     Validation,
     Refusal,
+    Agreement,
+    Contribution,
+    Collection,
 }
 
 impl EntryKind {
     /// Every kind.
-    pub const ALL: [EntryKind; 22] = [
+    pub const ALL: [EntryKind; 25] = [
         EntryKind::Genesis,
         EntryKind::Unit,
         EntryKind::Account,
@@ -360,6 +395,9 @@ impl EntryKind {
         EntryKind::Declaration,
         EntryKind::Validation,
         EntryKind::Refusal,
+        EntryKind::Agreement,
+        EntryKind::Contribution,
+        EntryKind::Collection,
     ];
 
     /// From the lowercase name.
@@ -392,6 +430,9 @@ impl EntryKind {
             EntryKind::Declaration => "declaration",
             EntryKind::Validation => "validation",
             EntryKind::Refusal => "refusal",
+            EntryKind::Agreement => "agreement",
+            EntryKind::Contribution => "contribution",
+            EntryKind::Collection => "collection",
         }
     }
 }
@@ -414,6 +455,8 @@ pub struct References {
     pub commons: Vec<CommonsName>,
     /// Declarations read or written.
     pub declarations: Vec<DeclarationId>,
+    /// Businesses whose agreement is read or written (a payee's, for its levy).
+    pub agreements: Vec<Handle>,
 }
 
 impl Command {
@@ -444,6 +487,9 @@ impl Command {
             Command::Declare { .. } => 31,
             Command::ValidateDeclaration { .. } => 32,
             Command::RefuseDeclaration { .. } => 33,
+            Command::SetAgreement { .. } => 34,
+            Command::Contribute { .. } => 35,
+            Command::Collect { .. } => 36,
         }
     }
 
@@ -472,13 +518,19 @@ impl Command {
             Command::Declare { .. } => EntryKind::Declaration,
             Command::ValidateDeclaration { .. } => EntryKind::Validation,
             Command::RefuseDeclaration { .. } => EntryKind::Refusal,
+            Command::SetAgreement { .. } => EntryKind::Agreement,
+            Command::Contribute { .. } => EntryKind::Contribution,
+            Command::Collect { .. } => EntryKind::Collection,
         }
     }
 
     /// Whether it creates a transfer, whose id is then the command's request id (see
     /// [`SignedCommand::references`]).
     pub fn creates_transfer(&self) -> bool {
-        matches!(self, Command::Pay { .. } | Command::RequestPayment { .. } | Command::Reverse { .. })
+        matches!(
+            self,
+            Command::Pay { .. } | Command::RequestPayment { .. } | Command::Reverse { .. } | Command::Contribute { .. }
+        )
     }
 
     /// The earlier transfer it acts on: the request it answers, the transfer it reverses.
@@ -516,20 +568,24 @@ impl Command {
                 refs.handles.push(handle.clone());
                 refs.keys.push(*public_key);
             }
-            Command::Pay { payer, payee, unit, .. } | Command::RequestPayment { payer, payee, unit, .. } => {
-                refs.handles.extend([payer.clone(), payee.clone()]);
+            Command::Pay { payer, payee, unit, .. } | Command::AcceptRequest { payer, payee, unit, .. } => {
+                // Value moves to the payee: its agreement may levy part of it for the fund.
+                refs.handles.extend([payer.clone(), payee.clone(), Handle::fund_of(unit)]);
                 refs.units.push(unit.clone());
+                refs.agreements.push(payee.clone());
             }
-            Command::AcceptRequest { payer, payee, unit, .. } => {
+            Command::RequestPayment { payer, payee, unit, .. } => {
                 refs.handles.extend([payer.clone(), payee.clone()]);
                 refs.units.push(unit.clone());
             }
             Command::RejectRequest { payer, .. } => {
                 refs.handles.push(payer.clone());
             }
-            Command::Reverse { payer, payee, unit, .. } => {
-                refs.handles.extend([payer.clone(), payee.clone()]);
+            Command::Reverse { transfer, payer, payee, unit, .. } => {
+                // A levied payment's levy is given back with it.
+                refs.handles.extend([payer.clone(), payee.clone(), Handle::fund_of(unit)]);
                 refs.units.push(unit.clone());
+                refs.transfers.push(crate::chamber::levy_id(*transfer));
             }
             Command::ImportTransfers { unit, rows, .. } => {
                 refs.units.push(unit.clone());
@@ -578,6 +634,22 @@ impl Command {
             | Command::RefuseDeclaration { declaration, commons } => {
                 refs.commons.push(commons.clone());
                 refs.declarations.push(*declaration);
+            }
+            Command::SetAgreement { agreement } => {
+                refs.handles.push(agreement.business().clone());
+                refs.agreements.push(agreement.business().clone());
+            }
+            Command::Contribute { business, unit, .. } => {
+                refs.handles.extend([business.clone(), Handle::fund_of(unit)]);
+                refs.units.push(unit.clone());
+            }
+            Command::Collect { unit, period, businesses } => {
+                refs.handles.extend(businesses.iter().cloned());
+                refs.handles.push(Handle::fund_of(unit));
+                refs.units.push(unit.clone());
+                refs.agreements.extend(businesses.iter().cloned());
+                refs.transfers
+                    .extend(businesses.iter().map(|business| crate::chamber::collection_id(business, *period)));
             }
         }
         refs.transfers.extend(self.referenced_transfer());
@@ -725,6 +797,19 @@ impl Command {
             Command::ValidateDeclaration { declaration, commons }
             | Command::RefuseDeclaration { declaration, commons } => {
                 out.fixed(declaration.as_bytes()).text(commons.as_str());
+            }
+            Command::SetAgreement { agreement } => agreement.encode(out),
+            Command::Contribute { business, unit, amount, memo } => {
+                out.text(business.as_str()).text(unit.as_str()).i64(amount.minor()).text(memo.as_str());
+            }
+            Command::Collect { unit, period, businesses } => {
+                let count = u32::try_from(businesses.len()).expect("a collect is checked to be small before signing");
+                out.text(unit.as_str());
+                period.encode(out);
+                out.u32(count);
+                for business in businesses {
+                    out.text(business.as_str());
+                }
             }
         }
     }
@@ -884,6 +969,35 @@ impl Command {
             },
             32 => Command::ValidateDeclaration { declaration: declaration_id(d)?, commons: commons_name(d)? },
             33 => Command::RefuseDeclaration { declaration: declaration_id(d)?, commons: commons_name(d)? },
+            34 => Command::SetAgreement { agreement: Agreement::decode(d)? },
+            35 => Command::Contribute {
+                business: handle(d)?,
+                unit: unit(d)?,
+                amount: amount(d)?,
+                memo: Memo::parse(d.text()?).map_err(invalid)?,
+            },
+            36 => {
+                let unit = unit(d)?;
+                let period = Period::decode(d)?;
+                let count = d.u32()? as usize;
+                // Bounded before allocating: the count is read from bytes anyone may send.
+                if count == 0 || count > COLLECT_BUSINESSES_MAX {
+                    let max = COLLECT_BUSINESSES_MAX;
+                    return Err(DecodeError(format!("a collect names 1 to {max} businesses, not {count}")));
+                }
+                let mut businesses: Vec<Handle> = Vec::with_capacity(count);
+                for _ in 0..count {
+                    let business = handle(d)?;
+                    // Ascending and unique, so one business is never collected twice in an entry.
+                    if businesses.last().is_some_and(|last| *last >= business) {
+                        return Err(DecodeError(format!(
+                            "a collect names businesses in ascending order, once: {business}"
+                        )));
+                    }
+                    businesses.push(business);
+                }
+                Command::Collect { unit, period, businesses }
+            }
             other => return Err(DecodeError(format!("unknown command tag {other}"))),
         })
     }

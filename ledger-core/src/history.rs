@@ -12,7 +12,7 @@ use crate::state::{Changes, State};
 /// The handles whose history an entry belongs to: every account and identity it changed, and
 /// both parties of every transfer it created or changed (a request changes no account, but
 /// concerns its payer and payee), both parties of every invoice it created or changed, and the
-/// contributor of every declaration it made or decided.
+/// contributor of every declaration it made or decided, the business of every agreement it set.
 /// `changes` are the entry's, `state` the state right after it.
 pub fn handles(changes: &Changes, state: &State) -> BTreeSet<Handle> {
     let parties = changes
@@ -37,6 +37,7 @@ pub fn handles(changes: &Changes, state: &State) -> BTreeSet<Handle> {
         .chain(parties)
         .chain(invoiced)
         .chain(contributors)
+        .chain(&changes.agreements)
         .cloned()
         .collect()
 }
@@ -45,9 +46,25 @@ pub fn handles(changes: &Changes, state: &State) -> BTreeSet<Handle> {
 /// a rejection seen by the payer who rejected.
 pub fn counterparty<'a>(command: &'a Command, subject: &Handle) -> Option<&'a Handle> {
     match command {
-        Command::Pay { payer, payee, .. }
-        | Command::AcceptRequest { payer, payee, .. }
-        | Command::Reverse { payer, payee, .. } => Some(if payer == subject { payee } else { payer }),
+        // The fund, which sees a payment's levy or a reversal's levy given back, sees the
+        // business it came from or went back to.
+        Command::Pay { payer, payee, .. } | Command::AcceptRequest { payer, payee, .. } => Some(if payer == subject {
+            payee
+        } else if payee == subject {
+            payer
+        } else {
+            payee
+        }),
+        Command::Reverse { payer, payee, .. } => Some(if payee == subject {
+            payer
+        } else if payer == subject {
+            payee
+        } else {
+            payer
+        }),
+        // The fund sees the business; the business sees no other account (the command names only
+        // its unit's fund, which the entry's postings show).
+        Command::Contribute { business, .. } => (business != subject).then_some(business),
         Command::RequestPayment { payee, payer, .. } => Some(if payee == subject { payer } else { payee }),
         Command::RejectRequest { payer, .. } => (payer != subject).then_some(payer),
         Command::IssueInvoice { creditor, debtor, .. } | Command::AcceptInvoice { creditor, debtor, .. } => {
@@ -62,7 +79,9 @@ pub fn counterparty<'a>(command: &'a Command, subject: &Handle) -> Option<&'a Ha
 /// reference; empty otherwise.
 pub fn memo(command: &Command) -> &str {
     match command {
-        Command::Pay { memo, .. } | Command::RequestPayment { memo, .. } => memo.as_str(),
+        Command::Pay { memo, .. } | Command::RequestPayment { memo, .. } | Command::Contribute { memo, .. } => {
+            memo.as_str()
+        }
         Command::IssueInvoice { reference, .. } => reference.as_str(),
         Command::Reverse { reason, .. } => reason.as_str(),
         _ => "",

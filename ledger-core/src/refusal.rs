@@ -2,7 +2,7 @@
 //! gRPC status) and a stable UPPER_SNAKE reason for scripts.
 
 use crate::account::Role;
-use crate::chamber::CommonsName;
+use crate::chamber::{CommonsName, Period};
 use crate::command::SignatureError;
 use crate::keys::PublicKey;
 use crate::names::{DeclarationId, Handle, RequestId, UnitCode};
@@ -159,6 +159,14 @@ pub enum Refusal {
     DeclarationMismatch { id: DeclarationId, commons: CommonsName },
     #[error("declaration {id} is {status}, no longer pending")]
     DeclarationNotPending { id: DeclarationId, status: &'static str },
+    #[error("account {0} is not a business; agreements and contributions are a business's")]
+    NotABusiness(Handle),
+    #[error("business {0} has no agreement")]
+    UnknownAgreement(Handle),
+    #[error("a collect names 1 to {max} businesses, each once, in ascending order")]
+    CollectBusinesses { max: usize },
+    #[error("period {0} has not begun; only a period begun or past is collected")]
+    PeriodNotStarted(Period),
 }
 
 impl Refusal {
@@ -216,6 +224,9 @@ impl Refusal {
             Refusal::DeclarationMismatch { .. } => InvalidArgument,
             Refusal::DeclarationNotPending { .. } => FailedPrecondition,
             Refusal::TransferMismatch(_) | Refusal::InvalidLifetime { .. } => InvalidArgument,
+            Refusal::NotABusiness(_) | Refusal::PeriodNotStarted(_) => FailedPrecondition,
+            Refusal::UnknownAgreement(_) => NotFound,
+            Refusal::CollectBusinesses { .. } => InvalidArgument,
         }
     }
 
@@ -289,6 +300,10 @@ impl Refusal {
             Refusal::UnknownDeclaration(_) => "DECLARATION_NOT_FOUND",
             Refusal::DeclarationMismatch { .. } => "DECLARATION_MISMATCH",
             Refusal::DeclarationNotPending { .. } => "DECLARATION_NOT_PENDING",
+            Refusal::NotABusiness(_) => "NOT_A_BUSINESS",
+            Refusal::UnknownAgreement(_) => "AGREEMENT_NOT_FOUND",
+            Refusal::CollectBusinesses { .. } => "INVALID_COLLECT_SIZE",
+            Refusal::PeriodNotStarted(_) => "PERIOD_NOT_STARTED",
         }
     }
 }

@@ -188,14 +188,15 @@ impl Replayer {
         Ok(())
     }
 
-    /// Loads the transfer `signed` acts on from the archive. Of its references
-    /// ([`SignedCommand::references`]) that is the only transfer: the other, its own request id,
-    /// names the transfer it may create, and that id was just found unused, so no transfer has it.
+    /// Loads the transfers `signed` reads from the archive: the one it acts on, a reversed
+    /// payment's levy, a collect's earlier collections ([`crate::command::Command::references`]).
+    /// Its own request id, also among [`SignedCommand::references`], names the transfer it may
+    /// create, and that id was just found unused, so no transfer has it.
     fn load_transfer(&mut self, signed: &SignedCommand) -> Result<(), ArchiveError> {
-        if let Some(id) = signed.command.referenced_transfer()
-            && let Some(transfer) = self.archive.transfer(id)?
-        {
-            self.state.transfers.insert(id, transfer);
+        for id in signed.command.references().transfers {
+            if let Some(transfer) = self.archive.transfer(id)? {
+                self.state.transfers.insert(id, transfer);
+            }
         }
         Ok(())
     }

@@ -8,16 +8,18 @@
 //! signers, the identity of every key's holder, and the unit of every account it loads; `apply`
 //! treats anything absent as not existing.
 //!
-//! Invoices are applied in the child module `invoices`, clearing runs in `clearing`.
+//! Invoices are applied in the child module `invoices`, clearing runs in `clearing`; agreements,
+//! levies and contributions to the commons fund in `contributions`.
 
 mod clearing;
+mod contributions;
 mod invoices;
 
 use std::collections::{BTreeSet, HashMap};
 
 use crate::account::{Account, AccountKind, AccountStatus, Limits, Role, RoleSet, Unit};
 use crate::amount::{Amount, BALANCE_MAX, Scale, format_minor};
-use crate::chamber::{Commons, CommonsName, Declaration, DeclarationStatus};
+use crate::chamber::{Agreement, CollectLine, Commons, CommonsName, Declaration, DeclarationStatus};
 use crate::clearing::settlement::AppliedRun;
 use crate::command::{Command, SignedCommand, admin_handle};
 use crate::import::{self, ImportRow};
@@ -73,6 +75,8 @@ pub struct Changes {
     pub declarations: BTreeSet<DeclarationId>,
     /// Clearing runs applied.
     pub clearing_runs: BTreeSet<RequestId>,
+    /// Businesses whose agreement was set.
+    pub agreements: BTreeSet<Handle>,
 }
 
 /// Something worth telling the caller about a command that was applied.
@@ -96,6 +100,8 @@ pub struct Applied {
     pub postings: Vec<Posting>,
     /// Warnings for the caller.
     pub warnings: Vec<Warning>,
+    /// A collect's report, one line per business it names (empty for other commands).
+    pub collection: Vec<CollectLine>,
 }
 
 /// The ledger state (or the part of it a batch touches).
@@ -124,6 +130,8 @@ pub struct State {
     /// Clearing runs applied by this state, by id: only until a store writes them (nothing
     /// applied later reads them, so a loader never loads them back).
     pub clearing_runs: HashMap<RequestId, AppliedRun>,
+    /// Businesses' agreements with the chamber, by business.
+    pub agreements: HashMap<Handle, Agreement>,
     changes: Changes,
 }
 
@@ -305,7 +313,7 @@ impl State {
                 self.unit(unit)?;
                 require(is(payer), "only a key of the payer may sign its payment")?;
                 self.require_new_transfer(signed.request_id)?;
-                let applied = self.move_value(payer, payee, unit, *amount)?;
+                let applied = self.pay_levied(signed.request_id, payer, payee, unit, *amount, timestamp_ms)?;
                 self.insert_transfer(Transfer {
                     id: signed.request_id,
                     kind: TransferKind::Payment,
@@ -363,7 +371,7 @@ impl State {
                 if pending.expired_at(timestamp_ms) {
                     return Err(Refusal::RequestExpired(*request));
                 }
-                let applied = self.move_value(payer, payee, unit, *amount)?;
+                let applied = self.pay_levied(*request, payer, payee, unit, *amount, timestamp_ms)?;
                 self.insert_transfer(Transfer { status: TransferStatus::Committed, ..pending });
                 Ok(applied)
             }
@@ -406,7 +414,9 @@ impl State {
                 // A reversal is a transfer like any other: both accounts active, both within their
                 // limits after it. A treasurer who must correct past a limit changes the limit
                 // first (`SetLimits`, with its reason), so no balance is ever outside its limits.
-                let applied = self.move_value(payer, payee, unit, *amount)?;
+                // A levied payment gives its levy back from the fund in the same entry.
+                let applied =
+                    self.reverse_levied(*transfer, signed.request_id, payer, payee, unit, *amount, timestamp_ms)?;
                 self.insert_transfer(Transfer { reversed_by: Some(signed.request_id), ..original });
                 self.insert_transfer(Transfer {
                     id: signed.request_id,
@@ -489,6 +499,18 @@ impl State {
             Command::RefuseDeclaration { declaration, commons } => {
                 let why = "only a steward of the declaration's commons may refuse it";
                 self.decide(*declaration, commons, &signers, DeclarationStatus::Refused, why)
+            }
+            Command::SetAgreement { agreement } => {
+                require(has_role(Role::Treasurer), "setting an agreement needs the treasurer role")?;
+                self.set_agreement(agreement)
+            }
+            Command::Contribute { business, unit, amount, memo } => {
+                require(is(business), "only a key of the business may sign its contribution")?;
+                self.contribute(signed.request_id, business, unit, *amount, memo, timestamp_ms)
+            }
+            Command::Collect { unit, period, businesses } => {
+                require(has_role(Role::Treasurer), "collecting contributions needs the treasurer role")?;
+                self.collect(unit, *period, businesses, timestamp_ms)
             }
         }
     }
@@ -597,7 +619,7 @@ impl State {
             .filter(|(_, delta)| *delta != 0)
             .map(|(account, delta)| Posting { account, unit: unit.clone(), delta })
             .collect();
-        Ok(Applied { postings, warnings })
+        Ok(Applied { postings, warnings, collection: Vec::new() })
     }
 
     /// Checks that `amount` of `unit` may move from `payer` to `payee` (both exist, hold the unit,
@@ -663,7 +685,7 @@ impl State {
             Posting { account: payer.clone(), unit: unit.clone(), delta: -amount.minor() },
             Posting { account: payee.clone(), unit: unit.clone(), delta: amount.minor() },
         ];
-        Ok(Applied { postings, warnings })
+        Ok(Applied { postings, warnings, collection: Vec::new() })
     }
 
     /// A request still pending (expired or not).

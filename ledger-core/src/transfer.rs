@@ -8,6 +8,8 @@
 //! | reversal | `Reverse`, by the original payee or a treasurer | committed at once; undoes a committed payment or request |
 //! | import | `ImportTransfers`, by a treasurer, many per entry | committed at once |
 //! | clearing | `ClearingRun` with credit, by a treasurer, many per entry | committed at once; not reversible |
+//! | levy | a payment or accepted request to a business with a levy, in the same entry | committed at once |
+//! | contribution | `Contribute` (the business) or `Collect` (a treasurer), to the fund | committed at once |
 //!
 //! A pending request past its expiry stays pending in storage but can no longer be accepted: the
 //! expiry is compared with the timestamp of the entry that tries, so a replay decides the same.
@@ -32,16 +34,22 @@ pub enum TransferKind {
     /// Moved by a clearing run with credit, settling invoices through mutual credit
     /// ([`crate::clearing::settlement`]).
     Clearing,
+    /// A business's levy on a payment it received, to the fund, in the payment's entry.
+    Levy,
+    /// A business's contribution to the fund: one-off, or its recurring amount collected.
+    Contribution,
 }
 
 impl TransferKind {
     /// Every kind.
-    pub const ALL: [TransferKind; 5] = [
+    pub const ALL: [TransferKind; 7] = [
         TransferKind::Payment,
         TransferKind::Request,
         TransferKind::Reversal,
         TransferKind::Import,
         TransferKind::Clearing,
+        TransferKind::Levy,
+        TransferKind::Contribution,
     ];
 
     /// Lowercase name.
@@ -52,6 +60,8 @@ impl TransferKind {
             TransferKind::Reversal => "reversal",
             TransferKind::Import => "import",
             TransferKind::Clearing => "clearing",
+            TransferKind::Levy => "levy",
+            TransferKind::Contribution => "contribution",
         }
     }
 

@@ -41,6 +41,7 @@ use ledger_core::transfer::{Answer, Transfer};
 use crate::error::ServerError;
 use crate::grpc::ApiLimits;
 
+pub mod agreement;
 pub mod clearing_run;
 pub mod invoice;
 use crate::proto;
@@ -739,6 +740,8 @@ pub fn history_item(
         Command::Pay { payer, payee, unit, amount, .. } => {
             if &payer == subject {
                 format!("paid {} {unit} to {payee}", amount_text(amount))
+            } else if &payee != subject {
+                format!("levy on {payee}'s payment of {} {unit} from {payer}", amount_text(amount))
             } else {
                 format!("received {} {unit} from {payer}", amount_text(amount))
             }
@@ -831,6 +834,20 @@ pub fn history_item(
         Command::RefuseDeclaration { declaration, commons } => {
             format!("declaration {declaration} for commons {commons} refused")
         }
+        Command::SetAgreement { agreement } => {
+            let recurring = agreement.recurring().map_or_else(|| "none".to_owned(), amount_text);
+            format!(
+                "agreement set: levy {}, recurring {recurring} per period, from {}",
+                agreement.levy(),
+                agreement.effective_from()
+            )
+        }
+        Command::Contribute { business, unit, amount, .. } => {
+            format!("{business} contributed {} {unit} to the commons fund", amount_text(amount))
+        }
+        Command::Collect { unit, period, businesses } => {
+            format!("recurring contributions in {unit} for {period} collected from {} businesses", businesses.len())
+        }
     };
     Ok(item)
 }
@@ -906,6 +923,7 @@ pub fn transfer_record(
         expires_at_ms: transfer.expires_at_ms.unwrap_or_default(),
         reverses: transfer.reverses.map(|id| id.to_string()).unwrap_or_default(),
         reversed_by: transfer.reversed_by.map(|id| id.to_string()).unwrap_or_default(),
+        levy: String::new(),
     }
 }
 

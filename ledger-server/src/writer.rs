@@ -23,6 +23,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use ledger_core::chamber::CollectLine;
 use ledger_core::command::{References, SignedCommand};
 use ledger_core::journal::{Entry, EntryHash};
 use ledger_core::keys::PublicKey;
@@ -62,6 +63,8 @@ pub struct Committed {
     pub warnings: Vec<Warning>,
     /// Whether this request id had been committed before and this is the original result.
     pub replayed: bool,
+    /// A collect's report, one line per business (empty when replayed, and for other commands).
+    pub collection: Vec<CollectLine>,
 }
 
 /// Bounds of the writer.
@@ -371,7 +374,12 @@ impl Building {
                 self.head = (seq, entry.hash);
                 merge(&mut self.changes, changes);
                 self.in_batch.insert(signed.request_id, self.pending.len());
-                let committed = Committed { entry: entry.clone(), warnings: applied.warnings, replayed: false };
+                let committed = Committed {
+                    entry: entry.clone(),
+                    warnings: applied.warnings,
+                    replayed: false,
+                    collection: applied.collection,
+                };
                 self.pending.push(PendingEntry { entry, request_id: signed.request_id, touched, balances_after });
                 Ok(Ok(committed))
             }
@@ -413,6 +421,7 @@ async fn apply_batch(
         refs.invoices.extend(more.invoices);
         refs.commons.extend(more.commons);
         refs.declarations.extend(more.declarations);
+        refs.agreements.extend(more.agreements);
     }
     refs.handles.sort_unstable();
     refs.handles.dedup();
@@ -428,6 +437,8 @@ async fn apply_batch(
     refs.commons.dedup();
     refs.declarations.sort_unstable();
     refs.declarations.dedup();
+    refs.agreements.sort_unstable();
+    refs.agreements.dedup();
     let mut building =
         Building { state, head, pending: Vec::new(), changes: Changes::default(), in_batch: HashMap::new() };
     tx.load(&mut building.state, &refs).await.map_err(at(applying))?;
@@ -490,7 +501,7 @@ fn replayed(entry: &Entry, signed: &SignedCommand, bytes: &[u8]) -> Result<Commi
     let signers = |keys: &mut dyn Iterator<Item = &PublicKey>| keys.copied().collect::<BTreeSet<_>>();
     let same_signers = signers(&mut entry.signatures.iter().map(|(key, _)| key)) == signers(&mut signed.signers());
     if entry.command_bytes == bytes && same_signers {
-        Ok(Committed { entry: entry.clone(), warnings: Vec::new(), replayed: true })
+        Ok(Committed { entry: entry.clone(), warnings: Vec::new(), replayed: true, collection: Vec::new() })
     } else {
         Err(ServerError::RequestIdReused(signed.request_id.to_string()))
     }
@@ -513,6 +524,7 @@ fn merge(into: &mut Changes, from: Changes) {
     into.commons.extend(from.commons);
     into.declarations.extend(from.declarations);
     into.clearing_runs.extend(from.clearing_runs);
+    into.agreements.extend(from.agreements);
 }
 
 fn now_ms() -> i64 {

@@ -15,8 +15,8 @@ use std::time::Duration;
 use ledger_core::account::{Account, AccountKind, Role, RoleSet};
 use ledger_core::amount::{Amount, Scale};
 use ledger_core::chamber::{
-    Category, Commons, CommonsKind, CommonsName, DeclarationStatus, Description, Note, Period, Quantity, RulesOfUse,
-    Stewards,
+    Agreement, BasisPoints, Category, Commons, CommonsKind, CommonsName, DeclarationStatus, Description, Note, Period,
+    Quantity, RulesOfUse, Stewards, levy_id,
 };
 use ledger_core::checkpoint::Checkpoint;
 use ledger_core::command::{Command, References, SignedCommand, admin_handle};
@@ -26,6 +26,7 @@ use ledger_core::keys::SecretKey;
 use ledger_core::names::Reference;
 use ledger_core::names::{DeclarationId, DisplayName, Handle, LedgerId, Memo, RequestId, UnitCode};
 use ledger_core::state::{Changes, State};
+use ledger_core::transfer::TransferKind;
 use ledger_server::store::postgres::PostgresStore;
 use ledger_server::store::sqlite::SqliteStore;
 use ledger_server::store::{
@@ -204,6 +205,7 @@ impl Ledger {
             all_changes.commons.extend(changes.commons);
             all_changes.declarations.extend(changes.declarations);
             all_changes.clearing_runs.extend(changes.clearing_runs);
+            all_changes.agreements.extend(changes.agreements);
             pending.push(PendingEntry { entry, request_id: signed.request_id, touched, balances_after });
         }
         tx.append(&pending, &state, &all_changes).await.expect("append");
@@ -753,6 +755,59 @@ pub async fn chamber_round_trips(store: Arc<dyn Store>) {
     assert_eq!(state.declarations, ledger.model.declarations);
 }
 
+/// A business's agreement set then replaced: the store keeps the newest terms with the
+/// business's unit, lists them, and `load` brings back what a payment to the business needs; a
+/// payment then posts its levy, whose transfer is stored with the payment's.
+pub async fn agreements_round_trip(store: Arc<dyn Store>) {
+    let mut ledger = Ledger::populate(store.as_ref()).await;
+    let (admin, alice) = (ledger.admin.clone(), ledger.alice.clone());
+    let bakery_key = SecretKey::from_seed([5; 32]);
+    let open = Command::OpenAccount {
+        handle: handle("bakery"),
+        unit: commun(),
+        kind: AccountKind::Business,
+        name: DisplayName::parse("Bakery").expect("a valid name"),
+        public_key: bakery_key.public_key(),
+        credit_limit: amount(0),
+        ceiling: None,
+        soft_limit: None,
+    };
+    let open = ledger.sign(open, &admin);
+    ledger.batch(store.as_ref(), vec![open], Outcome::Commit).await;
+    assert_eq!(store.agreement(&handle("bakery")).await.expect("agreement"), None);
+    let terms = |points, recurring: Option<i64>| {
+        let from = Period::parse("2025-01").expect("a valid period");
+        let levy = BasisPoints::new(points).expect("a valid rate");
+        Agreement::new(handle("bakery"), levy, recurring.map(amount), from).expect("valid terms")
+    };
+    let first = ledger.sign(Command::SetAgreement { agreement: terms(150, Some(5_000)) }, &admin);
+    ledger.batch(store.as_ref(), vec![first], Outcome::Commit).await;
+    let stored = store.agreement(&handle("bakery")).await.expect("agreement").expect("set");
+    assert_eq!((stored.agreement.clone(), stored.unit.clone()), (terms(150, Some(5_000)), commun()));
+    let second = ledger.sign(Command::SetAgreement { agreement: terms(200, None) }, &admin);
+    ledger.batch(store.as_ref(), vec![second], Outcome::Commit).await;
+    let listed = store.agreements(None, 10).await.expect("agreements");
+    assert_eq!(listed.iter().map(|record| record.agreement.clone()).collect::<Vec<_>>(), [terms(200, None)]);
+    assert_eq!(store.agreements(Some(&handle("bakery")), 10).await.expect("agreements"), []);
+
+    let mut state = State::for_ledger(ledger.ledger_id, ledger.node.public_key());
+    let refs = References { agreements: vec![handle("bakery"), handle("alice")], ..References::default() };
+    store.begin().await.expect("begin").load(&mut state, &refs).await.expect("load");
+    assert_eq!(state.agreements, ledger.model.agreements);
+
+    // 2 % of 12.34 is 0.2468: 0.24 to the fund, in the payment's entry.
+    let pay = ledger.pay("alice", "bakery", 1_234, &alice);
+    let payment = pay.request_id;
+    let entries = ledger.batch(store.as_ref(), vec![pay], Outcome::Commit).await;
+    let fund = Handle::fund_of(&commun());
+    let fund_posting = entries[0].postings.iter().find(|posting| posting.account == fund).expect("a levy posting");
+    assert_eq!(fund_posting.delta, 24);
+    let levy = store.transfer(levy_id(payment)).await.expect("transfer").expect("the levy is stored");
+    assert_eq!((levy.kind, levy.amount, levy.payer), (TransferKind::Levy, amount(24), handle("bakery")));
+    assert_eq!(store.account(&fund).await.expect("fund").expect("exists").balance, 24);
+    assert_eq!(store.account(&handle("bakery")).await.expect("bakery").expect("exists").balance, 1_210);
+}
+
 // ---------------------------------------------------------------------------------------------
 // SQLite.
 
@@ -808,6 +863,7 @@ contract!(
     invoices_are_written_loaded_and_listed,
     chamber_round_trips,
     clearing_runs_round_trip,
+    agreements_round_trip,
 );
 
 #[tokio::test]

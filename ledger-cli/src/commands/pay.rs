@@ -60,6 +60,8 @@ pub struct TransferView {
     pub(crate) reverses: Option<String>,
     /// The reversal that undid it.
     pub(crate) reversed_by: Option<String>,
+    /// A payment or accepted request to a business: the levy posted with it to the fund.
+    pub(crate) levy: Option<String>,
 }
 
 impl From<proto::Transfer> for TransferView {
@@ -79,6 +81,7 @@ impl From<proto::Transfer> for TransferView {
             expires_at_ms: (transfer.expires_at_ms != 0).then_some(transfer.expires_at_ms),
             reverses: non_empty(&transfer.reverses),
             reversed_by: non_empty(&transfer.reversed_by),
+            levy: non_empty(&transfer.levy),
         }
     }
 }
@@ -104,6 +107,9 @@ impl Render for TransferView {
         }
         if let Some(reversed_by) = &self.reversed_by {
             fields.push(("reversed by", reversed_by.clone()));
+        }
+        if let Some(levy) = &self.levy {
+            fields.push(("levy", format!("{levy} {} to the commons fund", self.unit)));
         }
         table::fields(&fields)
     }

@@ -19,6 +19,7 @@
 //! - [`commons`]: `Commons` in the registry and their `Stewards`.
 //! - [`agreement`]: a business's `Agreement`: levy and recurring contribution.
 //! - [`levy`](mod@levy): the levy on a payment a business receives, and how it is rounded.
+//! - [`contribution`]: ids of levy and contribution transfers, and a collect's report.
 //! - [`declaration`]: `Declaration` of work and its status.
 //! - [`decision`]: a steward's decision on a declaration and its derived request id.
 //! - [`rule`]: `RuleTerms`, the validated `Rule`, and which version is in force for a period.
@@ -34,6 +35,7 @@ pub mod allocation;
 pub mod basis_points;
 mod codec;
 pub mod commons;
+pub mod contribution;
 pub mod decision;
 pub mod declaration;
 pub mod levy;
@@ -50,6 +52,7 @@ pub use allocate::{AllocationError, AllocationInput, DECLARATIONS_MAX, allocate}
 pub use allocation::{Allocation, AllocationLine, ContributorTotal, Pool, SkipReason, Skipped, Withheld};
 pub use basis_points::{BasisPoints, RateError};
 pub use commons::{Commons, Stewards, StewardsError};
+pub use contribution::{COLLECT_BUSINESSES_MAX, CollectLine, CollectOutcome, collection_id, levy_id, levy_reversal_id};
 pub use decision::{Decision, decision_id};
 pub use declaration::{Declaration, DeclarationStatus};
 pub use levy::levy;

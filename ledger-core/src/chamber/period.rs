@@ -80,6 +80,21 @@ impl Period {
         }
     }
 
+    /// The calendar month (UTC) of an instant in milliseconds since the Unix epoch: the period an
+    /// entry stamped then belongs to. `None` outside years 1000 to 9999.
+    pub fn of_timestamp_ms(timestamp_ms: i64) -> Option<Self> {
+        // Days to civil date, after Howard Hinnant's `civil_from_days` (proleptic Gregorian).
+        let days = timestamp_ms.div_euclid(86_400_000) + 719_468;
+        let era = days.div_euclid(146_097);
+        let day_of_era = days - era * 146_097;
+        let year_of_era = (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+        let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+        let shifted_month = (5 * day_of_year + 2) / 153;
+        let month = if shifted_month < 10 { shifted_month + 3 } else { shifted_month - 9 };
+        let year = year_of_era + era * 400 + i64::from(month <= 2);
+        Self::new(u32::try_from(year).ok()?, u32::try_from(month).ok()?).ok()
+    }
+
     /// Appends the canonical encoding: the year as `u32`, then the month as one byte.
     pub fn encode(self, out: &mut Encoder) {
         out.u32(self.year()).u8(self.month);
@@ -120,6 +135,20 @@ mod tests {
         assert_eq!(Period::parse("2025-12").unwrap().next(), Some(Period::parse("2026-01").unwrap()));
         assert_eq!(march.next().unwrap().to_string(), "2026-04");
         assert_eq!(Period::parse("9999-12").unwrap().next(), None);
+    }
+
+    #[test]
+    fn the_period_of_an_instant_is_its_utc_month() {
+        let of = |ms| Period::of_timestamp_ms(ms).map(|p| p.to_string());
+        assert_eq!(of(0).as_deref(), Some("1970-01"));
+        // 2026-02-28T23:59:59.999Z, then midnight on 1 March.
+        assert_eq!(of(1_772_323_199_999).as_deref(), Some("2026-02"));
+        assert_eq!(of(1_772_323_200_000).as_deref(), Some("2026-03"));
+        // 2024-02-29T12:00:00Z, a leap day; 1999-12-31T23:59:59.999Z.
+        assert_eq!(of(1_709_208_000_000).as_deref(), Some("2024-02"));
+        assert_eq!(of(946_684_799_999).as_deref(), Some("1999-12"));
+        assert_eq!(of(-1).as_deref(), Some("1969-12"));
+        assert_eq!(of(i64::MAX), None);
     }
 
     #[test]

@@ -177,7 +177,7 @@ impl State {
                 credit: applied_credit,
             },
         );
-        Ok(Applied { postings, warnings })
+        Ok(Applied { postings, warnings, ..Applied::default() })
     }
 
     /// An invoice a run may set off: it exists, is of `unit`, accepted, with something remaining.

@@ -389,8 +389,13 @@ impl Model {
             Command::AddCommons { .. }
             | Command::Declare { .. }
             | Command::ValidateDeclaration { .. }
-            | Command::RefuseDeclaration { .. } => {
-                unreachable!("the scenarios generate no chamber commands; tests/chamber/registry.rs checks those")
+            | Command::RefuseDeclaration { .. }
+            | Command::SetAgreement { .. }
+            | Command::Contribute { .. }
+            | Command::Collect { .. } => {
+                unreachable!(
+                    "the scenarios generate no chamber commands; tests/chamber/registry.rs and tests/contributions.rs check those"
+                )
             }
         }
         if no.is_empty() { Ok(predicted) } else { Err(no) }

@@ -726,8 +726,13 @@ pub fn one_field_changes(command: &Command) -> Vec<(&'static str, Command)> {
         Command::AddCommons { .. }
         | Command::Declare { .. }
         | Command::ValidateDeclaration { .. }
-        | Command::RefuseDeclaration { .. } => {
-            unreachable!("the command strategies generate no chamber commands; tests/chamber/registry.rs covers them")
+        | Command::RefuseDeclaration { .. }
+        | Command::SetAgreement { .. }
+        | Command::Contribute { .. }
+        | Command::Collect { .. } => {
+            unreachable!(
+                "the command strategies generate no chamber commands; tests/chamber/registry.rs and tests/contributions.rs cover them"
+            )
         }
     }
     out

@@ -246,7 +246,10 @@ fn subject(command: &Command) -> &Handle {
         Command::AddCommons { .. }
         | Command::Declare { .. }
         | Command::ValidateDeclaration { .. }
-        | Command::RefuseDeclaration { .. } => {
+        | Command::RefuseDeclaration { .. }
+        | Command::SetAgreement { .. }
+        | Command::Contribute { .. }
+        | Command::Collect { .. } => {
             unreachable!("only commands about one handle are built by this service's conversions")
         }
     }

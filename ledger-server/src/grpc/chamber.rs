@@ -15,7 +15,7 @@ use ledger_core::refusal::Refusal;
 use tonic::metadata::MetadataMap;
 use tonic::{Request, Response, Status};
 
-use super::{Context, missing_after_commit, submit};
+use super::{Context, agreements, missing_after_commit, submit};
 use crate::auth::{Reader, authenticate_read};
 use crate::convert;
 use crate::error::ServerError;
@@ -320,5 +320,40 @@ impl proto::chamber_server::Chamber for ChamberService {
         request: Request<proto::ListDeclarationsRequest>,
     ) -> Result<Response<proto::ListDeclarationsResponse>, Status> {
         Ok(Response::new(self.list_declarations(request.metadata(), request.get_ref()).await?))
+    }
+
+    async fn set_agreement(
+        &self,
+        request: Request<proto::SetAgreementRequest>,
+    ) -> Result<Response<proto::Agreement>, Status> {
+        Ok(Response::new(agreements::set_agreement(&self.ctx, request.get_ref()).await?))
+    }
+
+    async fn get_agreement(
+        &self,
+        request: Request<proto::GetAgreementRequest>,
+    ) -> Result<Response<proto::Agreement>, Status> {
+        Ok(Response::new(agreements::get_agreement(&self.ctx, request.metadata(), request.get_ref()).await?))
+    }
+
+    async fn list_agreements(
+        &self,
+        request: Request<proto::ListAgreementsRequest>,
+    ) -> Result<Response<proto::ListAgreementsResponse>, Status> {
+        Ok(Response::new(agreements::list_agreements(&self.ctx, request.metadata(), request.get_ref()).await?))
+    }
+
+    async fn contribute(
+        &self,
+        request: Request<proto::ContributeRequest>,
+    ) -> Result<Response<proto::Transfer>, Status> {
+        Ok(Response::new(agreements::contribute(&self.ctx, request.get_ref()).await?))
+    }
+
+    async fn collect(
+        &self,
+        request: Request<proto::CollectRequest>,
+    ) -> Result<Response<proto::CollectResponse>, Status> {
+        Ok(Response::new(agreements::collect(&self.ctx, request.get_ref()).await?))
     }
 }

@@ -17,6 +17,7 @@
 //! mutation, its request id, so the writer's logs about a command land in its caller's span.
 
 pub mod accounts;
+mod agreements;
 pub mod audit;
 pub mod chamber;
 pub mod clearing;

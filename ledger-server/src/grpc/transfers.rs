@@ -46,7 +46,9 @@ impl TransfersService {
         let committed = submit(&self.ctx, signed).await?;
         let payment = convert::payment_of(&committed.entry)?
             .ok_or_else(|| missing_after_commit(format!("the payment of entry {}", committed.entry.seq)))?;
-        Ok(convert::transfer(&committed.entry, &payment, scale, &committed.warnings))
+        let mut reply = convert::transfer(&committed.entry, &payment, scale, &committed.warnings);
+        reply.levy = convert::agreement::levy_posted(&committed.entry, &payment.unit, scale);
+        Ok(reply)
     }
 
     /// Submits a command that creates or changes one transfer, and answers with that transfer as
@@ -62,7 +64,9 @@ impl TransfersService {
             store.transfer(transfer).await?.ok_or_else(|| missing_after_commit(format!("transfer {transfer}")))?;
         let scale = convert::stored_scale(store, &record.unit).await?;
         let entry = (committed.entry.seq, committed.entry.timestamp_ms);
-        Ok(convert::transfer_record(&record, scale, entry, &committed.warnings, now_ms()))
+        let mut reply = convert::transfer_record(&record, scale, entry, &committed.warnings, now_ms());
+        reply.levy = convert::agreement::levy_posted(&committed.entry, &record.unit, scale);
+        Ok(reply)
     }
 
     async fn request_payment(&self, req: &proto::RequestPaymentRequest) -> Result<proto::Transfer, ServerError> {

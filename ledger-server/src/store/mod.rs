@@ -12,8 +12,10 @@
 //! - `rows`: stored rows to domain types, validated the same way for every backend.
 //! - `chamber_rows`: the same for the chamber's commons and declarations.
 //! - `clearing_rows`: the same for applied clearing runs.
+//! - `agreement_rows`: the same for businesses' agreements ([`AgreementRecord`]).
 //! - `unit_cache`: units read once and kept, since a unit never changes.
 
+mod agreement_rows;
 mod chamber_rows;
 mod clearing_rows;
 pub mod postgres;
@@ -24,6 +26,7 @@ mod unit_cache;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+pub use agreement_rows::AgreementRecord;
 use async_trait::async_trait;
 use ledger_core::account::{Account, RoleSet, Unit};
 use ledger_core::chamber::{Commons, CommonsName, Declaration, DeclarationStatus, Period};
@@ -230,6 +233,10 @@ pub trait Store: Send + Sync + 'static {
         after: Option<DeclarationId>,
         limit: u32,
     ) -> Result<Vec<Declaration>, StoreError>;
+    /// The agreement of a business, with its unit.
+    async fn agreement(&self, business: &Handle) -> Result<Option<AgreementRecord>, StoreError>;
+    /// Agreements ordered by business, after `after`, at most `limit`.
+    async fn agreements(&self, after: Option<&Handle>, limit: u32) -> Result<Vec<AgreementRecord>, StoreError>;
     /// Entries with seq in `from_seq..=to_seq`, in order, at most `limit`, exactly as stored: not
     /// checked, so that an auditor sees a tampered entry for themselves instead of a refusal.
     async fn entries_as_stored(&self, from_seq: u64, to_seq: u64, limit: u32) -> Result<Vec<Entry>, StoreError>;
@@ -253,7 +260,8 @@ pub trait BatchTx: Send {
     /// exist stays absent. Never overwrites what `state` already holds (earlier commands of the
     /// batch may have changed it).
     /// unit of every account loaded; for each transfer its record; for each commons and each
-    /// declaration its record. What does not exist stays absent. Never overwrites what
+    /// declaration its record; for each business in `refs.agreements` its agreement. What does
+    /// not exist stays absent. Never overwrites what
     /// `state` already holds (earlier commands of the batch may have changed it).
     async fn load(&mut self, state: &mut State, refs: &References) -> Result<(), StoreError>;
     /// The entry made by a request id, if any.

@@ -37,6 +37,7 @@
 //! The schema is in `migrations/postgres`, embedded in the binary and applied by
 //! [`PostgresStore::open`]. Rows read back are validated exactly as for SQLite (`super::rows`).
 
+mod agreements;
 mod chamber;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -60,6 +61,7 @@ use sqlx::migrate::{MigrateError, Migration, MigrationType, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{Connection, Postgres, SqlSafeStr, Transaction};
 
+use super::AgreementRecord;
 use super::DeclarationFilter;
 use super::InvoiceFilter;
 use super::clearing_rows::runs_to_write;
@@ -89,6 +91,8 @@ const MIGRATION_0005: &str = include_str!("../../migrations/postgres/0005_invoic
 const MIGRATION_0006: &str = include_str!("../../migrations/postgres/0006_chamber.sql");
 /// Applied clearing runs, their set-offs and credit postings.
 const MIGRATION_0007: &str = include_str!("../../migrations/postgres/0007_clearing_runs.sql");
+/// Businesses' agreements with the chamber.
+const MIGRATION_0008: &str = include_str!("../../migrations/postgres/0008_agreements.sql");
 
 /// How many times start-up runs the migrations when a replica starting at the same moment makes
 /// them fail. A run that lost a race finds the other's migrations applied, but the other may still
@@ -176,6 +180,7 @@ fn migrator() -> Migrator {
         Migration::new(5, "invoices".into(), MigrationType::Simple, MIGRATION_0005.into_sql_str(), false),
         Migration::new(6, "chamber".into(), MigrationType::Simple, MIGRATION_0006.into_sql_str(), false),
         Migration::new(7, "clearing_runs".into(), MigrationType::Simple, MIGRATION_0007.into_sql_str(), false),
+        Migration::new(8, "agreements".into(), MigrationType::Simple, MIGRATION_0008.into_sql_str(), false),
     ]);
     // sqlx would take an advisory lock, which CockroachDB and YugabyteDB lack; see the module doc.
     migrator.set_locking(false);
@@ -485,6 +490,16 @@ impl Store for PostgresStore {
         row.map(checkpoint_from_row).transpose()
     }
 
+    async fn agreement(&self, business: &Handle) -> Result<Option<AgreementRecord>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        agreements::read(&mut conn, business).await
+    }
+
+    async fn agreements(&self, after: Option<&Handle>, limit: u32) -> Result<Vec<AgreementRecord>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        agreements::list(&mut conn, after, limit).await
+    }
+
     async fn commons(&self, name: &CommonsName) -> Result<Option<Commons>, StoreError> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
         chamber::read_commons(&mut conn, name).await
@@ -640,7 +655,8 @@ impl BatchTx for PostgresBatch {
         for invoice in invoices::read(conn, &ids).await? {
             state.invoices.insert(invoice.id, invoice);
         }
-        load_chamber(conn, state, refs).await
+        load_chamber(conn, state, refs).await?;
+        agreements::load(conn, state, &refs.agreements).await
     }
 
     async fn find_request(&mut self, id: RequestId) -> Result<Option<Entry>, StoreError> {
@@ -725,6 +741,7 @@ impl BatchTx for PostgresBatch {
             .collect::<Result<Vec<_>, _>>()?;
         invoices::write(conn, &changed_invoices).await?;
         write_chamber(conn, state, changes).await?;
+        agreements::write(conn, state, &changes.agreements).await?;
         write_entries(conn, entries).await?;
         // After the entries: a run's row names its entry.
         for run in runs_to_write(entries, state, changes)? {

@@ -10,6 +10,7 @@
 //! checked (hash and conservation) before it is returned, so tampering surfaces as
 //! [`StoreError::Corrupt`] naming the entry.
 
+mod agreements;
 mod batch_reads;
 mod chamber;
 
@@ -37,6 +38,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{QueryBuilder, SqlSafeStr, Sqlite, Transaction};
 
+use super::AgreementRecord;
 use super::DeclarationFilter;
 use super::InvoiceFilter;
 use super::clearing_rows::runs_to_write;
@@ -81,6 +83,8 @@ const MIGRATION_0005: &str = include_str!("../../migrations/sqlite/0005_invoices
 const MIGRATION_0006: &str = include_str!("../../migrations/sqlite/0006_chamber.sql");
 /// Applied clearing runs, their set-offs and credit postings.
 const MIGRATION_0007: &str = include_str!("../../migrations/sqlite/0007_clearing_runs.sql");
+/// Businesses' agreements with the chamber.
+const MIGRATION_0008: &str = include_str!("../../migrations/sqlite/0008_agreements.sql");
 
 // SQLite primary result codes (the low byte of an extended code) that mean the data itself is
 // wrong rather than the database being out of reach. See https://www.sqlite.org/rescode.html.
@@ -151,6 +155,7 @@ fn migrator() -> Migrator {
         Migration::new(5, "invoices".into(), MigrationType::Simple, MIGRATION_0005.into_sql_str(), false),
         Migration::new(6, "chamber".into(), MigrationType::Simple, MIGRATION_0006.into_sql_str(), false),
         Migration::new(7, "clearing_runs".into(), MigrationType::Simple, MIGRATION_0007.into_sql_str(), false),
+        Migration::new(8, "agreements".into(), MigrationType::Simple, MIGRATION_0008.into_sql_str(), false),
     ])
 }
 
@@ -422,6 +427,16 @@ impl Store for SqliteStore {
         row.map(checkpoint_from_row).transpose()
     }
 
+    async fn agreement(&self, business: &Handle) -> Result<Option<AgreementRecord>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        agreements::read(&mut conn, business).await
+    }
+
+    async fn agreements(&self, after: Option<&Handle>, limit: u32) -> Result<Vec<AgreementRecord>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        agreements::list(&mut conn, after, limit).await
+    }
+
     async fn commons(&self, name: &CommonsName) -> Result<Option<Commons>, StoreError> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
         chamber::read_commons(&mut conn, name).await
@@ -552,7 +567,8 @@ impl BatchTx for SqliteBatch {
         for invoice in invoices::read(conn, &ids).await? {
             state.invoices.insert(invoice.id, invoice);
         }
-        load_chamber(conn, state, refs).await
+        load_chamber(conn, state, refs).await?;
+        agreements::load(conn, state, &refs.agreements).await
     }
 
     async fn find_request(&mut self, id: RequestId) -> Result<Option<Entry>, StoreError> {
@@ -598,6 +614,7 @@ impl BatchTx for SqliteBatch {
             .collect::<Result<Vec<_>, _>>()?;
         invoices::write(conn, &changed_invoices).await?;
         write_chamber(conn, state, changes).await?;
+        agreements::write(conn, state, &changes.agreements).await?;
         write_entries(conn, entries).await?;
         // After the entries: a run's row names its entry.
         for run in runs_to_write(entries, state, changes)? {

@@ -1,13 +1,21 @@
 //! `ledgerctl chamber ...`: the chamber of the commons. A treasurer registers commons with their
 //! stewards (`commons add|list|show`); a member declares work for one (`declare`); a steward of
-//! that commons validates or refuses it (`validate`, `refuse`); `declarations` lists them.
+//! that commons validates or refuses it (`validate`, `refuse`); `declarations` lists them. A
+//! treasurer sets businesses' agreements (`agreement set|show|list`) and collects their recurring
+//! contributions (`collect`); a business gives one-off contributions (`contribute`).
 //!
 //! # Layout
 //!
 //! - `commons`: the registry verbs.
 //! - `declaration`: declaring, deciding and listing declarations.
+//! - `agreement`: agreements with businesses.
+//! - `contribute`: one-off contributions.
+//! - `collect`: collecting the recurring contributions of a period.
 
+mod agreement;
+mod collect;
 mod commons;
+mod contribute;
 mod declaration;
 
 use clap::Subcommand;
@@ -15,7 +23,10 @@ use clap::Subcommand;
 use super::Context;
 use crate::error::CliError;
 
+pub use agreement::{AgreementCommand, SetAgreementArgs, ShowAgreementArgs};
+pub use collect::CollectArgs;
 pub use commons::{AddCommonsArgs, CommonsCommand, ShowCommonsArgs};
+pub use contribute::ContributeArgs;
 pub use declaration::{DecideArgs, DeclarationsArgs, DeclareArgs};
 
 /// `chamber`.
@@ -32,6 +43,13 @@ pub enum ChamberCommand {
     Refuse(DecideArgs),
     /// Lists declarations: a member its own, stewards, treasurers and auditors all.
     Declarations(DeclarationsArgs),
+    /// Businesses' agreements: levy on payments received, recurring contribution.
+    #[command(subcommand)]
+    Agreement(AgreementCommand),
+    /// A one-off contribution from a business to its unit's fund, signed by the business.
+    Contribute(ContributeArgs),
+    /// Collects the recurring contributions due for a period (treasurer); each at most once.
+    Collect(CollectArgs),
 }
 
 /// Runs a `chamber` verb.
@@ -44,5 +62,8 @@ pub async fn run(command: ChamberCommand, ctx: &Context) -> Result<(), CliError>
         }
         ChamberCommand::Refuse(args) => declaration::decide(args, ledger_core::chamber::Decision::Refuse, ctx).await,
         ChamberCommand::Declarations(args) => declaration::list(args, ctx).await,
+        ChamberCommand::Agreement(command) => agreement::run(command, ctx).await,
+        ChamberCommand::Contribute(args) => contribute::run(args, ctx).await,
+        ChamberCommand::Collect(args) => collect::run(args, ctx).await,
     }
 }
