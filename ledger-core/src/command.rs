@@ -25,16 +25,20 @@
 //! each row's fields.
 //! The chamber of the commons added tags 30 to 33 (`AddCommons`, `Declare`,
 //! `ValidateDeclaration`, `RefuseDeclaration`), their fields encoded as in `crate::chamber`.
+//! Remuneration rules added tags 37 to 39 (`SetQuorum`: a `u32`; `ProposeRule`: the rule as in
+//! `crate::chamber::rule_encoding`; `ApproveRule`: the rule's id, 16 bytes).
 
 use crate::account::{AccountKind, AccountStatus, Role};
 use crate::amount::{Amount, Scale};
 use crate::canonical::{DecodeError, Decoder, Encoder};
-use crate::chamber::{Category, Commons, CommonsName, Note, Period, Quantity};
+use crate::chamber::{Category, Commons, CommonsName, Note, Period, Quantity, Quorum, Rule};
 use crate::date::Date;
 use crate::import::{IMPORT_ROWS_MAX, ImportRow};
 use crate::invoice::{self, ImportedInvoice};
 use crate::keys::{PublicKey, SecretKey, Signature};
-use crate::names::{DeclarationId, DisplayName, Handle, LedgerId, Memo, Reason, Reference, RequestId, UnitCode};
+use crate::names::{
+    DeclarationId, DisplayName, Handle, LedgerId, Memo, Reason, Reference, RequestId, RuleId, UnitCode,
+};
 
 /// The domain tag of signed command bytes.
 pub const COMMAND_DOMAIN: &[u8] = b"commons-ledger/command/v1\0";
@@ -290,6 +294,23 @@ pub enum Command {
         /// Its commons, as in the declaration.
         commons: CommonsName,
     },
+    /// Sets how many treasurers' approvals adopt a remuneration rule from now on. Admin.
+    SetQuorum {
+        /// The new quorum.
+        quorum: Quorum,
+    },
+    /// Proposes a remuneration rule, whose id is the request id. Treasurer; the proposer's
+    /// signature is its first approval, so with a quorum of 1 it is adopted at once.
+    ProposeRule {
+        /// The terms, from the period they take effect.
+        rule: Rule,
+    },
+    /// Approves a proposed rule. Signed by a treasurer who has not approved it yet; the approval
+    /// that reaches the quorum adopts it.
+    ApproveRule {
+        /// The rule.
+        rule: RuleId,
+    },
 }
 
 /// What kind of journal entry a command makes, as shown in history.
@@ -316,11 +337,14 @@ pub enum EntryKind {
     Declaration,
     Validation,
     Refusal,
+    Quorum,
+    RuleProposal,
+    RuleApproval,
 }
 
 impl EntryKind {
     /// Every kind.
-    pub const ALL: [EntryKind; 21] = [
+    pub const ALL: [EntryKind; 24] = [
         EntryKind::Genesis,
         EntryKind::Unit,
         EntryKind::Account,
@@ -342,6 +366,9 @@ impl EntryKind {
         EntryKind::Declaration,
         EntryKind::Validation,
         EntryKind::Refusal,
+        EntryKind::Quorum,
+        EntryKind::RuleProposal,
+        EntryKind::RuleApproval,
     ];
 
     /// From the lowercase name.
@@ -373,6 +400,9 @@ impl EntryKind {
             EntryKind::Declaration => "declaration",
             EntryKind::Validation => "validation",
             EntryKind::Refusal => "refusal",
+            EntryKind::Quorum => "quorum",
+            EntryKind::RuleProposal => "rule-proposal",
+            EntryKind::RuleApproval => "rule-approval",
         }
     }
 }
@@ -395,6 +425,10 @@ pub struct References {
     pub commons: Vec<CommonsName>,
     /// Declarations read or written.
     pub declarations: Vec<DeclarationId>,
+    /// Remuneration rules read or written.
+    pub rules: Vec<RuleId>,
+    /// Whether the rule book's settings (quorum, rules adopted so far) are read.
+    pub rule_book: bool,
 }
 
 impl Command {
@@ -424,6 +458,9 @@ impl Command {
             Command::Declare { .. } => 31,
             Command::ValidateDeclaration { .. } => 32,
             Command::RefuseDeclaration { .. } => 33,
+            Command::SetQuorum { .. } => 37,
+            Command::ProposeRule { .. } => 38,
+            Command::ApproveRule { .. } => 39,
         }
     }
 
@@ -451,6 +488,9 @@ impl Command {
             Command::Declare { .. } => EntryKind::Declaration,
             Command::ValidateDeclaration { .. } => EntryKind::Validation,
             Command::RefuseDeclaration { .. } => EntryKind::Refusal,
+            Command::SetQuorum { .. } => EntryKind::Quorum,
+            Command::ProposeRule { .. } => EntryKind::RuleProposal,
+            Command::ApproveRule { .. } => EntryKind::RuleApproval,
         }
     }
 
@@ -550,6 +590,12 @@ impl Command {
             | Command::RefuseDeclaration { declaration, commons } => {
                 refs.commons.push(commons.clone());
                 refs.declarations.push(*declaration);
+            }
+            // A proposal's own id is added by `SignedCommand::references`.
+            Command::SetQuorum { .. } | Command::ProposeRule { .. } => refs.rule_book = true,
+            Command::ApproveRule { rule } => {
+                refs.rule_book = true;
+                refs.rules.push(*rule);
             }
         }
         refs.transfers.extend(self.referenced_transfer());
@@ -686,6 +732,11 @@ impl Command {
             | Command::RefuseDeclaration { declaration, commons } => {
                 out.fixed(declaration.as_bytes()).text(commons.as_str());
             }
+            Command::SetQuorum { quorum } => quorum.encode(out),
+            Command::ProposeRule { rule } => rule.encode(out),
+            Command::ApproveRule { rule } => {
+                out.fixed(rule.as_bytes());
+            }
         }
     }
 
@@ -821,6 +872,9 @@ impl Command {
             },
             32 => Command::ValidateDeclaration { declaration: declaration_id(d)?, commons: commons_name(d)? },
             33 => Command::RefuseDeclaration { declaration: declaration_id(d)?, commons: commons_name(d)? },
+            37 => Command::SetQuorum { quorum: Quorum::decode(d)? },
+            38 => Command::ProposeRule { rule: Rule::decode(d)? },
+            39 => Command::ApproveRule { rule: RuleId::from_uuid(uuid::Uuid::from_bytes(d.array()?)) },
             other => return Err(DecodeError(format!("unknown command tag {other}"))),
         })
     }
@@ -897,6 +951,9 @@ impl SignedCommand {
         let mut refs = self.command.references();
         if self.command.creates_transfer() {
             refs.transfers.push(self.request_id);
+        }
+        if matches!(self.command, Command::ProposeRule { .. }) {
+            refs.rules.push(RuleId::from_uuid(self.request_id.uuid()));
         }
         refs
     }

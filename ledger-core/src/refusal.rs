@@ -5,7 +5,7 @@ use crate::account::Role;
 use crate::chamber::CommonsName;
 use crate::command::SignatureError;
 use crate::keys::PublicKey;
-use crate::names::{DeclarationId, Handle, RequestId, UnitCode};
+use crate::names::{DeclarationId, Handle, RequestId, RuleId, UnitCode};
 
 /// The kind of failure, independent of any wire protocol.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -139,6 +139,14 @@ pub enum Refusal {
     DeclarationMismatch { id: DeclarationId, commons: CommonsName },
     #[error("declaration {id} is {status}, no longer pending")]
     DeclarationNotPending { id: DeclarationId, status: &'static str },
+    #[error("rule {0} does not exist")]
+    UnknownRule(RuleId),
+    #[error("rule {0} exists already")]
+    RuleExists(RuleId),
+    #[error("{by} has already approved rule {rule}; each treasurer counts once")]
+    RuleAlreadyApproved { rule: RuleId, by: Handle },
+    #[error("rule {rule} is already adopted (version {version}); it takes no more approvals")]
+    RuleAlreadyAdopted { rule: RuleId, version: u32 },
 }
 
 impl Refusal {
@@ -185,6 +193,9 @@ impl Refusal {
             Refusal::CommonsExists(_) => AlreadyExists,
             Refusal::DeclarationMismatch { .. } => InvalidArgument,
             Refusal::DeclarationNotPending { .. } => FailedPrecondition,
+            Refusal::UnknownRule(_) => NotFound,
+            Refusal::RuleExists(_) => AlreadyExists,
+            Refusal::RuleAlreadyApproved { .. } | Refusal::RuleAlreadyAdopted { .. } => FailedPrecondition,
             Refusal::TransferMismatch(_) | Refusal::InvalidLifetime { .. } => InvalidArgument,
         }
     }
@@ -250,6 +261,10 @@ impl Refusal {
             Refusal::UnknownDeclaration(_) => "DECLARATION_NOT_FOUND",
             Refusal::DeclarationMismatch { .. } => "DECLARATION_MISMATCH",
             Refusal::DeclarationNotPending { .. } => "DECLARATION_NOT_PENDING",
+            Refusal::UnknownRule(_) => "RULE_NOT_FOUND",
+            Refusal::RuleExists(_) => "RULE_EXISTS",
+            Refusal::RuleAlreadyApproved { .. } => "RULE_ALREADY_APPROVED",
+            Refusal::RuleAlreadyAdopted { .. } => "RULE_ALREADY_ADOPTED",
         }
     }
 }

@@ -8,21 +8,22 @@
 //! signers, the identity of every key's holder, and the unit of every account it loads; `apply`
 //! treats anything absent as not existing.
 //!
-//! Invoices are applied in the child module `invoices`.
+//! Invoices are applied in the child module `invoices`, remuneration rules in `rules`.
 
 mod invoices;
+mod rules;
 
 use std::collections::{BTreeSet, HashMap};
 
 use crate::account::{Account, AccountKind, AccountStatus, Limits, Role, RoleSet, Unit};
 use crate::amount::{Amount, BALANCE_MAX, Scale, format_minor};
-use crate::chamber::{Commons, CommonsName, Declaration, DeclarationStatus};
+use crate::chamber::{Commons, CommonsName, Declaration, DeclarationStatus, RuleBook, RuleRecord};
 use crate::command::{Command, SignedCommand, admin_handle};
 use crate::import::{self, ImportRow};
 use crate::invoice::Invoice;
 use crate::journal::Posting;
 use crate::keys::PublicKey;
-use crate::names::{DeclarationId, DisplayName, Handle, LedgerId, Memo, RequestId, UnitCode};
+use crate::names::{DeclarationId, DisplayName, Handle, LedgerId, Memo, RequestId, RuleId, UnitCode};
 use crate::refusal::Refusal;
 use crate::transfer::{REQUEST_LIFETIME_MAX_MS, Transfer, TransferKind, TransferStatus};
 
@@ -69,6 +70,10 @@ pub struct Changes {
     pub commons: BTreeSet<CommonsName>,
     /// Declarations made or decided.
     pub declarations: BTreeSet<DeclarationId>,
+    /// Rules proposed, approved or adopted.
+    pub rules: BTreeSet<RuleId>,
+    /// The rule book's quorum was set.
+    pub quorum: bool,
 }
 
 /// Something worth telling the caller about a command that was applied.
@@ -117,6 +122,11 @@ pub struct State {
     pub commons: HashMap<CommonsName, Commons>,
     /// Declarations of work, by id.
     pub declarations: HashMap<DeclarationId, Declaration>,
+    /// Remuneration rules proposed or adopted, by id.
+    pub rules: HashMap<RuleId, RuleRecord>,
+    /// The quorum and the count of adopted rules; `None` until loaded (a part of the ledger) or
+    /// first changed (a replay from genesis), read as the defaults: quorum 1, nothing adopted.
+    pub rule_book: Option<RuleBook>,
     changes: Changes,
 }
 
@@ -472,6 +482,21 @@ impl State {
             Command::RefuseDeclaration { declaration, commons } => {
                 let why = "only a steward of the declaration's commons may refuse it";
                 self.decide(*declaration, commons, &signers, DeclarationStatus::Refused, why)
+            }
+            Command::SetQuorum { quorum } => {
+                require(has_role(Role::Admin), "setting the quorum of rule approvals needs the admin role")?;
+                self.set_quorum(*quorum)
+            }
+            Command::ProposeRule { rule } => {
+                let proposer = signers.iter().find(|(_, roles)| roles.has(Role::Treasurer));
+                let (proposer, _) = proposer.ok_or(Refusal::NotAuthorised("proposing a rule needs the treasurer role"))?;
+                let id = RuleId::from_uuid(signed.request_id.uuid());
+                self.propose_rule(id, rule, proposer.clone())
+            }
+            Command::ApproveRule { rule } => {
+                let approver = signers.iter().find(|(_, roles)| roles.has(Role::Treasurer));
+                let (approver, _) = approver.ok_or(Refusal::NotAuthorised("approving a rule needs the treasurer role"))?;
+                self.approve_rule(*rule, approver.clone())
             }
         }
     }

@@ -386,8 +386,11 @@ impl Model {
             Command::AddCommons { .. }
             | Command::Declare { .. }
             | Command::ValidateDeclaration { .. }
-            | Command::RefuseDeclaration { .. } => {
-                unreachable!("the scenarios generate no chamber commands; tests/chamber/registry.rs checks those")
+            | Command::RefuseDeclaration { .. }
+            | Command::SetQuorum { .. }
+            | Command::ProposeRule { .. }
+            | Command::ApproveRule { .. } => {
+                unreachable!("the scenarios generate no chamber commands; tests/chamber/registry.rs and rules.rs checks those")
             }
         }
         if no.is_empty() { Ok(predicted) } else { Err(no) }

@@ -692,8 +692,11 @@ pub fn one_field_changes(command: &Command) -> Vec<(&'static str, Command)> {
         Command::AddCommons { .. }
         | Command::Declare { .. }
         | Command::ValidateDeclaration { .. }
-        | Command::RefuseDeclaration { .. } => {
-            unreachable!("the command strategies generate no chamber commands; tests/chamber/registry.rs covers them")
+        | Command::RefuseDeclaration { .. }
+        | Command::SetQuorum { .. }
+        | Command::ProposeRule { .. }
+        | Command::ApproveRule { .. } => {
+            unreachable!("the command strategies generate no chamber commands; tests/chamber/registry.rs and rules.rs covers them")
         }
     }
     out
