@@ -25,8 +25,8 @@
 //! each row's fields.
 //! The chamber of the commons added tags 30 to 33 (`AddCommons`, `Declare`,
 //! `ValidateDeclaration`, `RefuseDeclaration`), their fields encoded as in `crate::chamber`.
-//! Remuneration rules added tags 37 to 39 (`SetQuorum`: a `u32`; `ProposeRule`: the rule as in
-//! `crate::chamber::rule_encoding`; `ApproveRule`: the rule's id, 16 bytes).
+//! Remuneration rules added tags 37 to 39 (`SetQuorum`: a `u32`; `ProposeRule`: the unit's code, then
+//! the rule as in `crate::chamber::rule_encoding`; `ApproveRule`: the rule's id, 16 bytes).
 
 use crate::account::{AccountKind, AccountStatus, Role};
 use crate::amount::{Amount, Scale};
@@ -299,9 +299,12 @@ pub enum Command {
         /// The new quorum.
         quorum: Quorum,
     },
-    /// Proposes a remuneration rule, whose id is the request id. Treasurer; the proposer's
-    /// signature is its first approval, so with a quorum of 1 it is adopted at once.
+    /// Proposes a remuneration rule for one unit's commons fund, whose id is the request id.
+    /// Treasurer; the proposer's signature is its first approval, so with a quorum of 1 it is
+    /// adopted at once.
     ProposeRule {
+        /// The unit whose fund it distributes: its amounts are in that unit's minor units.
+        unit: UnitCode,
         /// The terms, from the period they take effect.
         rule: Rule,
     },
@@ -592,7 +595,11 @@ impl Command {
                 refs.declarations.push(*declaration);
             }
             // A proposal's own id is added by `SignedCommand::references`.
-            Command::SetQuorum { .. } | Command::ProposeRule { .. } => refs.rule_book = true,
+            Command::SetQuorum { .. } => refs.rule_book = true,
+            Command::ProposeRule { unit, .. } => {
+                refs.rule_book = true;
+                refs.units.push(unit.clone());
+            }
             Command::ApproveRule { rule } => {
                 refs.rule_book = true;
                 refs.rules.push(*rule);
@@ -733,7 +740,10 @@ impl Command {
                 out.fixed(declaration.as_bytes()).text(commons.as_str());
             }
             Command::SetQuorum { quorum } => quorum.encode(out),
-            Command::ProposeRule { rule } => rule.encode(out),
+            Command::ProposeRule { unit, rule } => {
+                out.text(unit.as_str());
+                rule.encode(out);
+            }
             Command::ApproveRule { rule } => {
                 out.fixed(rule.as_bytes());
             }
@@ -873,7 +883,7 @@ impl Command {
             32 => Command::ValidateDeclaration { declaration: declaration_id(d)?, commons: commons_name(d)? },
             33 => Command::RefuseDeclaration { declaration: declaration_id(d)?, commons: commons_name(d)? },
             37 => Command::SetQuorum { quorum: Quorum::decode(d)? },
-            38 => Command::ProposeRule { rule: Rule::decode(d)? },
+            38 => Command::ProposeRule { unit: unit(d)?, rule: Rule::decode(d)? },
             39 => Command::ApproveRule { rule: RuleId::from_uuid(uuid::Uuid::from_bytes(d.array()?)) },
             other => return Err(DecodeError(format!("unknown command tag {other}"))),
         })

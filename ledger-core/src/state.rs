@@ -487,15 +487,18 @@ impl State {
                 require(has_role(Role::Admin), "setting the quorum of rule approvals needs the admin role")?;
                 self.set_quorum(*quorum)
             }
-            Command::ProposeRule { rule } => {
+            Command::ProposeRule { unit, rule } => {
+                self.unit(unit)?;
                 let proposer = signers.iter().find(|(_, roles)| roles.has(Role::Treasurer));
-                let (proposer, _) = proposer.ok_or(Refusal::NotAuthorised("proposing a rule needs the treasurer role"))?;
+                let (proposer, _) =
+                    proposer.ok_or(Refusal::NotAuthorised("proposing a rule needs the treasurer role"))?;
                 let id = RuleId::from_uuid(signed.request_id.uuid());
-                self.propose_rule(id, rule, proposer.clone())
+                self.propose_rule(id, unit, rule, proposer.clone())
             }
             Command::ApproveRule { rule } => {
                 let approver = signers.iter().find(|(_, roles)| roles.has(Role::Treasurer));
-                let (approver, _) = approver.ok_or(Refusal::NotAuthorised("approving a rule needs the treasurer role"))?;
+                let (approver, _) =
+                    approver.ok_or(Refusal::NotAuthorised("approving a rule needs the treasurer role"))?;
                 self.approve_rule(*rule, approver.clone())
             }
         }

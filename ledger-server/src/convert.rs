@@ -42,6 +42,7 @@ use crate::error::ServerError;
 use crate::grpc::ApiLimits;
 
 pub mod invoice;
+pub mod rules;
 use crate::proto;
 use crate::store::{HistoryFilter, HistoryRow, LedgerMeta, Store, StoreError};
 
@@ -820,6 +821,11 @@ pub fn history_item(
         Command::RefuseDeclaration { declaration, commons } => {
             format!("declaration {declaration} for commons {commons} refused")
         }
+        Command::SetQuorum { quorum } => format!("rules are adopted by {quorum} treasurers' approvals"),
+        Command::ProposeRule { unit, rule } => {
+            format!("rule {request_id} proposed for the {unit} fund from {}", rule.effective_from())
+        }
+        Command::ApproveRule { rule } => format!("rule {rule} approved"),
     };
     Ok(item)
 }

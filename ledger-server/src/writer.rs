@@ -413,6 +413,8 @@ async fn apply_batch(
         refs.invoices.extend(more.invoices);
         refs.commons.extend(more.commons);
         refs.declarations.extend(more.declarations);
+        refs.rules.extend(more.rules);
+        refs.rule_book |= more.rule_book;
     }
     refs.handles.sort_unstable();
     refs.handles.dedup();
@@ -428,6 +430,8 @@ async fn apply_batch(
     refs.commons.dedup();
     refs.declarations.sort_unstable();
     refs.declarations.dedup();
+    refs.rules.sort_unstable();
+    refs.rules.dedup();
     let mut building =
         Building { state, head, pending: Vec::new(), changes: Changes::default(), in_batch: HashMap::new() };
     tx.load(&mut building.state, &refs).await.map_err(at(applying))?;
@@ -512,6 +516,8 @@ fn merge(into: &mut Changes, from: Changes) {
     into.invoices.extend(from.invoices);
     into.commons.extend(from.commons);
     into.declarations.extend(from.declarations);
+    into.rules.extend(from.rules);
+    into.quorum |= from.quorum;
 }
 
 fn now_ms() -> i64 {

@@ -23,7 +23,7 @@ pub struct PlanInput<'a> {
     pub period: Period,
     /// The fund account (`fund-<unit>`), for its balance.
     pub fund: &'a Account,
-    /// Every rule proposed or adopted, in any order: only adopted ones count.
+    /// Every rule proposed or adopted, in any order: only those adopted for `unit` count.
     pub rules: &'a [RuleRecord],
     /// The declarations to consider, in any order. Those whose contributor holds no account of
     /// `unit` are another fund's to pay and are left out before allocating.
@@ -61,7 +61,8 @@ pub fn plan(input: &PlanInput<'_>) -> Result<Plan, PlanError> {
     if input.fund.handle != Handle::fund_of(input.unit) || input.fund.unit != *input.unit {
         return Err(PlanError::NotTheFund(input.fund.handle.clone()));
     }
-    let mut adopted: Vec<&RuleRecord> = input.rules.iter().filter(|record| record.version.is_some()).collect();
+    let mut adopted: Vec<&RuleRecord> =
+        input.rules.iter().filter(|record| record.version.is_some() && record.unit == *input.unit).collect();
     adopted.sort_by_key(|record| record.version);
     let rules: Vec<Rule> = adopted.iter().map(|record| record.rule.clone()).collect();
     let in_force = rule_in_force(&rules, input.period).ok_or(PlanError::NoRuleInForce(input.period))?;

@@ -4,7 +4,8 @@
 //! A treasurer proposes a rule (their signature is its first approval); other treasurers approve
 //! it, each once. The rule is **adopted** by the approval (or the proposal) that brings its
 //! approvals to the quorum in force at that moment, and takes the next **version** (1, 2, ...:
-//! the order of adoption, which [`super::rule_in_force`] needs). A rule is never edited: a
+//! the order of adoption, which [`super::rule_in_force`] needs). A rule is for one unit's fund:
+//! its amounts are that unit's minor units, and only that fund's distributions read it. A rule is never edited: a
 //! correction is a new rule. A rule still proposed has no effect at all.
 //!
 //! The quorum is ledger configuration in the journal (`SetQuorum`, admin), so an auditor who
@@ -16,7 +17,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use crate::canonical::{DecodeError, Decoder, Encoder};
-use crate::names::{Handle, RuleId};
+use crate::names::{Handle, RuleId, UnitCode};
 
 use super::rule::Rule;
 
@@ -102,6 +103,8 @@ impl RuleStatus {
 pub struct RuleRecord {
     /// The request id of the proposal.
     pub id: RuleId,
+    /// The unit whose commons fund it distributes; its amounts are in that unit's minor units.
+    pub unit: UnitCode,
     /// The terms, never edited.
     pub rule: Rule,
     /// The treasurer who proposed it (also its first approval).

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use super::{Applied, State};
 use crate::chamber::{Quorum, Rule, RuleBook, RuleRecord};
-use crate::names::{Handle, RuleId};
+use crate::names::{Handle, RuleId, UnitCode};
 use crate::refusal::Refusal;
 
 impl State {
@@ -24,12 +24,19 @@ impl State {
     }
 
     /// `ProposeRule` by the treasurer `proposer`: the proposal is its first approval.
-    pub(super) fn propose_rule(&mut self, id: RuleId, rule: &Rule, proposer: Handle) -> Result<Applied, Refusal> {
+    pub(super) fn propose_rule(
+        &mut self,
+        id: RuleId,
+        unit: &UnitCode,
+        rule: &Rule,
+        proposer: Handle,
+    ) -> Result<Applied, Refusal> {
         if self.rules.contains_key(&id) {
             return Err(Refusal::RuleExists(id));
         }
         let record = RuleRecord {
             id,
+            unit: unit.clone(),
             rule: rule.clone(),
             proposer: proposer.clone(),
             approvals: BTreeSet::from([proposer]),

@@ -38,6 +38,7 @@ fn half(share: u32) -> RuleTerms {
 fn record(n: u128, terms: RuleTerms, version: Option<u32>) -> RuleRecord {
     RuleRecord {
         id: RuleId::from_uuid(uuid::Uuid::from_u128(n)),
+        unit: unit(),
         rule: rule(terms),
         proposer: handle("tom"),
         approvals: BTreeSet::from([handle("tom")]),
@@ -111,6 +112,14 @@ fn the_latest_adopted_version_in_force_is_the_one_used() {
     assert_eq!(plan.version, 2);
     assert_eq!(plan.allocation.pool.amount, 2_000);
     assert_eq!(plan.allocation.distributed, 2_000, "alice 1333, bob 667: both within limits");
+}
+
+#[test]
+fn a_rule_adopted_for_another_units_fund_is_not_in_force() {
+    let hour = RuleRecord { unit: UnitCode::parse("HOUR").unwrap(), ..record(1, half(5_000), Some(1)) };
+    assert_eq!(run(10_000, &[hour.clone()]), Err(PlanError::NoRuleInForce(period())));
+    let plan = run(10_000, &[hour, record(2, half(2_000), Some(2))]).unwrap();
+    assert_eq!((plan.version, plan.allocation.pool.amount), (2, 2_000));
 }
 
 #[test]

@@ -97,7 +97,8 @@ impl Ledger {
             pool_share: rate(share),
             ..terms
         });
-        RuleId::from_uuid(self.apply(Command::ProposeRule { rule }, seed).unwrap().uuid())
+        let unit = UnitCode::parse("COMMUN").unwrap();
+        RuleId::from_uuid(self.apply(Command::ProposeRule { unit, rule }, seed).unwrap().uuid())
     }
 
     fn quorum(&mut self, approvals: u32) {
@@ -150,7 +151,10 @@ fn only_treasurers_propose_and_approve_and_only_an_admin_sets_the_quorum() {
     assert!(matches!(ledger.refused(set.clone(), TOM), Refusal::NotAuthorised(_)));
     ledger.apply(set, ADMIN).unwrap();
     let rule = rule(terms(&[("gardening", 1_000)]));
-    let refused = ledger.refused(Command::ProposeRule { rule }, MO);
+    let unit = UnitCode::parse("COMMUN").unwrap();
+    let refused = ledger.refused(Command::ProposeRule { unit, rule: rule.clone() }, MO);
+    let hour = UnitCode::parse("HOUR").unwrap();
+    assert_eq!(ledger.refused(Command::ProposeRule { unit: hour.clone(), rule }, TOM), Refusal::UnknownUnit(hour));
     assert_eq!(refused.reason(), "NOT_AUTHORISED");
     let id = ledger.propose("2026-01", 5_000, TOM);
     assert_eq!(ledger.refused(approve(id), MO).reason(), "NOT_AUTHORISED");

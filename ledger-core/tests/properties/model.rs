@@ -390,7 +390,9 @@ impl Model {
             | Command::SetQuorum { .. }
             | Command::ProposeRule { .. }
             | Command::ApproveRule { .. } => {
-                unreachable!("the scenarios generate no chamber commands; tests/chamber/registry.rs and rules.rs checks those")
+                unreachable!(
+                    "the scenarios generate no chamber commands; tests/chamber/registry.rs and rules.rs checks those"
+                )
             }
         }
         if no.is_empty() { Ok(predicted) } else { Err(no) }

@@ -696,7 +696,9 @@ pub fn one_field_changes(command: &Command) -> Vec<(&'static str, Command)> {
         | Command::SetQuorum { .. }
         | Command::ProposeRule { .. }
         | Command::ApproveRule { .. } => {
-            unreachable!("the command strategies generate no chamber commands; tests/chamber/registry.rs and rules.rs covers them")
+            unreachable!(
+                "the command strategies generate no chamber commands; tests/chamber/registry.rs and rules.rs covers them"
+            )
         }
     }
     out

@@ -245,7 +245,10 @@ fn subject(command: &Command) -> &Handle {
         Command::AddCommons { .. }
         | Command::Declare { .. }
         | Command::ValidateDeclaration { .. }
-        | Command::RefuseDeclaration { .. } => {
+        | Command::RefuseDeclaration { .. }
+        | Command::SetQuorum { .. }
+        | Command::ProposeRule { .. }
+        | Command::ApproveRule { .. } => {
             unreachable!("only commands about one handle are built by this service's conversions")
         }
     }

@@ -38,6 +38,7 @@
 //! [`PostgresStore::open`]. Rows read back are validated exactly as for SQLite (`super::rows`).
 
 mod chamber;
+mod rules;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::str::FromStr;
@@ -47,13 +48,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 use ledger_core::account::{Account, RoleSet, Unit};
 use ledger_core::amount::Amount;
-use ledger_core::chamber::{Commons, CommonsName, Declaration};
+use ledger_core::chamber::{Commons, CommonsName, Declaration, RuleBook, RuleRecord};
 use ledger_core::checkpoint::Checkpoint;
 use ledger_core::command::References;
 use ledger_core::invoice::Invoice;
 use ledger_core::journal::{Entry, EntryHash};
 use ledger_core::keys::PublicKey;
-use ledger_core::names::{DeclarationId, Handle, RequestId, UnitCode};
+use ledger_core::names::{DeclarationId, Handle, RequestId, RuleId, UnitCode};
 use ledger_core::state::{Changes, Identity, KeyOwner, State};
 use ledger_core::transfer::Transfer;
 use sqlx::migrate::{MigrateError, Migration, MigrationType, Migrator};
@@ -85,6 +86,8 @@ const MIGRATION_0004: &str = include_str!("../../migrations/postgres/0004_transf
 const MIGRATION_0005: &str = include_str!("../../migrations/postgres/0005_invoices.sql");
 /// The chamber of the commons: its registry and declarations.
 const MIGRATION_0006: &str = include_str!("../../migrations/postgres/0006_chamber.sql");
+/// Remuneration rules and the quorum that adopts them.
+const MIGRATION_0009: &str = include_str!("../../migrations/postgres/0009_rules.sql");
 
 /// How many times start-up runs the migrations when a replica starting at the same moment makes
 /// them fail. A run that lost a race finds the other's migrations applied, but the other may still
@@ -171,6 +174,7 @@ fn migrator() -> Migrator {
         Migration::new(4, "transfer_kinds".into(), MigrationType::Simple, MIGRATION_0004.into_sql_str(), false),
         Migration::new(5, "invoices".into(), MigrationType::Simple, MIGRATION_0005.into_sql_str(), false),
         Migration::new(6, "chamber".into(), MigrationType::Simple, MIGRATION_0006.into_sql_str(), false),
+        Migration::new(9, "rules".into(), MigrationType::Simple, MIGRATION_0009.into_sql_str(), false),
     ]);
     // sqlx would take an advisory lock, which CockroachDB and YugabyteDB lack; see the module doc.
     migrator.set_locking(false);
@@ -505,6 +509,21 @@ impl Store for PostgresStore {
         chamber::list_declarations(&mut conn, filter, after, limit).await
     }
 
+    async fn rule(&self, id: RuleId) -> Result<Option<RuleRecord>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        rules::read_rule(&mut conn, id).await
+    }
+
+    async fn rules(&self, after: Option<RuleId>, limit: u32) -> Result<Vec<RuleRecord>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        rules::list_rules(&mut conn, after, limit).await
+    }
+
+    async fn rule_book(&self) -> Result<RuleBook, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        rules::read_rule_book(&mut conn).await
+    }
+
     async fn transfer(&self, id: RequestId) -> Result<Option<Transfer>, StoreError> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
         Ok(read_transfers(&mut conn, &[id]).await?.pop())
@@ -630,7 +649,8 @@ impl BatchTx for PostgresBatch {
         for invoice in invoices::read(conn, &ids).await? {
             state.invoices.insert(invoice.id, invoice);
         }
-        load_chamber(conn, state, refs).await
+        load_chamber(&mut *conn, state, refs).await?;
+        rules::load(conn, state, refs).await
     }
 
     async fn find_request(&mut self, id: RequestId) -> Result<Option<Entry>, StoreError> {
@@ -714,7 +734,8 @@ impl BatchTx for PostgresBatch {
             .map(|id| state.invoices.get(id).ok_or_else(|| absent("invoice", id)))
             .collect::<Result<Vec<_>, _>>()?;
         invoices::write(conn, &changed_invoices).await?;
-        write_chamber(conn, state, changes).await?;
+        write_chamber(&mut *conn, state, changes).await?;
+        rules::write(&mut *conn, state, changes).await?;
         write_entries(conn, entries).await?;
         if let Some(last) = entries.last() {
             let head = (last.entry.seq, last.entry.hash);

@@ -11,6 +11,7 @@
 //! [`StoreError::Corrupt`] naming the entry.
 
 mod chamber;
+mod rules;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -21,13 +22,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 use ledger_core::account::{Account, RoleSet, Unit};
 use ledger_core::amount::Amount;
-use ledger_core::chamber::{Commons, CommonsName, Declaration};
+use ledger_core::chamber::{Commons, CommonsName, Declaration, RuleBook, RuleRecord};
 use ledger_core::checkpoint::Checkpoint;
 use ledger_core::command::References;
 use ledger_core::invoice::Invoice;
 use ledger_core::journal::{Entry, EntryHash, Posting};
 use ledger_core::keys::PublicKey;
-use ledger_core::names::{DeclarationId, Handle, RequestId, UnitCode};
+use ledger_core::names::{DeclarationId, Handle, RequestId, RuleId, UnitCode};
 use ledger_core::state::{Changes, Identity, KeyOwner, State};
 use ledger_core::transfer::Transfer;
 use sqlx::migrate::{MigrateError, Migration, MigrationType, Migrator};
@@ -76,6 +77,8 @@ const MIGRATION_0004: &str = include_str!("../../migrations/sqlite/0004_transfer
 const MIGRATION_0005: &str = include_str!("../../migrations/sqlite/0005_invoices.sql");
 /// The chamber of the commons: its registry and declarations.
 const MIGRATION_0006: &str = include_str!("../../migrations/sqlite/0006_chamber.sql");
+/// Remuneration rules and the quorum that adopts them.
+const MIGRATION_0009: &str = include_str!("../../migrations/sqlite/0009_rules.sql");
 
 // SQLite primary result codes (the low byte of an extended code) that mean the data itself is
 // wrong rather than the database being out of reach. See https://www.sqlite.org/rescode.html.
@@ -145,6 +148,7 @@ fn migrator() -> Migrator {
         Migration::new(4, "transfer_kinds".into(), MigrationType::Simple, MIGRATION_0004.into_sql_str(), false),
         Migration::new(5, "invoices".into(), MigrationType::Simple, MIGRATION_0005.into_sql_str(), false),
         Migration::new(6, "chamber".into(), MigrationType::Simple, MIGRATION_0006.into_sql_str(), false),
+        Migration::new(9, "rules".into(), MigrationType::Simple, MIGRATION_0009.into_sql_str(), false),
     ])
 }
 
@@ -441,6 +445,21 @@ impl Store for SqliteStore {
         chamber::list_declarations(&mut conn, filter, after, limit).await
     }
 
+    async fn rule(&self, id: RuleId) -> Result<Option<RuleRecord>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        rules::read_rule(&mut conn, id).await
+    }
+
+    async fn rules(&self, after: Option<RuleId>, limit: u32) -> Result<Vec<RuleRecord>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        rules::list_rules(&mut conn, after, limit).await
+    }
+
+    async fn rule_book(&self) -> Result<RuleBook, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        rules::read_rule_book(&mut conn).await
+    }
+
     async fn transfer(&self, id: RequestId) -> Result<Option<Transfer>, StoreError> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
         read_transfer(&mut conn, id).await
@@ -546,7 +565,8 @@ impl BatchTx for SqliteBatch {
         for invoice in invoices::read(conn, &ids).await? {
             state.invoices.insert(invoice.id, invoice);
         }
-        load_chamber(conn, state, refs).await
+        load_chamber(&mut *conn, state, refs).await?;
+        rules::load(conn, state, refs).await
     }
 
     async fn find_request(&mut self, id: RequestId) -> Result<Option<Entry>, StoreError> {
@@ -591,7 +611,8 @@ impl BatchTx for SqliteBatch {
             .map(|id| state.invoices.get(id).ok_or_else(|| absent("invoice", id)))
             .collect::<Result<Vec<_>, _>>()?;
         invoices::write(conn, &changed_invoices).await?;
-        write_chamber(conn, state, changes).await?;
+        write_chamber(&mut *conn, state, changes).await?;
+        rules::write(&mut *conn, state, changes).await?;
         write_entries(conn, entries).await
     }
 

@@ -1,14 +1,21 @@
 //! `ledgerctl chamber ...`: the chamber of the commons. A treasurer registers commons with their
 //! stewards (`commons add|list|show`); a member declares work for one (`declare`); a steward of
-//! that commons validates or refuses it (`validate`, `refuse`); `declarations` lists them.
+//! that commons validates or refuses it (`validate`, `refuse`); `declarations` lists them. The
+//! admin sets the quorum (`quorum set`); treasurers propose and approve remuneration rules
+//! (`rule propose|approve|list|show`); `distribute --dry-run` shows a period's distribution.
 //!
 //! # Layout
 //!
 //! - `commons`: the registry verbs.
 //! - `declaration`: declaring, deciding and listing declarations.
+//! - `rule`: the quorum and the rule verbs; `rule_file`: a rule's TOML file.
+//! - `distribution`: the distribution dry run.
 
 mod commons;
 mod declaration;
+mod distribution;
+mod rule;
+mod rule_file;
 
 use clap::Subcommand;
 
@@ -17,6 +24,8 @@ use crate::error::CliError;
 
 pub use commons::{AddCommonsArgs, CommonsCommand, ShowCommonsArgs};
 pub use declaration::{DecideArgs, DeclarationsArgs, DeclareArgs};
+pub use distribution::DistributeArgs;
+pub use rule::{ApproveArgs, ProposeArgs, QuorumCommand, RuleCommand, SetQuorumArgs, ShowRuleArgs};
 
 /// `chamber`.
 #[derive(Debug, Subcommand)]
@@ -32,6 +41,14 @@ pub enum ChamberCommand {
     Refuse(DecideArgs),
     /// Lists declarations: a member its own, stewards, treasurers and auditors all.
     Declarations(DeclarationsArgs),
+    /// How many treasurers' approvals adopt a remuneration rule.
+    #[command(subcommand)]
+    Quorum(QuorumCommand),
+    /// Remuneration rules: propose (from a TOML file), approve, list, show.
+    #[command(subcommand)]
+    Rule(RuleCommand),
+    /// A period's distribution of a unit's commons fund (only --dry-run for now).
+    Distribute(DistributeArgs),
 }
 
 /// Runs a `chamber` verb.
@@ -44,5 +61,8 @@ pub async fn run(command: ChamberCommand, ctx: &Context) -> Result<(), CliError>
         }
         ChamberCommand::Refuse(args) => declaration::decide(args, ledger_core::chamber::Decision::Refuse, ctx).await,
         ChamberCommand::Declarations(args) => declaration::list(args, ctx).await,
+        ChamberCommand::Quorum(command) => rule::run_quorum(command, ctx).await,
+        ChamberCommand::Rule(command) => rule::run(command, ctx).await,
+        ChamberCommand::Distribute(args) => distribution::distribute(args, ctx).await,
     }
 }
