@@ -117,7 +117,7 @@ fn the_latest_adopted_version_in_force_is_the_one_used() {
 #[test]
 fn a_rule_adopted_for_another_units_fund_is_not_in_force() {
     let hour = RuleRecord { unit: UnitCode::parse("HOUR").unwrap(), ..record(1, half(5_000), Some(1)) };
-    assert_eq!(run(10_000, &[hour.clone()]), Err(PlanError::NoRuleInForce(period())));
+    assert_eq!(run(10_000, std::slice::from_ref(&hour)), Err(PlanError::NoRuleInForce(period())));
     let plan = run(10_000, &[hour, record(2, half(2_000), Some(2))]).unwrap();
     assert_eq!((plan.version, plan.allocation.pool.amount), (2, 2_000));
 }
