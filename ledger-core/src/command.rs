@@ -30,18 +30,24 @@
 //! Contributions to the commons fund added tags 34 to 36: `SetAgreement` (the agreement's
 //! encoding), `Contribute` (business, unit, amount, memo) and `Collect` (unit, period, then a
 //! `u32` count of businesses and each handle, in strictly ascending order).
+//! Remuneration rules added tags 37 to 39 (`SetQuorum`: a `u32`; `ProposeRule`: the unit's code, then
+//! the rule as in `crate::chamber::rule_encoding`; `ApproveRule`: the rule's id, 16 bytes).
 
 use crate::account::{AccountKind, AccountStatus, Role};
 use crate::amount::{Amount, Scale};
 use crate::canonical::{DecodeError, Decoder, Encoder};
-use crate::chamber::{Agreement, COLLECT_BUSINESSES_MAX, Category, Commons, CommonsName, Note, Period, Quantity};
+use crate::chamber::{
+    Agreement, COLLECT_BUSINESSES_MAX, Category, Commons, CommonsName, Note, Period, Quantity, Quorum, Rule,
+};
 use crate::clearing::settlement::{CreditPosting, SET_OFFS_MAX, SetOffLine};
 use crate::date::Date;
 use crate::import::{IMPORT_ROWS_MAX, ImportRow};
 use crate::invoice::{self, ImportedInvoice};
 use crate::journal::POSTINGS_MAX;
 use crate::keys::{PublicKey, SecretKey, Signature};
-use crate::names::{DeclarationId, DisplayName, Handle, LedgerId, Memo, Reason, Reference, RequestId, UnitCode};
+use crate::names::{
+    DeclarationId, DisplayName, Handle, LedgerId, Memo, Reason, Reference, RequestId, RuleId, UnitCode,
+};
 
 /// The domain tag of signed command bytes.
 pub const COMMAND_DOMAIN: &[u8] = b"commons-ledger/command/v1\0";
@@ -338,6 +344,26 @@ pub enum Command {
         /// 1 to [`COLLECT_BUSINESSES_MAX`] handles, strictly ascending.
         businesses: Vec<Handle>,
     },
+    /// Sets how many treasurers' approvals adopt a remuneration rule from now on. Admin.
+    SetQuorum {
+        /// The new quorum.
+        quorum: Quorum,
+    },
+    /// Proposes a remuneration rule for one unit's commons fund, whose id is the request id.
+    /// Treasurer; the proposer's signature is its first approval, so with a quorum of 1 it is
+    /// adopted at once.
+    ProposeRule {
+        /// The unit whose fund it distributes: its amounts are in that unit's minor units.
+        unit: UnitCode,
+        /// The terms, from the period they take effect.
+        rule: Rule,
+    },
+    /// Approves a proposed rule. Signed by a treasurer who has not approved it yet; the approval
+    /// that reaches the quorum adopts it.
+    ApproveRule {
+        /// The rule.
+        rule: RuleId,
+    },
 }
 
 /// What kind of journal entry a command makes, as shown in history.
@@ -368,11 +394,14 @@ pub enum EntryKind {
     Agreement,
     Contribution,
     Collection,
+    Quorum,
+    RuleProposal,
+    RuleApproval,
 }
 
 impl EntryKind {
     /// Every kind.
-    pub const ALL: [EntryKind; 25] = [
+    pub const ALL: [EntryKind; 28] = [
         EntryKind::Genesis,
         EntryKind::Unit,
         EntryKind::Account,
@@ -398,6 +427,9 @@ impl EntryKind {
         EntryKind::Agreement,
         EntryKind::Contribution,
         EntryKind::Collection,
+        EntryKind::Quorum,
+        EntryKind::RuleProposal,
+        EntryKind::RuleApproval,
     ];
 
     /// From the lowercase name.
@@ -433,6 +465,9 @@ impl EntryKind {
             EntryKind::Agreement => "agreement",
             EntryKind::Contribution => "contribution",
             EntryKind::Collection => "collection",
+            EntryKind::Quorum => "quorum",
+            EntryKind::RuleProposal => "rule-proposal",
+            EntryKind::RuleApproval => "rule-approval",
         }
     }
 }
@@ -457,6 +492,10 @@ pub struct References {
     pub declarations: Vec<DeclarationId>,
     /// Businesses whose agreement is read or written (a payee's, for its levy).
     pub agreements: Vec<Handle>,
+    /// Remuneration rules read or written.
+    pub rules: Vec<RuleId>,
+    /// Whether the rule book's settings (quorum, rules adopted so far) are read.
+    pub rule_book: bool,
 }
 
 impl Command {
@@ -490,6 +529,9 @@ impl Command {
             Command::SetAgreement { .. } => 34,
             Command::Contribute { .. } => 35,
             Command::Collect { .. } => 36,
+            Command::SetQuorum { .. } => 37,
+            Command::ProposeRule { .. } => 38,
+            Command::ApproveRule { .. } => 39,
         }
     }
 
@@ -521,6 +563,9 @@ impl Command {
             Command::SetAgreement { .. } => EntryKind::Agreement,
             Command::Contribute { .. } => EntryKind::Contribution,
             Command::Collect { .. } => EntryKind::Collection,
+            Command::SetQuorum { .. } => EntryKind::Quorum,
+            Command::ProposeRule { .. } => EntryKind::RuleProposal,
+            Command::ApproveRule { .. } => EntryKind::RuleApproval,
         }
     }
 
@@ -650,6 +695,16 @@ impl Command {
                 refs.agreements.extend(businesses.iter().cloned());
                 refs.transfers
                     .extend(businesses.iter().map(|business| crate::chamber::collection_id(business, *period)));
+            }
+            // A proposal's own id is added by `SignedCommand::references`.
+            Command::SetQuorum { .. } => refs.rule_book = true,
+            Command::ProposeRule { unit, .. } => {
+                refs.rule_book = true;
+                refs.units.push(unit.clone());
+            }
+            Command::ApproveRule { rule } => {
+                refs.rule_book = true;
+                refs.rules.push(*rule);
             }
         }
         refs.transfers.extend(self.referenced_transfer());
@@ -810,6 +865,14 @@ impl Command {
                 for business in businesses {
                     out.text(business.as_str());
                 }
+            }
+            Command::SetQuorum { quorum } => quorum.encode(out),
+            Command::ProposeRule { unit, rule } => {
+                out.text(unit.as_str());
+                rule.encode(out);
+            }
+            Command::ApproveRule { rule } => {
+                out.fixed(rule.as_bytes());
             }
         }
     }
@@ -998,6 +1061,9 @@ impl Command {
                 }
                 Command::Collect { unit, period, businesses }
             }
+            37 => Command::SetQuorum { quorum: Quorum::decode(d)? },
+            38 => Command::ProposeRule { unit: unit(d)?, rule: Rule::decode(d)? },
+            39 => Command::ApproveRule { rule: RuleId::from_uuid(uuid::Uuid::from_bytes(d.array()?)) },
             other => return Err(DecodeError(format!("unknown command tag {other}"))),
         })
     }
@@ -1074,6 +1140,9 @@ impl SignedCommand {
         let mut refs = self.command.references();
         if self.command.creates_transfer() {
             refs.transfers.push(self.request_id);
+        }
+        if matches!(self.command, Command::ProposeRule { .. }) {
+            refs.rules.push(RuleId::from_uuid(self.request_id.uuid()));
         }
         refs
     }

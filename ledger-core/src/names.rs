@@ -153,6 +153,11 @@ uuid_id!(
     DeclarationId,
     "declaration id"
 );
+uuid_id!(
+    /// Identifies a proposed remuneration rule: the request id of the command that proposed it.
+    RuleId,
+    "rule id"
+);
 
 macro_rules! bounded_text {
     ($(#[$doc:meta])* $name:ident, $what:literal, $max:expr, empty_ok = $empty_ok:expr) => {

@@ -5,7 +5,7 @@ use crate::account::Role;
 use crate::chamber::{CommonsName, Period};
 use crate::command::SignatureError;
 use crate::keys::PublicKey;
-use crate::names::{DeclarationId, Handle, RequestId, UnitCode};
+use crate::names::{DeclarationId, Handle, RequestId, RuleId, UnitCode};
 
 /// The kind of failure, independent of any wire protocol.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -167,6 +167,14 @@ pub enum Refusal {
     CollectBusinesses { max: usize },
     #[error("period {0} has not begun; only a period begun or past is collected")]
     PeriodNotStarted(Period),
+    #[error("rule {0} does not exist")]
+    UnknownRule(RuleId),
+    #[error("rule {0} exists already")]
+    RuleExists(RuleId),
+    #[error("{by} has already approved rule {rule}; each treasurer counts once")]
+    RuleAlreadyApproved { rule: RuleId, by: Handle },
+    #[error("rule {rule} is already adopted (version {version}); it takes no more approvals")]
+    RuleAlreadyAdopted { rule: RuleId, version: u32 },
 }
 
 impl Refusal {
@@ -223,6 +231,9 @@ impl Refusal {
             Refusal::InvoiceNotOpen { .. } | Refusal::SetOffTooLarge { .. } => FailedPrecondition,
             Refusal::DeclarationMismatch { .. } => InvalidArgument,
             Refusal::DeclarationNotPending { .. } => FailedPrecondition,
+            Refusal::UnknownRule(_) => NotFound,
+            Refusal::RuleExists(_) => AlreadyExists,
+            Refusal::RuleAlreadyApproved { .. } | Refusal::RuleAlreadyAdopted { .. } => FailedPrecondition,
             Refusal::TransferMismatch(_) | Refusal::InvalidLifetime { .. } => InvalidArgument,
             Refusal::NotABusiness(_) | Refusal::PeriodNotStarted(_) => FailedPrecondition,
             Refusal::UnknownAgreement(_) => NotFound,
@@ -304,6 +315,10 @@ impl Refusal {
             Refusal::UnknownAgreement(_) => "AGREEMENT_NOT_FOUND",
             Refusal::CollectBusinesses { .. } => "INVALID_COLLECT_SIZE",
             Refusal::PeriodNotStarted(_) => "PERIOD_NOT_STARTED",
+            Refusal::UnknownRule(_) => "RULE_NOT_FOUND",
+            Refusal::RuleExists(_) => "RULE_EXISTS",
+            Refusal::RuleAlreadyApproved { .. } => "RULE_ALREADY_APPROVED",
+            Refusal::RuleAlreadyAdopted { .. } => "RULE_ALREADY_ADOPTED",
         }
     }
 }

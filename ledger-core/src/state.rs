@@ -9,24 +9,27 @@
 //! treats anything absent as not existing.
 //!
 //! Invoices are applied in the child module `invoices`, clearing runs in `clearing`; agreements,
-//! levies and contributions to the commons fund in `contributions`.
+//! levies and contributions to the commons fund in `contributions`; remuneration rules in `rules`.
 
 mod clearing;
 mod contributions;
 mod invoices;
+mod rules;
 
 use std::collections::{BTreeSet, HashMap};
 
 use crate::account::{Account, AccountKind, AccountStatus, Limits, Role, RoleSet, Unit};
 use crate::amount::{Amount, BALANCE_MAX, Scale, format_minor};
-use crate::chamber::{Agreement, CollectLine, Commons, CommonsName, Declaration, DeclarationStatus};
+use crate::chamber::{
+    Agreement, CollectLine, Commons, CommonsName, Declaration, DeclarationStatus, RuleBook, RuleRecord,
+};
 use crate::clearing::settlement::AppliedRun;
 use crate::command::{Command, SignedCommand, admin_handle};
 use crate::import::{self, ImportRow};
 use crate::invoice::Invoice;
 use crate::journal::Posting;
 use crate::keys::PublicKey;
-use crate::names::{DeclarationId, DisplayName, Handle, LedgerId, Memo, RequestId, UnitCode};
+use crate::names::{DeclarationId, DisplayName, Handle, LedgerId, Memo, RequestId, RuleId, UnitCode};
 use crate::refusal::Refusal;
 use crate::transfer::{REQUEST_LIFETIME_MAX_MS, Transfer, TransferKind, TransferStatus};
 
@@ -77,6 +80,10 @@ pub struct Changes {
     pub clearing_runs: BTreeSet<RequestId>,
     /// Businesses whose agreement was set.
     pub agreements: BTreeSet<Handle>,
+    /// Rules proposed, approved or adopted.
+    pub rules: BTreeSet<RuleId>,
+    /// The rule book's quorum was set.
+    pub quorum: bool,
 }
 
 /// Something worth telling the caller about a command that was applied.
@@ -132,6 +139,11 @@ pub struct State {
     pub clearing_runs: HashMap<RequestId, AppliedRun>,
     /// Businesses' agreements with the chamber, by business.
     pub agreements: HashMap<Handle, Agreement>,
+    /// Remuneration rules proposed or adopted, by id.
+    pub rules: HashMap<RuleId, RuleRecord>,
+    /// The quorum and the count of adopted rules; `None` until loaded (a part of the ledger) or
+    /// first changed (a replay from genesis), read as the defaults: quorum 1, nothing adopted.
+    pub rule_book: Option<RuleBook>,
     changes: Changes,
 }
 
@@ -511,6 +523,24 @@ impl State {
             Command::Collect { unit, period, businesses } => {
                 require(has_role(Role::Treasurer), "collecting contributions needs the treasurer role")?;
                 self.collect(unit, *period, businesses, timestamp_ms)
+            }
+            Command::SetQuorum { quorum } => {
+                require(has_role(Role::Admin), "setting the quorum of rule approvals needs the admin role")?;
+                self.set_quorum(*quorum)
+            }
+            Command::ProposeRule { unit, rule } => {
+                self.unit(unit)?;
+                let proposer = signers.iter().find(|(_, roles)| roles.has(Role::Treasurer));
+                let (proposer, _) =
+                    proposer.ok_or(Refusal::NotAuthorised("proposing a rule needs the treasurer role"))?;
+                let id = RuleId::from_uuid(signed.request_id.uuid());
+                self.propose_rule(id, unit, rule, proposer.clone())
+            }
+            Command::ApproveRule { rule } => {
+                let approver = signers.iter().find(|(_, roles)| roles.has(Role::Treasurer));
+                let (approver, _) =
+                    approver.ok_or(Refusal::NotAuthorised("approving a rule needs the treasurer role"))?;
+                self.approve_rule(*rule, approver.clone())
             }
         }
     }

@@ -11,6 +11,8 @@
 //! - `monotone`: more validated work never earns its contributor less, all else equal.
 //! - `determinism`: the same inputs in any order give the same allocation.
 //! - `registry`: the commons registry and declarations as commands: who may do what, once.
+//! - `rules`: the rule book as commands: quorum, proposals, approvals, adoption and versions.
+//! - `plan`: a period's distribution planned from accounts, adopted rules and declarations.
 //! - `values`: periods, quantities, weights and rates read back what they write; levies round down.
 
 #[path = "chamber/determinism.rs"]
@@ -25,8 +27,12 @@ mod limits;
 mod monotone;
 #[path = "chamber/once.rs"]
 mod once;
+#[path = "chamber/plan.rs"]
+mod plan;
 #[path = "chamber/registry.rs"]
 mod registry;
+#[path = "chamber/rules.rs"]
+mod rules;
 #[path = "chamber/support.rs"]
 mod support;
 #[path = "chamber/values.rs"]

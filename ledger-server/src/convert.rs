@@ -44,6 +44,7 @@ use crate::grpc::ApiLimits;
 pub mod agreement;
 pub mod clearing_run;
 pub mod invoice;
+pub mod rules;
 use crate::proto;
 use crate::store::{HistoryFilter, HistoryRow, LedgerMeta, Store, StoreError};
 
@@ -848,6 +849,11 @@ pub fn history_item(
         Command::Collect { unit, period, businesses } => {
             format!("recurring contributions in {unit} for {period} collected from {} businesses", businesses.len())
         }
+        Command::SetQuorum { quorum } => format!("rules are adopted by {quorum} treasurers' approvals"),
+        Command::ProposeRule { unit, rule } => {
+            format!("rule {request_id} proposed for the {unit} fund from {}", rule.effective_from())
+        }
+        Command::ApproveRule { rule } => format!("rule {rule} approved"),
     };
     Ok(item)
 }

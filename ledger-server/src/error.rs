@@ -26,6 +26,9 @@ pub enum ServerError {
     /// The caller may not read this.
     #[error("{message}")]
     PermissionDenied { reason: &'static str, message: String },
+    /// The ledger is not in the state the call needs (no rule in force...).
+    #[error("{message}")]
+    FailedPrecondition { reason: &'static str, message: String },
     /// The caller did not prove who it is.
     #[error("{message}")]
     Unauthenticated { reason: &'static str, message: String },
@@ -65,6 +68,7 @@ impl ServerError {
             ServerError::NotFound { reason, .. } => (Code::NotFound, reason),
             ServerError::PermissionDenied { reason, .. } => (Code::PermissionDenied, reason),
             ServerError::Unauthenticated { reason, .. } => (Code::Unauthenticated, reason),
+            ServerError::FailedPrecondition { reason, .. } => (Code::FailedPrecondition, reason),
             ServerError::RequestIdReused(_) => (Code::AlreadyExists, "REQUEST_ID_REUSED"),
             ServerError::Unavailable(_) => (Code::Unavailable, "UNAVAILABLE"),
         }

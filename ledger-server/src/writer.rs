@@ -422,6 +422,8 @@ async fn apply_batch(
         refs.commons.extend(more.commons);
         refs.declarations.extend(more.declarations);
         refs.agreements.extend(more.agreements);
+        refs.rules.extend(more.rules);
+        refs.rule_book |= more.rule_book;
     }
     refs.handles.sort_unstable();
     refs.handles.dedup();
@@ -439,6 +441,8 @@ async fn apply_batch(
     refs.declarations.dedup();
     refs.agreements.sort_unstable();
     refs.agreements.dedup();
+    refs.rules.sort_unstable();
+    refs.rules.dedup();
     let mut building =
         Building { state, head, pending: Vec::new(), changes: Changes::default(), in_batch: HashMap::new() };
     tx.load(&mut building.state, &refs).await.map_err(at(applying))?;
@@ -525,6 +529,8 @@ fn merge(into: &mut Changes, from: Changes) {
     into.declarations.extend(from.declarations);
     into.clearing_runs.extend(from.clearing_runs);
     into.agreements.extend(from.agreements);
+    into.rules.extend(from.rules);
+    into.quorum |= from.quorum;
 }
 
 fn now_ms() -> i64 {

@@ -16,7 +16,7 @@ use ledger_core::account::{Account, AccountKind, Role, RoleSet};
 use ledger_core::amount::{Amount, Scale};
 use ledger_core::chamber::{
     Agreement, BasisPoints, Category, Commons, CommonsKind, CommonsName, DeclarationStatus, Description, Note, Period,
-    Quantity, RulesOfUse, Stewards, levy_id,
+    Quantity, Quorum, Rule, RuleBook, RuleTerms, RulesOfUse, Stewards, Weight, levy_id,
 };
 use ledger_core::checkpoint::Checkpoint;
 use ledger_core::command::{Command, References, SignedCommand, admin_handle};
@@ -24,7 +24,7 @@ use ledger_core::invoice::{ImportedInvoice, InvoiceStatus, imported_id};
 use ledger_core::journal::{Entry, EntryHash};
 use ledger_core::keys::SecretKey;
 use ledger_core::names::Reference;
-use ledger_core::names::{DeclarationId, DisplayName, Handle, LedgerId, Memo, RequestId, UnitCode};
+use ledger_core::names::{DeclarationId, DisplayName, Handle, LedgerId, Memo, RequestId, RuleId, UnitCode};
 use ledger_core::state::{Changes, State};
 use ledger_core::transfer::TransferKind;
 use ledger_server::store::postgres::PostgresStore;
@@ -206,6 +206,8 @@ impl Ledger {
             all_changes.declarations.extend(changes.declarations);
             all_changes.clearing_runs.extend(changes.clearing_runs);
             all_changes.agreements.extend(changes.agreements);
+            all_changes.rules.extend(changes.rules);
+            all_changes.quorum |= changes.quorum;
             pending.push(PendingEntry { entry, request_id: signed.request_id, touched, balances_after });
         }
         tx.append(&pending, &state, &all_changes).await.expect("append");
@@ -807,6 +809,59 @@ pub async fn agreements_round_trip(store: Arc<dyn Store>) {
     assert_eq!(store.account(&fund).await.expect("fund").expect("exists").balance, 24);
     assert_eq!(store.account(&handle("bakery")).await.expect("bakery").expect("exists").balance, 1_210);
 }
+/// The quorum set and rules proposed, approved and adopted (some in one batch, so the rule book
+/// is loaded once and carried along): rules, the quorum and the count of adopted rules read back
+/// as the model holds them, listings page, and `load` brings back what the writer needs.
+pub async fn rule_book_round_trips(store: Arc<dyn Store>) {
+    let mut ledger = Ledger::populate(store.as_ref()).await;
+    let (admin, bob) = (ledger.admin.clone(), ledger.bob.clone());
+    assert_eq!(store.rule_book().await.expect("rule book"), RuleBook::default());
+    let rule = |share: u32, from: &str| {
+        Rule::new(RuleTerms {
+            effective_from: Period::parse(from).expect("a valid period"),
+            pool_share: BasisPoints::new(share).expect("a valid rate"),
+            pool_fixed: Some(amount(1_000)),
+            reserve_share: BasisPoints::new(1_000).expect("a valid rate"),
+            weights: [(Category::parse("care").expect("a category"), Weight::parse("1.5").expect("a weight"))].into(),
+            cap_per_unit: Some(amount(2_000)),
+            cap_per_contributor: None,
+            minimum_payout: Some(amount(100)),
+        })
+        .expect("a valid rule")
+    };
+    let grant = ledger.sign(Command::GrantRole { handle: handle("bob"), role: Role::Treasurer }, &admin);
+    let quorum = ledger.sign(Command::SetQuorum { quorum: Quorum::new(2).expect("a quorum") }, &admin);
+    let first = ledger.sign(Command::ProposeRule { unit: commun(), rule: rule(5_000, "2026-01") }, &admin);
+    let second = ledger.sign(Command::ProposeRule { unit: commun(), rule: rule(2_500, "2026-06") }, &admin);
+    let (a, b) = (RuleId::from_uuid(first.request_id.uuid()), RuleId::from_uuid(second.request_id.uuid()));
+    ledger.batch(store.as_ref(), vec![grant, quorum, first, second], Outcome::Commit).await;
+    assert_eq!(store.rule_book().await.expect("rule book").quorum.approvals(), 2);
+    assert_eq!(store.rule(a).await.expect("rule").as_ref(), ledger.model.rules.get(&a));
+    assert_eq!(store.rule(a).await.expect("rule").expect("stored").version, None);
+
+    let approve_b = ledger.sign(Command::ApproveRule { rule: b }, &bob);
+    let approve_a = ledger.sign(Command::ApproveRule { rule: a }, &bob);
+    ledger.batch(store.as_ref(), vec![approve_b, approve_a], Outcome::Commit).await;
+    let book = store.rule_book().await.expect("rule book");
+    assert_eq!((book.quorum.approvals(), book.adopted), (2, 2));
+    let mut ids = [a, b];
+    ids.sort();
+    let all = store.rules(None, 10).await.expect("rules");
+    assert_eq!(all.iter().map(|record| record.id).collect::<Vec<_>>(), ids);
+    for record in &all {
+        assert_eq!(Some(record), ledger.model.rules.get(&record.id));
+    }
+    assert_eq!(store.rule(b).await.expect("rule").expect("stored").version, Some(1));
+    assert_eq!(store.rule(a).await.expect("rule").expect("stored").version, Some(2));
+    assert_eq!(store.rules(Some(ids[0]), 1).await.expect("rules"), all[1..]);
+    assert_eq!(store.rule(RuleId::from_uuid(Uuid::from_u128(999))).await.expect("rule"), None);
+
+    let mut state = State::for_ledger(ledger.ledger_id, ledger.node.public_key());
+    let refs = References { rules: vec![a, b], rule_book: true, ..References::default() };
+    store.begin().await.expect("begin").load(&mut state, &refs).await.expect("load");
+    assert_eq!(state.rules, ledger.model.rules);
+    assert_eq!(state.rule_book, ledger.model.rule_book);
+}
 
 // ---------------------------------------------------------------------------------------------
 // SQLite.
@@ -864,6 +919,7 @@ contract!(
     chamber_round_trips,
     clearing_runs_round_trip,
     agreements_round_trip,
+    rule_book_round_trips,
 );
 
 #[tokio::test]

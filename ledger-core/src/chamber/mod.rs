@@ -24,10 +24,12 @@
 //! - [`decision`]: a steward's decision on a declaration and its derived request id.
 //! - [`rule`]: `RuleTerms`, the validated `Rule`, and which version is in force for a period.
 //! - [`rule_encoding`]: a rule's canonical bytes, for signed commands.
+//! - [`rule_book`]: proposed and adopted rules, their approvals, versions and the quorum.
 //! - `codec`: canonical encoding helpers the values above share.
 //! - `rounding`: exact proportional shares by largest remainder, with or without caps.
 //! - [`allocate`](mod@allocate): the allocation method and its guarantees.
 //! - [`allocation`]: what an allocation reports: lines, skipped declarations, withheld, totals.
+//! - [`plan`](mod@plan): a period's distribution planned from the ledger: rule in force, accounts' room.
 
 pub mod agreement;
 pub mod allocate;
@@ -41,9 +43,11 @@ pub mod declaration;
 pub mod levy;
 pub mod names;
 pub mod period;
+pub mod plan;
 pub mod quantity;
 mod rounding;
 pub mod rule;
+pub mod rule_book;
 pub mod rule_encoding;
 pub mod weight;
 
@@ -58,7 +62,9 @@ pub use declaration::{Declaration, DeclarationStatus};
 pub use levy::levy;
 pub use names::{Category, CommonsKind, CommonsName, Description, Note, RulesOfUse, SlugError};
 pub use period::{Period, PeriodError};
+pub use plan::{Plan, PlanError, PlanInput, plan};
 pub use quantity::{Quantity, QuantityError};
 pub use rule::{CATEGORIES_MAX, Rule, RuleError, RuleTerms, rule_in_force};
+pub use rule_book::{Quorum, QuorumError, RuleBook, RuleRecord, RuleStatus, adopted_in_order};
 pub use rule_encoding::RULE_DOMAIN;
 pub use weight::{Weight, WeightError};

@@ -392,9 +392,12 @@ impl Model {
             | Command::RefuseDeclaration { .. }
             | Command::SetAgreement { .. }
             | Command::Contribute { .. }
-            | Command::Collect { .. } => {
+            | Command::Collect { .. }
+            | Command::SetQuorum { .. }
+            | Command::ProposeRule { .. }
+            | Command::ApproveRule { .. } => {
                 unreachable!(
-                    "the scenarios generate no chamber commands; tests/chamber/registry.rs and tests/contributions.rs check those"
+                    "the scenarios generate no chamber commands; tests/chamber/, tests/contributions.rs and tests/chamber/rules.rs check those"
                 )
             }
         }

@@ -729,9 +729,12 @@ pub fn one_field_changes(command: &Command) -> Vec<(&'static str, Command)> {
         | Command::RefuseDeclaration { .. }
         | Command::SetAgreement { .. }
         | Command::Contribute { .. }
-        | Command::Collect { .. } => {
+        | Command::Collect { .. }
+        | Command::SetQuorum { .. }
+        | Command::ProposeRule { .. }
+        | Command::ApproveRule { .. } => {
             unreachable!(
-                "the command strategies generate no chamber commands; tests/chamber/registry.rs and tests/contributions.rs cover them"
+                "the command strategies generate no chamber commands; tests/chamber/, tests/contributions.rs and tests/chamber/rules.rs cover them"
             )
         }
     }

@@ -249,7 +249,10 @@ fn subject(command: &Command) -> &Handle {
         | Command::RefuseDeclaration { .. }
         | Command::SetAgreement { .. }
         | Command::Contribute { .. }
-        | Command::Collect { .. } => {
+        | Command::Collect { .. }
+        | Command::SetQuorum { .. }
+        | Command::ProposeRule { .. }
+        | Command::ApproveRule { .. } => {
             unreachable!("only commands about one handle are built by this service's conversions")
         }
     }

@@ -1,6 +1,9 @@
 //! The Chamber service: the commons registry (add, list, get) and declarations of work (declare,
 //! validate, refuse, list). Mutations are signed commands like every other; who may decide on a
-//! declaration is judged by `State::apply` (a steward of its commons), never here.
+//! declaration is judged by `State::apply` (a steward of its commons), never here. The rule
+//! book and the distribution dry run are in the child module `rules`.
+
+mod rules;
 
 use std::sync::Arc;
 
@@ -355,5 +358,43 @@ impl proto::chamber_server::Chamber for ChamberService {
         request: Request<proto::CollectRequest>,
     ) -> Result<Response<proto::CollectResponse>, Status> {
         Ok(Response::new(agreements::collect(&self.ctx, request.get_ref()).await?))
+    }
+    async fn set_quorum(&self, request: Request<proto::SetQuorumRequest>) -> Result<Response<proto::RuleBook>, Status> {
+        Ok(Response::new(self.set_quorum(request.get_ref()).await?))
+    }
+
+    async fn propose_rule(
+        &self,
+        request: Request<proto::ProposeRuleRequest>,
+    ) -> Result<Response<proto::RemunerationRule>, Status> {
+        Ok(Response::new(self.propose_rule(request.get_ref()).await?))
+    }
+
+    async fn approve_rule(
+        &self,
+        request: Request<proto::ApproveRuleRequest>,
+    ) -> Result<Response<proto::RemunerationRule>, Status> {
+        Ok(Response::new(self.approve_rule(request.get_ref()).await?))
+    }
+
+    async fn get_rule(
+        &self,
+        request: Request<proto::GetRuleRequest>,
+    ) -> Result<Response<proto::RemunerationRule>, Status> {
+        Ok(Response::new(self.get_rule(request.metadata(), request.get_ref()).await?))
+    }
+
+    async fn list_rules(
+        &self,
+        request: Request<proto::ListRulesRequest>,
+    ) -> Result<Response<proto::ListRulesResponse>, Status> {
+        Ok(Response::new(self.list_rules(request.metadata(), request.get_ref()).await?))
+    }
+
+    async fn plan_distribution(
+        &self,
+        request: Request<proto::PlanDistributionRequest>,
+    ) -> Result<Response<proto::DistributionPlan>, Status> {
+        Ok(Response::new(self.plan_distribution(request.metadata(), request.get_ref()).await?))
     }
 }

@@ -13,6 +13,7 @@
 //! - `chamber_rows`: the same for the chamber's commons and declarations.
 //! - `clearing_rows`: the same for applied clearing runs.
 //! - `agreement_rows`: the same for businesses' agreements ([`AgreementRecord`]).
+//! - `rule_rows`: the same for the rule book's rules and quorum.
 //! - `unit_cache`: units read once and kept, since a unit never changes.
 
 mod agreement_rows;
@@ -20,6 +21,7 @@ mod chamber_rows;
 mod clearing_rows;
 pub mod postgres;
 mod rows;
+mod rule_rows;
 pub mod sqlite;
 mod unit_cache;
 
@@ -29,14 +31,14 @@ use std::sync::Arc;
 pub use agreement_rows::AgreementRecord;
 use async_trait::async_trait;
 use ledger_core::account::{Account, RoleSet, Unit};
-use ledger_core::chamber::{Commons, CommonsName, Declaration, DeclarationStatus, Period};
+use ledger_core::chamber::{Commons, CommonsName, Declaration, DeclarationStatus, Period, RuleBook, RuleRecord};
 use ledger_core::checkpoint::Checkpoint;
 use ledger_core::clearing::settlement::AppliedRun;
 use ledger_core::command::{EntryKind, References};
 use ledger_core::invoice::{Invoice, InvoiceStatus};
 use ledger_core::journal::{Entry, EntryHash};
 use ledger_core::keys::PublicKey;
-use ledger_core::names::{DeclarationId, Handle, LedgerId, RequestId, UnitCode};
+use ledger_core::names::{DeclarationId, Handle, LedgerId, RequestId, RuleId, UnitCode};
 use ledger_core::state::{Changes, Identity, KeyOwner, State};
 use ledger_core::transfer::Transfer;
 
@@ -237,6 +239,12 @@ pub trait Store: Send + Sync + 'static {
     async fn agreement(&self, business: &Handle) -> Result<Option<AgreementRecord>, StoreError>;
     /// Agreements ordered by business, after `after`, at most `limit`.
     async fn agreements(&self, after: Option<&Handle>, limit: u32) -> Result<Vec<AgreementRecord>, StoreError>;
+    /// One remuneration rule, proposed or adopted.
+    async fn rule(&self, id: RuleId) -> Result<Option<RuleRecord>, StoreError>;
+    /// Rules ordered by id, after `after`, at most `limit`.
+    async fn rules(&self, after: Option<RuleId>, limit: u32) -> Result<Vec<RuleRecord>, StoreError>;
+    /// The quorum (1 until set) and how many rules have been adopted.
+    async fn rule_book(&self) -> Result<RuleBook, StoreError>;
     /// Entries with seq in `from_seq..=to_seq`, in order, at most `limit`, exactly as stored: not
     /// checked, so that an auditor sees a tampered entry for themselves instead of a refusal.
     async fn entries_as_stored(&self, from_seq: u64, to_seq: u64, limit: u32) -> Result<Vec<Entry>, StoreError>;

@@ -39,6 +39,7 @@
 
 mod agreements;
 mod chamber;
+mod rules;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::str::FromStr;
@@ -48,13 +49,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 use ledger_core::account::{Account, RoleSet, Unit};
 use ledger_core::amount::Amount;
-use ledger_core::chamber::{Commons, CommonsName, Declaration};
+use ledger_core::chamber::{Commons, CommonsName, Declaration, RuleBook, RuleRecord};
 use ledger_core::checkpoint::Checkpoint;
 use ledger_core::command::References;
 use ledger_core::invoice::Invoice;
 use ledger_core::journal::{Entry, EntryHash};
 use ledger_core::keys::PublicKey;
-use ledger_core::names::{DeclarationId, Handle, RequestId, UnitCode};
+use ledger_core::names::{DeclarationId, Handle, RequestId, RuleId, UnitCode};
 use ledger_core::state::{Changes, Identity, KeyOwner, State};
 use ledger_core::transfer::Transfer;
 use sqlx::migrate::{MigrateError, Migration, MigrationType, Migrator};
@@ -93,6 +94,8 @@ const MIGRATION_0006: &str = include_str!("../../migrations/postgres/0006_chambe
 const MIGRATION_0007: &str = include_str!("../../migrations/postgres/0007_clearing_runs.sql");
 /// Businesses' agreements with the chamber.
 const MIGRATION_0008: &str = include_str!("../../migrations/postgres/0008_agreements.sql");
+/// Remuneration rules and the quorum that adopts them.
+const MIGRATION_0009: &str = include_str!("../../migrations/postgres/0009_rules.sql");
 
 /// How many times start-up runs the migrations when a replica starting at the same moment makes
 /// them fail. A run that lost a race finds the other's migrations applied, but the other may still
@@ -181,6 +184,7 @@ fn migrator() -> Migrator {
         Migration::new(6, "chamber".into(), MigrationType::Simple, MIGRATION_0006.into_sql_str(), false),
         Migration::new(7, "clearing_runs".into(), MigrationType::Simple, MIGRATION_0007.into_sql_str(), false),
         Migration::new(8, "agreements".into(), MigrationType::Simple, MIGRATION_0008.into_sql_str(), false),
+        Migration::new(9, "rules".into(), MigrationType::Simple, MIGRATION_0009.into_sql_str(), false),
     ]);
     // sqlx would take an advisory lock, which CockroachDB and YugabyteDB lack; see the module doc.
     migrator.set_locking(false);
@@ -525,6 +529,21 @@ impl Store for PostgresStore {
         chamber::list_declarations(&mut conn, filter, after, limit).await
     }
 
+    async fn rule(&self, id: RuleId) -> Result<Option<RuleRecord>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        rules::read_rule(&mut conn, id).await
+    }
+
+    async fn rules(&self, after: Option<RuleId>, limit: u32) -> Result<Vec<RuleRecord>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        rules::list_rules(&mut conn, after, limit).await
+    }
+
+    async fn rule_book(&self) -> Result<RuleBook, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        rules::read_rule_book(&mut conn).await
+    }
+
     async fn transfer(&self, id: RequestId) -> Result<Option<Transfer>, StoreError> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
         Ok(read_transfers(&mut conn, &[id]).await?.pop())
@@ -655,8 +674,9 @@ impl BatchTx for PostgresBatch {
         for invoice in invoices::read(conn, &ids).await? {
             state.invoices.insert(invoice.id, invoice);
         }
-        load_chamber(conn, state, refs).await?;
-        agreements::load(conn, state, &refs.agreements).await
+        load_chamber(&mut *conn, state, refs).await?;
+        agreements::load(&mut *conn, state, &refs.agreements).await?;
+        rules::load(conn, state, refs).await
     }
 
     async fn find_request(&mut self, id: RequestId) -> Result<Option<Entry>, StoreError> {
@@ -740,8 +760,9 @@ impl BatchTx for PostgresBatch {
             .map(|id| state.invoices.get(id).ok_or_else(|| absent("invoice", id)))
             .collect::<Result<Vec<_>, _>>()?;
         invoices::write(conn, &changed_invoices).await?;
-        write_chamber(conn, state, changes).await?;
-        agreements::write(conn, state, &changes.agreements).await?;
+        write_chamber(&mut *conn, state, changes).await?;
+        agreements::write(&mut *conn, state, &changes.agreements).await?;
+        rules::write(&mut *conn, state, changes).await?;
         write_entries(conn, entries).await?;
         // After the entries: a run's row names its entry.
         for run in runs_to_write(entries, state, changes)? {

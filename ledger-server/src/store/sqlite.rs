@@ -13,6 +13,7 @@
 mod agreements;
 mod batch_reads;
 mod chamber;
+mod rules;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -23,13 +24,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 use ledger_core::account::{Account, RoleSet, Unit};
 use ledger_core::amount::Amount;
-use ledger_core::chamber::{Commons, CommonsName, Declaration};
+use ledger_core::chamber::{Commons, CommonsName, Declaration, RuleBook, RuleRecord};
 use ledger_core::checkpoint::Checkpoint;
 use ledger_core::command::References;
 use ledger_core::invoice::Invoice;
 use ledger_core::journal::{Entry, EntryHash, Posting};
 use ledger_core::keys::PublicKey;
-use ledger_core::names::{DeclarationId, Handle, RequestId, UnitCode};
+use ledger_core::names::{DeclarationId, Handle, RequestId, RuleId, UnitCode};
 use ledger_core::state::{Changes, Identity, KeyOwner, State};
 use ledger_core::transfer::Transfer;
 use sqlx::migrate::{MigrateError, Migration, MigrationType, Migrator};
@@ -85,6 +86,8 @@ const MIGRATION_0006: &str = include_str!("../../migrations/sqlite/0006_chamber.
 const MIGRATION_0007: &str = include_str!("../../migrations/sqlite/0007_clearing_runs.sql");
 /// Businesses' agreements with the chamber.
 const MIGRATION_0008: &str = include_str!("../../migrations/sqlite/0008_agreements.sql");
+/// Remuneration rules and the quorum that adopts them.
+const MIGRATION_0009: &str = include_str!("../../migrations/sqlite/0009_rules.sql");
 
 // SQLite primary result codes (the low byte of an extended code) that mean the data itself is
 // wrong rather than the database being out of reach. See https://www.sqlite.org/rescode.html.
@@ -156,6 +159,7 @@ fn migrator() -> Migrator {
         Migration::new(6, "chamber".into(), MigrationType::Simple, MIGRATION_0006.into_sql_str(), false),
         Migration::new(7, "clearing_runs".into(), MigrationType::Simple, MIGRATION_0007.into_sql_str(), false),
         Migration::new(8, "agreements".into(), MigrationType::Simple, MIGRATION_0008.into_sql_str(), false),
+        Migration::new(9, "rules".into(), MigrationType::Simple, MIGRATION_0009.into_sql_str(), false),
     ])
 }
 
@@ -462,6 +466,21 @@ impl Store for SqliteStore {
         chamber::list_declarations(&mut conn, filter, after, limit).await
     }
 
+    async fn rule(&self, id: RuleId) -> Result<Option<RuleRecord>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        rules::read_rule(&mut conn, id).await
+    }
+
+    async fn rules(&self, after: Option<RuleId>, limit: u32) -> Result<Vec<RuleRecord>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        rules::list_rules(&mut conn, after, limit).await
+    }
+
+    async fn rule_book(&self) -> Result<RuleBook, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        rules::read_rule_book(&mut conn).await
+    }
+
     async fn transfer(&self, id: RequestId) -> Result<Option<Transfer>, StoreError> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
         read_transfer(&mut conn, id).await
@@ -567,8 +586,9 @@ impl BatchTx for SqliteBatch {
         for invoice in invoices::read(conn, &ids).await? {
             state.invoices.insert(invoice.id, invoice);
         }
-        load_chamber(conn, state, refs).await?;
-        agreements::load(conn, state, &refs.agreements).await
+        load_chamber(&mut *conn, state, refs).await?;
+        agreements::load(&mut *conn, state, &refs.agreements).await?;
+        rules::load(conn, state, refs).await
     }
 
     async fn find_request(&mut self, id: RequestId) -> Result<Option<Entry>, StoreError> {
@@ -613,8 +633,9 @@ impl BatchTx for SqliteBatch {
             .map(|id| state.invoices.get(id).ok_or_else(|| absent("invoice", id)))
             .collect::<Result<Vec<_>, _>>()?;
         invoices::write(conn, &changed_invoices).await?;
-        write_chamber(conn, state, changes).await?;
-        agreements::write(conn, state, &changes.agreements).await?;
+        write_chamber(&mut *conn, state, changes).await?;
+        agreements::write(&mut *conn, state, &changes.agreements).await?;
+        rules::write(&mut *conn, state, changes).await?;
         write_entries(conn, entries).await?;
         // After the entries: a run's row names its entry.
         for run in runs_to_write(entries, state, changes)? {

@@ -2,7 +2,9 @@
 //! stewards (`commons add|list|show`); a member declares work for one (`declare`); a steward of
 //! that commons validates or refuses it (`validate`, `refuse`); `declarations` lists them. A
 //! treasurer sets businesses' agreements (`agreement set|show|list`) and collects their recurring
-//! contributions (`collect`); a business gives one-off contributions (`contribute`).
+//! contributions (`collect`); a business gives one-off contributions (`contribute`). The
+//! admin sets the quorum (`quorum set`); treasurers propose and approve remuneration rules
+//! (`rule propose|approve|list|show`); `distribute --dry-run` shows a period's distribution.
 //!
 //! # Layout
 //!
@@ -11,12 +13,17 @@
 //! - `agreement`: agreements with businesses.
 //! - `contribute`: one-off contributions.
 //! - `collect`: collecting the recurring contributions of a period.
+//! - `rule`: the quorum and the rule verbs; `rule_file`: a rule's TOML file.
+//! - `distribution`: the distribution dry run.
 
 mod agreement;
 mod collect;
 mod commons;
 mod contribute;
 mod declaration;
+mod distribution;
+mod rule;
+mod rule_file;
 
 use clap::Subcommand;
 
@@ -28,6 +35,8 @@ pub use collect::CollectArgs;
 pub use commons::{AddCommonsArgs, CommonsCommand, ShowCommonsArgs};
 pub use contribute::ContributeArgs;
 pub use declaration::{DecideArgs, DeclarationsArgs, DeclareArgs};
+pub use distribution::DistributeArgs;
+pub use rule::{ApproveArgs, ProposeArgs, QuorumCommand, RuleCommand, SetQuorumArgs, ShowRuleArgs};
 
 /// `chamber`.
 #[derive(Debug, Subcommand)]
@@ -50,6 +59,14 @@ pub enum ChamberCommand {
     Contribute(ContributeArgs),
     /// Collects the recurring contributions due for a period (treasurer); each at most once.
     Collect(CollectArgs),
+    /// How many treasurers' approvals adopt a remuneration rule.
+    #[command(subcommand)]
+    Quorum(QuorumCommand),
+    /// Remuneration rules: propose (from a TOML file), approve, list, show.
+    #[command(subcommand)]
+    Rule(RuleCommand),
+    /// A period's distribution of a unit's commons fund (only --dry-run for now).
+    Distribute(DistributeArgs),
 }
 
 /// Runs a `chamber` verb.
@@ -65,5 +82,8 @@ pub async fn run(command: ChamberCommand, ctx: &Context) -> Result<(), CliError>
         ChamberCommand::Agreement(command) => agreement::run(command, ctx).await,
         ChamberCommand::Contribute(args) => contribute::run(args, ctx).await,
         ChamberCommand::Collect(args) => collect::run(args, ctx).await,
+        ChamberCommand::Quorum(command) => rule::run_quorum(command, ctx).await,
+        ChamberCommand::Rule(command) => rule::run(command, ctx).await,
+        ChamberCommand::Distribute(args) => distribution::distribute(args, ctx).await,
     }
 }
