@@ -18,6 +18,7 @@
 //! without keeping every hash. A file of checkpoint lines alone is what `audit checkpoint --out`
 //! writes and `audit verify --checkpoint` reads.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -35,16 +36,15 @@ use crate::error::CliError;
 use crate::proto;
 
 /// One line of the file.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "record", rename_all = "lowercase", deny_unknown_fields)]
+#[derive(Debug, Serialize)]
+#[serde(tag = "record", rename_all = "lowercase")]
 enum Line {
     Entry(EntryLine),
     Checkpoint(CheckpointLine),
 }
 
 /// A journal entry.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Serialize)]
 struct EntryLine {
     seq: u64,
     kind: String,
@@ -58,16 +58,14 @@ struct EntryLine {
 }
 
 /// One signature and the key it names.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Serialize)]
 struct SignatureLine {
     public_key: String,
     signature: String,
 }
 
 /// One posting, in minor units.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Serialize)]
 struct PostingLine {
     account: String,
     unit: String,
@@ -75,8 +73,7 @@ struct PostingLine {
 }
 
 /// A signed checkpoint.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Serialize)]
 struct CheckpointLine {
     ledger_id: String,
     seq: u64,
@@ -84,6 +81,49 @@ struct CheckpointLine {
     timestamp_ms: i64,
     signer: String,
     signature: String,
+}
+
+/// A line as read: the fields of either record, the text ones borrowed from the line. serde reads
+/// a tagged enum ([`Line`]) by first copying the whole line into a generic tree, an allocation per
+/// field; this reads it in one pass, and [`LineIn::entry`] and [`LineIn::checkpoint`] hold each
+/// record to its own fields. Hex and names never need escapes, so a line that escapes one is
+/// refused rather than copied.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LineIn<'a> {
+    record: &'a str,
+    seq: u64,
+    timestamp_ms: i64,
+    hash: &'a str,
+    kind: Option<&'a str>,
+    command: Option<&'a str>,
+    #[serde(borrow)]
+    signatures: Option<Vec<SignatureIn<'a>>>,
+    #[serde(borrow)]
+    postings: Option<Vec<PostingIn<'a>>>,
+    prev_hash: Option<&'a str>,
+    ledger_id: Option<&'a str>,
+    signer: Option<&'a str>,
+    signature: Option<&'a str>,
+}
+
+/// A [`SignatureLine`] as read.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignatureIn<'a> {
+    public_key: &'a str,
+    signature: &'a str,
+}
+
+/// A [`PostingLine`] as read.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PostingIn<'a> {
+    #[serde(borrow)]
+    account: Cow<'a, str>,
+    #[serde(borrow)]
+    unit: Cow<'a, str>,
+    delta: i64,
 }
 
 /// The line of a streamed entry.
@@ -148,10 +188,11 @@ pub fn checkpoint_line(checkpoint: &Checkpoint) -> String {
 /// A record of the file, from its line; the error names the line.
 pub fn parse_line(number: usize, text: &str) -> Result<Record, String> {
     let bad = |what: String| format!("line {number}: {what}");
-    let line: Line = serde_json::from_str(text).map_err(|error| bad(error.to_string()))?;
-    match line {
-        Line::Entry(entry) => entry_record(entry).map(Record::Entry).map_err(bad),
-        Line::Checkpoint(checkpoint) => checkpoint_record(checkpoint).map(Record::Checkpoint).map_err(bad),
+    let line: LineIn<'_> = serde_json::from_str(text).map_err(|error| bad(error.to_string()))?;
+    match line.record {
+        "entry" => line.entry().map(Record::Entry).map_err(bad),
+        "checkpoint" => line.checkpoint().map(Record::Checkpoint).map_err(bad),
+        other => Err(bad(format!("unknown record {other:?}, expected \"entry\" or \"checkpoint\""))),
     }
 }
 
@@ -217,39 +258,73 @@ pub fn read_checkpoints(path: &Path) -> Result<Vec<Checkpoint>, CliError> {
     Ok(checkpoints)
 }
 
-fn entry_record(line: EntryLine) -> Result<Entry, String> {
-    let signatures = line
-        .signatures
-        .iter()
-        .map(|s| {
-            let key = public_key(&s.public_key)?;
-            let signature = Signature::parse(&s.signature).map_err(|e| e.to_string())?;
-            Ok((key, signature))
+impl LineIn<'_> {
+    /// The entry this line holds, if it has an entry's fields and no others.
+    fn entry(self) -> Result<Entry, String> {
+        let checkpoint_fields = [
+            ("ledger_id", self.ledger_id.is_some()),
+            ("signer", self.signer.is_some()),
+            ("signature", self.signature.is_some()),
+        ];
+        refuse_fields(&checkpoint_fields, "an entry")?;
+        let signatures = required(self.signatures, "signatures")?
+            .iter()
+            .map(|s| {
+                let key = public_key(s.public_key)?;
+                let signature = Signature::parse(s.signature).map_err(|e| e.to_string())?;
+                Ok((key, signature))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        let postings = required(self.postings, "postings")?
+            .iter()
+            .map(|p| posting(&p.account, &p.unit, p.delta))
+            .collect::<Result<Vec<_>, String>>()?;
+        let kind = required(self.kind, "kind")?;
+        Ok(Entry {
+            seq: self.seq,
+            timestamp_ms: self.timestamp_ms,
+            kind: EntryKind::parse(kind).ok_or_else(|| format!("unknown kind {kind:?}"))?,
+            command_bytes: hex::decode(required(self.command, "command")?)
+                .map_err(|_| "command is not hex".to_owned())?,
+            signatures,
+            postings,
+            prev_hash: hash(required(self.prev_hash, "prev_hash")?, "prev_hash")?,
+            hash: hash(self.hash, "hash")?,
         })
-        .collect::<Result<Vec<_>, String>>()?;
-    let postings =
-        line.postings.iter().map(|p| posting(&p.account, &p.unit, p.delta)).collect::<Result<Vec<_>, String>>()?;
-    Ok(Entry {
-        seq: line.seq,
-        timestamp_ms: line.timestamp_ms,
-        kind: EntryKind::parse(&line.kind).ok_or_else(|| format!("unknown kind {:?}", line.kind))?,
-        command_bytes: hex::decode(&line.command).map_err(|_| "command is not hex".to_owned())?,
-        signatures,
-        postings,
-        prev_hash: hash(&line.prev_hash, "prev_hash")?,
-        hash: hash(&line.hash, "hash")?,
-    })
+    }
+
+    /// The checkpoint this line holds, if it has a checkpoint's fields and no others.
+    fn checkpoint(self) -> Result<Checkpoint, String> {
+        let entry_fields = [
+            ("kind", self.kind.is_some()),
+            ("command", self.command.is_some()),
+            ("signatures", self.signatures.is_some()),
+            ("postings", self.postings.is_some()),
+            ("prev_hash", self.prev_hash.is_some()),
+        ];
+        refuse_fields(&entry_fields, "a checkpoint")?;
+        Ok(Checkpoint {
+            ledger_id: LedgerId::parse(required(self.ledger_id, "ledger_id")?).map_err(|e| e.to_string())?,
+            seq: self.seq,
+            hash: hash(self.hash, "hash")?,
+            timestamp_ms: self.timestamp_ms,
+            signer: PublicKey::parse(required(self.signer, "signer")?).map_err(|e| e.to_string())?,
+            signature: Signature::parse(required(self.signature, "signature")?).map_err(|e| e.to_string())?,
+        })
+    }
 }
 
-fn checkpoint_record(line: CheckpointLine) -> Result<Checkpoint, String> {
-    Ok(Checkpoint {
-        ledger_id: LedgerId::parse(&line.ledger_id).map_err(|e| e.to_string())?,
-        seq: line.seq,
-        hash: hash(&line.hash, "hash")?,
-        timestamp_ms: line.timestamp_ms,
-        signer: PublicKey::parse(&line.signer).map_err(|e| e.to_string())?,
-        signature: Signature::parse(&line.signature).map_err(|e| e.to_string())?,
-    })
+/// A field a record needs.
+fn required<T>(field: Option<T>, name: &str) -> Result<T, String> {
+    field.ok_or_else(|| format!("missing field `{name}`"))
+}
+
+/// Refuses a field of the other kind of record.
+fn refuse_fields(present: &[(&str, bool)], record: &str) -> Result<(), String> {
+    match present.iter().find(|(_, present)| *present) {
+        Some((name, _)) => Err(format!("unknown field `{name}` in {record} line")),
+        None => Ok(()),
+    }
 }
 
 /// Keys remembered per thread by [`public_key`]; past this it forgets them all.
@@ -285,10 +360,9 @@ fn posting(account: &str, unit: &str, delta: i64) -> Result<Posting, String> {
 }
 
 fn hash(text: &str, what: &str) -> Result<EntryHash, String> {
-    hex::decode(text)
-        .ok()
-        .and_then(|bytes| EntryHash::from_bytes(&bytes))
-        .ok_or_else(|| format!("{what} is not 32 hex bytes"))
+    let mut bytes = [0; 32];
+    hex::decode_to_slice(text, &mut bytes).map_err(|_| format!("{what} is not 32 hex bytes"))?;
+    Ok(EntryHash(bytes))
 }
 
 #[cfg(test)]
@@ -304,5 +378,39 @@ mod tests {
         let line = checkpoint_line(&checkpoint);
         assert_eq!(parse_line(1, &line), Ok(Record::Checkpoint(checkpoint)));
         assert!(parse_line(4, "{\"record\":\"entry\"}").unwrap_err().starts_with("line 4: "));
+        // A checkpoint line holding an entry's field is refused, as is an unknown record.
+        let mixed = line.replacen('{', "{\"kind\":\"payment\",", 1);
+        assert_eq!(parse_line(2, &mixed), Err("line 2: unknown field `kind` in a checkpoint line".into()));
+        let other = line.replace("\"checkpoint\"", "\"note\"");
+        assert!(parse_line(2, &other).unwrap_err().starts_with("line 2: unknown record \"note\""));
+    }
+
+    #[test]
+    fn an_entry_line_round_trips() {
+        let key = SecretKey::from_seed([2; 32]);
+        let signature = key.sign(b"command");
+        let entry = Entry {
+            seq: 7,
+            timestamp_ms: 1_767_225_600_007,
+            kind: EntryKind::Payment,
+            command_bytes: b"command".to_vec(),
+            signatures: vec![(key.public_key(), signature)],
+            postings: vec![
+                Posting {
+                    account: Handle::parse("alice").unwrap(),
+                    unit: UnitCode::parse("COMMUN").unwrap(),
+                    delta: -5,
+                },
+                Posting { account: Handle::parse("bob").unwrap(), unit: UnitCode::parse("COMMUN").unwrap(), delta: 5 },
+            ],
+            prev_hash: EntryHash([3; 32]),
+            hash: EntryHash([4; 32]),
+        };
+        let line = entry_line_of(&entry);
+        assert_eq!(parse_line(1, &line), Ok(Record::Entry(entry)));
+        let missing = line.replace("\"prev_hash\"", "\"signer\"");
+        assert_eq!(parse_line(3, &missing), Err("line 3: unknown field `signer` in an entry line".into()));
+        let short = line.replace(&"04".repeat(32), "04");
+        assert_eq!(parse_line(3, &short), Err("line 3: hash is not 32 hex bytes".into()));
     }
 }

@@ -18,6 +18,7 @@ pub mod import;
 pub mod key;
 pub mod pay;
 pub mod request;
+pub mod request_filter;
 pub mod reverse;
 pub mod role;
 pub mod unit;

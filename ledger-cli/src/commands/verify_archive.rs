@@ -26,6 +26,7 @@ use redb::backends::FileBackend;
 use redb::{Database, Durability, ReadOnlyTable, ReadableDatabase, TableDefinition};
 
 use super::archive_record;
+use super::request_filter::{FILTER_BYTES, RequestFilter};
 
 /// Request id → sequence number of the entry that used it.
 const REQUESTS: TableDefinition<u128, u64> = TableDefinition::new("requests");
@@ -45,6 +46,9 @@ const PENDING_MAX: usize = 32_768;
 /// An [`Archive`] in a temporary redb file.
 pub struct DiskArchive {
     db: Database,
+    /// Every request id noted, approximately: the request table is read only for the ids it may
+    /// hold, nearly all new ids are known new without a read.
+    filter: RequestFilter,
     /// The tables as of the last write; `None` only while writing.
     written: Option<Written>,
     /// Request ids noted since the last write.
@@ -72,8 +76,14 @@ impl DiskArchive {
             .set_cache_size(CACHE_BYTES)
             .create_with_backend(backend)
             .map_err(|error| failed("cannot create its database", error))?;
-        let mut archive =
-            Self { db, written: None, requests: HashMap::new(), derived: HashMap::new(), transfers: HashMap::new() };
+        let mut archive = Self {
+            db,
+            filter: RequestFilter::with_bytes(FILTER_BYTES),
+            written: None,
+            requests: HashMap::new(),
+            derived: HashMap::new(),
+            transfers: HashMap::new(),
+        };
         // The first write creates both tables.
         archive.write()?;
         Ok(archive)
@@ -126,6 +136,9 @@ impl DiskArchive {
 
     /// The sequence number of the entry that used request id `id`, if one did.
     fn first_use(&self, id: RequestId) -> Result<Option<u64>, ArchiveError> {
+        if !self.filter.may_hold(id) {
+            return Ok(None);
+        }
         if let Some(first) = self.requests.get(&id) {
             return Ok(Some(*first));
         }
@@ -148,7 +161,10 @@ impl DiskArchive {
 
 impl Archive for DiskArchive {
     fn note_request(&mut self, id: RequestId, seq: u64) -> Result<Option<u64>, ArchiveError> {
-        if let Some(first) = self.first_use(id)? {
+        // Only an id the filter may have seen needs the table.
+        if self.filter.insert(id)
+            && let Some(first) = self.first_use(id)?
+        {
             return Ok(Some(first));
         }
         self.requests.insert(id, seq);
