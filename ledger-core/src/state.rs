@@ -683,32 +683,9 @@ impl State {
     ) -> Result<Applied, Refusal> {
         self.check_transfer(payer, payee, unit, amount)?;
         let scale = self.unit(unit)?.scale;
-        let payer_account = self.account(payer)?.clone();
-        let payee_account = self.account(payee)?.clone();
-        let payer_after = payer_account.balance - amount.minor();
-        let payee_after = payee_account.balance + amount.minor();
-        if payer_after < payer_account.limits.floor() || payer_after < -BALANCE_MAX {
-            return Err(Refusal::CreditLimitExceeded {
-                account: payer.clone(),
-                balance_after: format_minor(i128::from(payer_after), scale),
-                credit_limit: payer_account.limits.credit_limit.format(scale),
-            });
-        }
-        if payee_after > payee_account.limits.top() {
-            return Err(Refusal::CeilingExceeded {
-                account: payee.clone(),
-                balance_after: format_minor(i128::from(payee_after), scale),
-                ceiling: format_minor(i128::from(payee_account.limits.top()), scale),
-            });
-        }
-        let mut warnings = Vec::new();
-        if payer_account.limits.past_soft_limit(payer_after) {
-            warnings.push(Warning::SoftLimitCrossed {
-                account: payer.clone(),
-                balance: format_minor(i128::from(payer_after), scale),
-                soft_limit: payer_account.limits.soft_limit.unwrap_or_default().format(scale),
-            });
-        }
+        let (payer_after, warning) = balance_after(self.account(payer)?, -amount.minor(), scale)?;
+        let (payee_after, _) = balance_after(self.account(payee)?, amount.minor(), scale)?;
+        let warnings = warning.into_iter().collect();
         self.account_mut(payer).balance = payer_after;
         self.account_mut(payee).balance = payee_after;
         let postings = vec![
@@ -875,6 +852,34 @@ fn check_parties(accounts: [&Account; 2], unit: &UnitCode) -> Result<(), Refusal
         check_active(account)?;
     }
     Ok(())
+}
+
+/// `account`'s balance after `delta`, judged as every move judges it: a fall may not pass its
+/// credit limit (nor the balance bound), a rise may not pass its ceiling, and a fall past its soft
+/// limit comes with a warning. (Balances are always within their limits, so a rise can never
+/// pass the floor nor a fall the ceiling.)
+pub(super) fn balance_after(account: &Account, delta: i64, scale: Scale) -> Result<(i64, Option<Warning>), Refusal> {
+    let after = account.balance + delta;
+    if delta < 0 && (after < account.limits.floor() || after < -BALANCE_MAX) {
+        return Err(Refusal::CreditLimitExceeded {
+            account: account.handle.clone(),
+            balance_after: format_minor(i128::from(after), scale),
+            credit_limit: account.limits.credit_limit.format(scale),
+        });
+    }
+    if delta > 0 && after > account.limits.top() {
+        return Err(Refusal::CeilingExceeded {
+            account: account.handle.clone(),
+            balance_after: format_minor(i128::from(after), scale),
+            ceiling: format_minor(i128::from(account.limits.top()), scale),
+        });
+    }
+    let warning = (delta < 0 && account.limits.past_soft_limit(after)).then(|| Warning::SoftLimitCrossed {
+        account: account.handle.clone(),
+        balance: format_minor(i128::from(after), scale),
+        soft_limit: account.limits.soft_limit.unwrap_or_default().format(scale),
+    });
+    Ok((after, warning))
 }
 
 fn check_active(account: &Account) -> Result<(), Refusal> {

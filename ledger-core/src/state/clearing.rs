@@ -11,8 +11,8 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use super::{Applied, State, Warning, check_parties};
-use crate::amount::{AMOUNT_MAX, BALANCE_MAX, format_minor};
+use super::{Applied, State, balance_after, check_parties};
+use crate::amount::{AMOUNT_MAX, format_minor};
 use crate::clearing::settlement::{
     AppliedCredit, AppliedRun, AppliedSetOff, CreditPosting, SET_OFFS_MAX, SetOffLine, transfer_id, transfers_of,
 };
@@ -105,28 +105,8 @@ impl State {
         for posting in credit {
             let account = self.account(&posting.account)?;
             check_parties([account, account], unit)?;
-            let after = account.balance + posting.delta;
-            if posting.delta < 0 && (after < account.limits.floor() || after < -BALANCE_MAX) {
-                return Err(Refusal::CreditLimitExceeded {
-                    account: posting.account.clone(),
-                    balance_after: format_minor(i128::from(after), scale),
-                    credit_limit: account.limits.credit_limit.format(scale),
-                });
-            }
-            if posting.delta > 0 && after > account.limits.top() {
-                return Err(Refusal::CeilingExceeded {
-                    account: posting.account.clone(),
-                    balance_after: format_minor(i128::from(after), scale),
-                    ceiling: format_minor(i128::from(account.limits.top()), scale),
-                });
-            }
-            if posting.delta < 0 && account.limits.past_soft_limit(after) {
-                warnings.push(Warning::SoftLimitCrossed {
-                    account: posting.account.clone(),
-                    balance: format_minor(i128::from(after), scale),
-                    soft_limit: account.limits.soft_limit.unwrap_or_default().format(scale),
-                });
-            }
+            let (_, warning) = balance_after(account, posting.delta, scale)?;
+            warnings.extend(warning);
             applied_credit.push(AppliedCredit {
                 account: posting.account.clone(),
                 balance_before: account.balance,

@@ -7,9 +7,9 @@
 //! per account. So a levy is never refused for a ceiling the payment alone would cross but the
 //! payment less its levy does not, and a business's history shows what it kept.
 
-use super::{Applied, State, Warning, check_active};
+use super::{Applied, State, balance_after, check_active};
 use crate::account::AccountKind;
-use crate::amount::{Amount, BALANCE_MAX, format_minor};
+use crate::amount::Amount;
 use crate::chamber::{
     self, Agreement, COLLECT_BUSINESSES_MAX, CollectLine, CollectOutcome, Period, collection_id, levy_id,
     levy_reversal_id,
@@ -226,29 +226,8 @@ impl State {
         }
         let mut warnings = Vec::new();
         for posting in &net {
-            let account = self.account(&posting.account)?;
-            let after = account.balance + posting.delta;
-            if after < account.limits.floor() || after < -BALANCE_MAX {
-                return Err(Refusal::CreditLimitExceeded {
-                    account: account.handle.clone(),
-                    balance_after: format_minor(i128::from(after), scale),
-                    credit_limit: account.limits.credit_limit.format(scale),
-                });
-            }
-            if after > account.limits.top() {
-                return Err(Refusal::CeilingExceeded {
-                    account: account.handle.clone(),
-                    balance_after: format_minor(i128::from(after), scale),
-                    ceiling: format_minor(i128::from(account.limits.top()), scale),
-                });
-            }
-            if posting.delta < 0 && account.limits.past_soft_limit(after) {
-                warnings.push(Warning::SoftLimitCrossed {
-                    account: account.handle.clone(),
-                    balance: format_minor(i128::from(after), scale),
-                    soft_limit: account.limits.soft_limit.unwrap_or_default().format(scale),
-                });
-            }
+            let (_, warning) = balance_after(self.account(&posting.account)?, posting.delta, scale)?;
+            warnings.extend(warning);
         }
         net.retain(|posting| posting.delta != 0);
         for posting in &net {
