@@ -498,6 +498,39 @@ pub struct References {
     pub rule_book: bool,
 }
 
+impl References {
+    /// Adds what `other` references.
+    pub fn extend(&mut self, other: References) {
+        self.handles.extend(other.handles);
+        self.units.extend(other.units);
+        self.keys.extend(other.keys);
+        self.transfers.extend(other.transfers);
+        self.invoices.extend(other.invoices);
+        self.commons.extend(other.commons);
+        self.declarations.extend(other.declarations);
+        self.agreements.extend(other.agreements);
+        self.rules.extend(other.rules);
+        self.rule_book |= other.rule_book;
+    }
+
+    /// Sorts every list and drops repeats, so each row is named once and in a stable order.
+    pub fn dedup(&mut self) {
+        fn sorted<T: Ord>(list: &mut Vec<T>) {
+            list.sort_unstable();
+            list.dedup();
+        }
+        sorted(&mut self.handles);
+        sorted(&mut self.units);
+        sorted(&mut self.keys);
+        sorted(&mut self.transfers);
+        sorted(&mut self.invoices);
+        sorted(&mut self.commons);
+        sorted(&mut self.declarations);
+        sorted(&mut self.agreements);
+        sorted(&mut self.rules);
+    }
+}
+
 impl Command {
     /// The one-byte tag in the signed bytes.
     pub fn tag(&self) -> u8 {

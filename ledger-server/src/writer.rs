@@ -413,36 +413,9 @@ async fn apply_batch(
     let applying = Stage::Apply { none_committed: earlier.is_empty() };
     let mut refs = References::default();
     for command in batch.iter().flat_map(commands).filter(|c| !earlier.contains_key(&c.signed().request_id)) {
-        let more = references_with_signers(command.signed());
-        refs.handles.extend(more.handles);
-        refs.units.extend(more.units);
-        refs.keys.extend(more.keys);
-        refs.transfers.extend(more.transfers);
-        refs.invoices.extend(more.invoices);
-        refs.commons.extend(more.commons);
-        refs.declarations.extend(more.declarations);
-        refs.agreements.extend(more.agreements);
-        refs.rules.extend(more.rules);
-        refs.rule_book |= more.rule_book;
+        refs.extend(references_with_signers(command.signed()));
     }
-    refs.handles.sort_unstable();
-    refs.handles.dedup();
-    refs.units.sort_unstable();
-    refs.units.dedup();
-    refs.keys.sort_unstable();
-    refs.keys.dedup();
-    refs.transfers.sort_unstable();
-    refs.transfers.dedup();
-    refs.invoices.sort_unstable();
-    refs.invoices.dedup();
-    refs.commons.sort_unstable();
-    refs.commons.dedup();
-    refs.declarations.sort_unstable();
-    refs.declarations.dedup();
-    refs.agreements.sort_unstable();
-    refs.agreements.dedup();
-    refs.rules.sort_unstable();
-    refs.rules.dedup();
+    refs.dedup();
     let mut building =
         Building { state, head, pending: Vec::new(), changes: Changes::default(), in_batch: HashMap::new() };
     tx.load(&mut building.state, &refs).await.map_err(at(applying))?;
