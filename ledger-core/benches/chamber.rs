@@ -49,6 +49,7 @@ fn declarations(count: usize, period: Period) -> Vec<Declaration> {
             period,
             note: Note::default(),
             status: DeclarationStatus::Validated,
+            paid_by: None,
         })
         .collect()
 }

@@ -32,6 +32,9 @@
 //! `u32` count of businesses and each handle, in strictly ascending order).
 //! Remuneration rules added tags 37 to 39 (`SetQuorum`: a `u32`; `ProposeRule`: the unit's code, then
 //! the rule as in `crate::chamber::rule_encoding`; `ApproveRule`: the rule's id, 16 bytes).
+//! Distributions added tags 40 and 41 (`ProposeDistribution`: unit, period, the rule's id, the
+//! amount distributed as an `i64` of minor units, the 32-byte digest of the lines as in
+//! `crate::chamber::lines_digest`; `ApproveDistribution`: the distribution's id, 16 bytes).
 
 use crate::account::{AccountKind, AccountStatus, Role};
 use crate::amount::{Amount, Scale};
@@ -46,7 +49,7 @@ use crate::invoice::{self, ImportedInvoice};
 use crate::journal::POSTINGS_MAX;
 use crate::keys::{PublicKey, SecretKey, Signature};
 use crate::names::{
-    DeclarationId, DisplayName, Handle, LedgerId, Memo, Reason, Reference, RequestId, RuleId, UnitCode,
+    DeclarationId, DisplayName, DistributionId, Handle, LedgerId, Memo, Reason, Reference, RequestId, RuleId, UnitCode,
 };
 
 /// The domain tag of signed command bytes.
@@ -364,6 +367,28 @@ pub enum Command {
         /// The rule.
         rule: RuleId,
     },
+    /// Proposes the distribution of `unit`'s fund for `period` that the ledger plans now, whose
+    /// id is the request id: refused unless the plan is exactly the one signed. Treasurer; the
+    /// proposer's signature is its first approval, so with a quorum of 1 it executes at once (see
+    /// `crate::chamber::distribution`).
+    ProposeDistribution {
+        /// The unit whose fund is distributed.
+        unit: UnitCode,
+        /// The period paid.
+        period: Period,
+        /// The rule in force for the period, as the plan reviewed named it.
+        rule: RuleId,
+        /// What the plan moves from the fund, in minor units (zero when every line is zero).
+        distributed: i64,
+        /// [`crate::chamber::lines_digest`] of the plan's lines.
+        lines_digest: [u8; 32],
+    },
+    /// Approves a proposed distribution. Signed by a treasurer who has not approved it yet; the
+    /// approval that reaches the quorum executes it in its own entry.
+    ApproveDistribution {
+        /// The distribution.
+        distribution: DistributionId,
+    },
 }
 
 /// What kind of journal entry a command makes, as shown in history.
@@ -397,11 +422,13 @@ pub enum EntryKind {
     Quorum,
     RuleProposal,
     RuleApproval,
+    DistributionProposal,
+    DistributionApproval,
 }
 
 impl EntryKind {
     /// Every kind.
-    pub const ALL: [EntryKind; 28] = [
+    pub const ALL: [EntryKind; 30] = [
         EntryKind::Genesis,
         EntryKind::Unit,
         EntryKind::Account,
@@ -430,6 +457,8 @@ impl EntryKind {
         EntryKind::Quorum,
         EntryKind::RuleProposal,
         EntryKind::RuleApproval,
+        EntryKind::DistributionProposal,
+        EntryKind::DistributionApproval,
     ];
 
     /// From the lowercase name.
@@ -468,6 +497,8 @@ impl EntryKind {
             EntryKind::Quorum => "quorum",
             EntryKind::RuleProposal => "rule-proposal",
             EntryKind::RuleApproval => "rule-approval",
+            EntryKind::DistributionProposal => "distribution-proposal",
+            EntryKind::DistributionApproval => "distribution-approval",
         }
     }
 }
@@ -496,6 +527,12 @@ pub struct References {
     pub rules: Vec<RuleId>,
     /// Whether the rule book's settings (quorum, rules adopted so far) are read.
     pub rule_book: bool,
+    /// Distributions read or written. A loader brings each one's declarations, with their
+    /// contributors' accounts, and its unit's fund along.
+    pub distributions: Vec<DistributionId>,
+    /// (unit, period) pairs planned: a loader brings every declaration of the period with its
+    /// contributor's account, every rule of the unit, and the unit's fund.
+    pub distribution_plans: Vec<(UnitCode, Period)>,
 }
 
 impl References {
@@ -511,6 +548,8 @@ impl References {
         self.agreements.extend(other.agreements);
         self.rules.extend(other.rules);
         self.rule_book |= other.rule_book;
+        self.distributions.extend(other.distributions);
+        self.distribution_plans.extend(other.distribution_plans);
     }
 
     /// Sorts every list and drops repeats, so each row is named once and in a stable order.
@@ -528,6 +567,8 @@ impl References {
         sorted(&mut self.declarations);
         sorted(&mut self.agreements);
         sorted(&mut self.rules);
+        sorted(&mut self.distributions);
+        sorted(&mut self.distribution_plans);
     }
 }
 
@@ -565,6 +606,8 @@ impl Command {
             Command::SetQuorum { .. } => 37,
             Command::ProposeRule { .. } => 38,
             Command::ApproveRule { .. } => 39,
+            Command::ProposeDistribution { .. } => 40,
+            Command::ApproveDistribution { .. } => 41,
         }
     }
 
@@ -599,6 +642,8 @@ impl Command {
             Command::SetQuorum { .. } => EntryKind::Quorum,
             Command::ProposeRule { .. } => EntryKind::RuleProposal,
             Command::ApproveRule { .. } => EntryKind::RuleApproval,
+            Command::ProposeDistribution { .. } => EntryKind::DistributionProposal,
+            Command::ApproveDistribution { .. } => EntryKind::DistributionApproval,
         }
     }
 
@@ -738,6 +783,17 @@ impl Command {
             Command::ApproveRule { rule } => {
                 refs.rule_book = true;
                 refs.rules.push(*rule);
+            }
+            // A proposal's own id is added by `SignedCommand::references`.
+            Command::ProposeDistribution { unit, period, .. } => {
+                refs.rule_book = true;
+                refs.units.push(unit.clone());
+                refs.handles.push(Handle::fund_of(unit));
+                refs.distribution_plans.push((unit.clone(), *period));
+            }
+            Command::ApproveDistribution { distribution } => {
+                refs.rule_book = true;
+                refs.distributions.push(*distribution);
             }
         }
         refs.transfers.extend(self.referenced_transfer());
@@ -906,6 +962,14 @@ impl Command {
             }
             Command::ApproveRule { rule } => {
                 out.fixed(rule.as_bytes());
+            }
+            Command::ProposeDistribution { unit, period, rule, distributed, lines_digest } => {
+                out.text(unit.as_str());
+                period.encode(out);
+                out.fixed(rule.as_bytes()).i64(*distributed).fixed(lines_digest);
+            }
+            Command::ApproveDistribution { distribution } => {
+                out.fixed(distribution.as_bytes());
             }
         }
     }
@@ -1097,6 +1161,16 @@ impl Command {
             37 => Command::SetQuorum { quorum: Quorum::decode(d)? },
             38 => Command::ProposeRule { unit: unit(d)?, rule: Rule::decode(d)? },
             39 => Command::ApproveRule { rule: RuleId::from_uuid(uuid::Uuid::from_bytes(d.array()?)) },
+            40 => Command::ProposeDistribution {
+                unit: unit(d)?,
+                period: Period::decode(d)?,
+                rule: RuleId::from_uuid(uuid::Uuid::from_bytes(d.array()?)),
+                distributed: d.i64()?,
+                lines_digest: d.array()?,
+            },
+            41 => Command::ApproveDistribution {
+                distribution: DistributionId::from_uuid(uuid::Uuid::from_bytes(d.array()?)),
+            },
             other => return Err(DecodeError(format!("unknown command tag {other}"))),
         })
     }
@@ -1176,6 +1250,9 @@ impl SignedCommand {
         }
         if matches!(self.command, Command::ProposeRule { .. }) {
             refs.rules.push(RuleId::from_uuid(self.request_id.uuid()));
+        }
+        if matches!(self.command, Command::ProposeDistribution { .. }) {
+            refs.distributions.push(DistributionId::from_uuid(self.request_id.uuid()));
         }
         refs
     }

@@ -158,6 +158,12 @@ uuid_id!(
     RuleId,
     "rule id"
 );
+uuid_id!(
+    /// Identifies a proposed distribution of a commons fund: the request id of the command that
+    /// proposed it.
+    DistributionId,
+    "distribution id"
+);
 
 macro_rules! bounded_text {
     ($(#[$doc:meta])* $name:ident, $what:literal, $max:expr, empty_ok = $empty_ok:expr) => {

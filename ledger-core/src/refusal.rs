@@ -5,7 +5,7 @@ use crate::account::Role;
 use crate::chamber::{CommonsName, Period};
 use crate::command::SignatureError;
 use crate::keys::PublicKey;
-use crate::names::{DeclarationId, Handle, RequestId, RuleId, UnitCode};
+use crate::names::{DeclarationId, DistributionId, Handle, RequestId, RuleId, UnitCode};
 
 /// The kind of failure, independent of any wire protocol.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -175,6 +175,22 @@ pub enum Refusal {
     RuleAlreadyApproved { rule: RuleId, by: Handle },
     #[error("rule {rule} is already adopted (version {version}); it takes no more approvals")]
     RuleAlreadyAdopted { rule: RuleId, version: u32 },
+    #[error("distribution {0} does not exist")]
+    UnknownDistribution(DistributionId),
+    #[error("distribution {0} exists already")]
+    DistributionExists(DistributionId),
+    #[error("no distribution can be planned: {0}")]
+    NoDistributionPlan(String),
+    #[error("nothing to distribute for {unit} in {period}: no validated declaration is left to pay")]
+    NothingToDistribute { unit: UnitCode, period: Period },
+    #[error("the distribution planned now differs from the one signed ({what}): review the plan again")]
+    DistributionChanged { what: String },
+    #[error("{by} has already approved distribution {distribution}; each treasurer counts once")]
+    DistributionAlreadyApproved { distribution: DistributionId, by: Handle },
+    #[error("distribution {0} is already executed; it takes no more approvals")]
+    DistributionAlreadyExecuted(DistributionId),
+    #[error("declaration {declaration} was paid by distribution {by}; propose this period's distribution again")]
+    DeclarationAlreadyPaid { declaration: DeclarationId, by: DistributionId },
 }
 
 impl Refusal {
@@ -234,6 +250,14 @@ impl Refusal {
             Refusal::UnknownRule(_) => NotFound,
             Refusal::RuleExists(_) => AlreadyExists,
             Refusal::RuleAlreadyApproved { .. } | Refusal::RuleAlreadyAdopted { .. } => FailedPrecondition,
+            Refusal::UnknownDistribution(_) => NotFound,
+            Refusal::DistributionExists(_) => AlreadyExists,
+            Refusal::NoDistributionPlan(_)
+            | Refusal::NothingToDistribute { .. }
+            | Refusal::DistributionChanged { .. }
+            | Refusal::DistributionAlreadyApproved { .. }
+            | Refusal::DistributionAlreadyExecuted(_)
+            | Refusal::DeclarationAlreadyPaid { .. } => FailedPrecondition,
             Refusal::TransferMismatch(_) | Refusal::InvalidLifetime { .. } => InvalidArgument,
             Refusal::NotABusiness(_) | Refusal::PeriodNotStarted(_) => FailedPrecondition,
             Refusal::UnknownAgreement(_) => NotFound,
@@ -319,6 +343,14 @@ impl Refusal {
             Refusal::RuleExists(_) => "RULE_EXISTS",
             Refusal::RuleAlreadyApproved { .. } => "RULE_ALREADY_APPROVED",
             Refusal::RuleAlreadyAdopted { .. } => "RULE_ALREADY_ADOPTED",
+            Refusal::UnknownDistribution(_) => "DISTRIBUTION_NOT_FOUND",
+            Refusal::DistributionExists(_) => "DISTRIBUTION_EXISTS",
+            Refusal::NoDistributionPlan(_) => "NO_DISTRIBUTION_PLAN",
+            Refusal::NothingToDistribute { .. } => "NOTHING_TO_DISTRIBUTE",
+            Refusal::DistributionChanged { .. } => "DISTRIBUTION_CHANGED",
+            Refusal::DistributionAlreadyApproved { .. } => "DISTRIBUTION_ALREADY_APPROVED",
+            Refusal::DistributionAlreadyExecuted(_) => "DISTRIBUTION_ALREADY_EXECUTED",
+            Refusal::DeclarationAlreadyPaid { .. } => "DECLARATION_ALREADY_PAID",
         }
     }
 }

@@ -9,10 +9,12 @@
 //! treats anything absent as not existing.
 //!
 //! Invoices are applied in the child module `invoices`, clearing runs in `clearing`; agreements,
-//! levies and contributions to the commons fund in `contributions`; remuneration rules in `rules`.
+//! levies and contributions to the commons fund in `contributions`; remuneration rules in `rules`;
+//! distributions of the fund in `distributions`.
 
 mod clearing;
 mod contributions;
+mod distributions;
 mod invoices;
 mod rules;
 
@@ -21,7 +23,8 @@ use std::collections::{BTreeSet, HashMap};
 use crate::account::{Account, AccountKind, AccountStatus, Limits, Role, RoleSet, Unit};
 use crate::amount::{Amount, BALANCE_MAX, Scale, format_minor};
 use crate::chamber::{
-    Agreement, CollectLine, Commons, CommonsName, Declaration, DeclarationStatus, RuleBook, RuleRecord,
+    Agreement, CollectLine, Commons, CommonsName, Declaration, DeclarationStatus, DistributionRecord, RuleBook,
+    RuleRecord,
 };
 use crate::clearing::settlement::AppliedRun;
 use crate::command::{Command, SignedCommand, admin_handle};
@@ -29,7 +32,7 @@ use crate::import::{self, ImportRow};
 use crate::invoice::Invoice;
 use crate::journal::Posting;
 use crate::keys::PublicKey;
-use crate::names::{DeclarationId, DisplayName, Handle, LedgerId, Memo, RequestId, RuleId, UnitCode};
+use crate::names::{DeclarationId, DisplayName, DistributionId, Handle, LedgerId, Memo, RequestId, RuleId, UnitCode};
 use crate::refusal::Refusal;
 use crate::transfer::{REQUEST_LIFETIME_MAX_MS, Transfer, TransferKind, TransferStatus};
 
@@ -84,6 +87,8 @@ pub struct Changes {
     pub rules: BTreeSet<RuleId>,
     /// The rule book's quorum was set.
     pub quorum: bool,
+    /// Distributions proposed, approved or executed.
+    pub distributions: BTreeSet<DistributionId>,
 }
 
 /// Something worth telling the caller about a command that was applied.
@@ -144,6 +149,8 @@ pub struct State {
     /// The quorum and the count of adopted rules; `None` until loaded (a part of the ledger) or
     /// first changed (a replay from genesis), read as the defaults: quorum 1, nothing adopted.
     pub rule_book: Option<RuleBook>,
+    /// Distributions proposed or executed, by id.
+    pub distributions: HashMap<DistributionId, DistributionRecord>,
     changes: Changes,
 }
 
@@ -501,6 +508,7 @@ impl State {
                     period: *period,
                     note: note.clone(),
                     status: DeclarationStatus::Pending,
+                    paid_by: None,
                 });
                 Ok(Applied::default())
             }
@@ -541,6 +549,26 @@ impl State {
                 let (approver, _) =
                     approver.ok_or(Refusal::NotAuthorised("approving a rule needs the treasurer role"))?;
                 self.approve_rule(*rule, approver.clone())
+            }
+            Command::ProposeDistribution { unit, period, rule, distributed, lines_digest } => {
+                let proposer = signers.iter().find(|(_, roles)| roles.has(Role::Treasurer));
+                let (proposer, _) =
+                    proposer.ok_or(Refusal::NotAuthorised("proposing a distribution needs the treasurer role"))?;
+                let signed_plan = distributions::SignedPlan {
+                    id: DistributionId::from_uuid(signed.request_id.uuid()),
+                    unit,
+                    period: *period,
+                    rule: *rule,
+                    distributed: *distributed,
+                    lines_digest,
+                };
+                self.propose_distribution(&signed_plan, proposer.clone(), timestamp_ms)
+            }
+            Command::ApproveDistribution { distribution } => {
+                let approver = signers.iter().find(|(_, roles)| roles.has(Role::Treasurer));
+                let (approver, _) =
+                    approver.ok_or(Refusal::NotAuthorised("approving a distribution needs the treasurer role"))?;
+                self.approve_distribution(*distribution, approver.clone(), timestamp_ms)
             }
         }
     }

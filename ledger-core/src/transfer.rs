@@ -38,11 +38,13 @@ pub enum TransferKind {
     Levy,
     /// A business's contribution to the fund: one-off, or its recurring amount collected.
     Contribution,
+    /// A contributor's payment from the fund by an executed distribution.
+    Distribution,
 }
 
 impl TransferKind {
     /// Every kind.
-    pub const ALL: [TransferKind; 7] = [
+    pub const ALL: [TransferKind; 8] = [
         TransferKind::Payment,
         TransferKind::Request,
         TransferKind::Reversal,
@@ -50,6 +52,7 @@ impl TransferKind {
         TransferKind::Clearing,
         TransferKind::Levy,
         TransferKind::Contribution,
+        TransferKind::Distribution,
     ];
 
     /// Lowercase name.
@@ -62,6 +65,7 @@ impl TransferKind {
             TransferKind::Clearing => "clearing",
             TransferKind::Levy => "levy",
             TransferKind::Contribution => "contribution",
+            TransferKind::Distribution => "distribution",
         }
     }
 

@@ -13,10 +13,13 @@
 //! - `registry`: the commons registry and declarations as commands: who may do what, once.
 //! - `rules`: the rule book as commands: quorum, proposals, approvals, adoption and versions.
 //! - `plan`: a period's distribution planned from accounts, adopted rules and declarations.
+//! - `distributions`: proposals and approvals as commands; the executed distribution is the plan.
 //! - `values`: periods, quantities, weights and rates read back what they write; levies round down.
 
 #[path = "chamber/determinism.rs"]
 mod determinism;
+#[path = "chamber/distributions.rs"]
+mod distributions;
 #[path = "chamber/exact.rs"]
 mod exact;
 #[path = "chamber/examples.rs"]

@@ -1,7 +1,7 @@
 //! Declarations: work a member says they did for a commons, which counts once a steward
 //! validated it.
 
-use crate::names::{DeclarationId, Handle};
+use crate::names::{DeclarationId, DistributionId, Handle};
 
 use super::names::{Category, CommonsName, Note};
 use super::period::Period;
@@ -57,4 +57,7 @@ pub struct Declaration {
     pub note: Note,
     /// Where it stands.
     pub status: DeclarationStatus,
+    /// The executed distribution that settled it, if one has: a validated declaration is paid
+    /// by at most one distribution (whatever the amount, even zero).
+    pub paid_by: Option<DistributionId>,
 }

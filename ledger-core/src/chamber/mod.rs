@@ -30,6 +30,7 @@
 //! - [`allocate`](mod@allocate): the allocation method and its guarantees.
 //! - [`allocation`]: what an allocation reports: lines, skipped declarations, withheld, totals.
 //! - [`plan`](mod@plan): a period's distribution planned from the ledger: rule in force, accounts' room.
+//! - [`distribution`]: a distribution proposed and executed, the digest a treasurer signs, totals.
 
 pub mod agreement;
 pub mod allocate;
@@ -40,6 +41,7 @@ pub mod commons;
 pub mod contribution;
 pub mod decision;
 pub mod declaration;
+pub mod distribution;
 pub mod levy;
 pub mod names;
 pub mod period;
@@ -59,6 +61,9 @@ pub use commons::{Commons, Stewards, StewardsError};
 pub use contribution::{COLLECT_BUSINESSES_MAX, CollectLine, CollectOutcome, collection_id, levy_id, levy_reversal_id};
 pub use decision::{Decision, decision_id};
 pub use declaration::{Declaration, DeclarationStatus};
+pub use distribution::{
+    DistributionRecord, DistributionStatus, DistributionTotals, distribution_transfer_id, lines_digest,
+};
 pub use levy::levy;
 pub use names::{Category, CommonsKind, CommonsName, Description, Note, RulesOfUse, SlugError};
 pub use period::{Period, PeriodError};

@@ -1,6 +1,7 @@
 //! Planning one period's distribution of one unit's fund: which adopted rule is in force, which
 //! declarations count, how much room each contributor's account has, and then [`allocate`].
-//! A dry run serves the plan as it is; the executed distribution will post the same allocation.
+//! A dry run serves the plan as it is; a proposed distribution is this plan, planned again from
+//! the ledger's state when the proposal is applied, and executed as planned.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -30,8 +31,6 @@ pub struct PlanInput<'a> {
     pub declarations: &'a [Declaration],
     /// The contributors' accounts, by handle (others may be present).
     pub accounts: &'a BTreeMap<Handle, Account>,
-    /// Declarations settled by earlier distributions.
-    pub already_paid: &'a BTreeSet<DeclarationId>,
 }
 
 /// A planned distribution.
@@ -81,12 +80,18 @@ pub fn plan(input: &PlanInput<'_>) -> Result<Plan, PlanError> {
             account.limits.ceiling.map(|ceiling| (handle.clone(), ceiling.minor() - account.balance))
         })
         .collect();
+    // Settled by an earlier distribution: the declaration says so itself.
+    let already_paid: BTreeSet<DeclarationId> = declarations
+        .iter()
+        .filter(|declaration| declaration.paid_by.is_some())
+        .map(|declaration| declaration.id)
+        .collect();
     let allocation = allocate(&AllocationInput {
         period: input.period,
         fund_balance: input.fund.balance,
         rule: in_force,
         declarations: &declarations,
-        already_paid: input.already_paid,
+        already_paid: &already_paid,
         ceiling_room: &ceiling_room,
     })?;
     Ok(Plan { rule: record.id, version: record.version.expect("adopted"), allocation })

@@ -270,7 +270,7 @@ fn not_collectable(reason: &'static str, message: String) -> CollectOutcome {
 
 /// A transfer committed at once.
 #[allow(clippy::too_many_arguments)]
-fn committed(
+pub(super) fn committed(
     id: RequestId,
     kind: TransferKind,
     payer: &Handle,

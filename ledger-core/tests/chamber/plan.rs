@@ -66,7 +66,7 @@ fn run(fund_balance: i64, rules: &[RuleRecord]) -> Result<Plan, PlanError> {
         // carol's account holds another unit: another fund pays her.
         declaration(3, "carol", "gardening", 5_000),
     ];
-    let (unit, fund, accounts, paid) = (unit(), fund(fund_balance), accounts(), BTreeSet::new());
+    let (unit, fund, accounts) = (unit(), fund(fund_balance), accounts());
     plan(&PlanInput {
         unit: &unit,
         period: period(),
@@ -74,7 +74,6 @@ fn run(fund_balance: i64, rules: &[RuleRecord]) -> Result<Plan, PlanError> {
         rules,
         declarations: &declarations,
         accounts: &accounts,
-        already_paid: &paid,
     })
 }
 
@@ -132,7 +131,7 @@ fn an_empty_fund_still_lists_every_line_at_zero() {
 
 #[test]
 fn only_the_units_own_fund_is_planned() {
-    let (unit, paid, accounts) = (unit(), BTreeSet::new(), accounts());
+    let (unit, accounts) = (unit(), accounts());
     let rules = [record(1, half(5_000), Some(1))];
     let not_fund = account(handle("alice"), unit.clone(), 100, None);
     let input = PlanInput {
@@ -142,7 +141,6 @@ fn only_the_units_own_fund_is_planned() {
         rules: &rules,
         declarations: &[],
         accounts: &accounts,
-        already_paid: &paid,
     };
     assert_eq!(plan(&input), Err(PlanError::NotTheFund(handle("alice"))));
 }

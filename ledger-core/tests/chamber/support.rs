@@ -53,6 +53,7 @@ pub fn declaration(n: u128, contributor: &str, category_name: &str, thousandths:
         period: period(),
         note: Note::default(),
         status: DeclarationStatus::Validated,
+        paid_by: None,
     }
 }
 
@@ -205,6 +206,7 @@ pub fn declarations_of(max: usize, quantity: impl Strategy<Value = u64>) -> impl
                     period,
                     note: Note::default(),
                     status,
+                    paid_by: None,
                 })
                 .collect()
         },

@@ -395,7 +395,9 @@ impl Model {
             | Command::Collect { .. }
             | Command::SetQuorum { .. }
             | Command::ProposeRule { .. }
-            | Command::ApproveRule { .. } => {
+            | Command::ApproveRule { .. }
+            | Command::ProposeDistribution { .. }
+            | Command::ApproveDistribution { .. } => {
                 unreachable!(
                     "the scenarios generate no chamber commands; tests/chamber/, tests/contributions.rs and tests/chamber/rules.rs check those"
                 )

@@ -732,9 +732,11 @@ pub fn one_field_changes(command: &Command) -> Vec<(&'static str, Command)> {
         | Command::Collect { .. }
         | Command::SetQuorum { .. }
         | Command::ProposeRule { .. }
-        | Command::ApproveRule { .. } => {
+        | Command::ApproveRule { .. }
+        | Command::ProposeDistribution { .. }
+        | Command::ApproveDistribution { .. } => {
             unreachable!(
-                "the command strategies generate no chamber commands; tests/chamber/, tests/contributions.rs and tests/chamber/rules.rs cover them"
+                "the command strategies generate no chamber commands; tests/chamber/, tests/contributions.rs, tests/chamber/rules.rs and tests/chamber/distributions.rs cover them"
             )
         }
     }
