@@ -43,6 +43,7 @@ use crate::grpc::ApiLimits;
 
 pub mod agreement;
 pub mod clearing_run;
+pub mod distribution;
 pub mod invoice;
 pub mod rules;
 use crate::proto;
@@ -849,11 +850,17 @@ pub fn history_item(
         Command::Collect { unit, period, businesses } => {
             format!("recurring contributions in {unit} for {period} collected from {} businesses", businesses.len())
         }
-        Command::SetQuorum { quorum } => format!("rules are adopted by {quorum} treasurers' approvals"),
+        Command::SetQuorum { quorum } => {
+            format!("rules are adopted, and distributions executed, by {quorum} treasurers' approvals")
+        }
         Command::ProposeRule { unit, rule } => {
             format!("rule {request_id} proposed for the {unit} fund from {}", rule.effective_from())
         }
         Command::ApproveRule { rule } => format!("rule {rule} approved"),
+        Command::ProposeDistribution { unit, period, .. } => {
+            format!("distribution {request_id} of the {unit} fund proposed for {period}")
+        }
+        Command::ApproveDistribution { distribution } => format!("distribution {distribution} approved"),
     };
     Ok(item)
 }

@@ -16,7 +16,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::canonical::Encoder;
-use crate::names::{DistributionId, Handle, RequestId, RuleId, UnitCode};
+use crate::names::{DeclarationId, DistributionId, Handle, RequestId, RuleId, UnitCode};
 
 use super::allocation::{AllocationLine, Pool};
 use super::names::{Category, CommonsName};
@@ -30,10 +30,16 @@ pub const LINES_DIGEST_DOMAIN: &[u8] = b"commons-ledger/distribution-lines/v1\0"
 /// (encoded as in `crate::canonical`). Quantities, weights and commons follow from the
 /// declarations, which the journal holds.
 pub fn lines_digest(lines: &[AllocationLine]) -> [u8; 32] {
+    digest_of_lines(lines.iter().map(|line| (line.declaration, &line.contributor, line.amount)))
+}
+
+/// [`lines_digest`] of lines given as (declaration, contributor, amount in minor units), for a
+/// client that holds only what a plan printed.
+pub fn digest_of_lines<'a>(lines: impl IntoIterator<Item = (DeclarationId, &'a Handle, i64)>) -> [u8; 32] {
     use sha2::{Digest, Sha256};
     let mut out = Encoder::with_domain(LINES_DIGEST_DOMAIN);
-    for line in lines {
-        out.fixed(line.declaration.as_bytes()).text(line.contributor.as_str()).i64(line.amount);
+    for (declaration, contributor, amount) in lines {
+        out.fixed(declaration.as_bytes()).text(contributor.as_str()).i64(amount);
     }
     Sha256::digest(out.finish()).into()
 }

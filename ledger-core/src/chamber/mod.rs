@@ -62,7 +62,7 @@ pub use contribution::{COLLECT_BUSINESSES_MAX, CollectLine, CollectOutcome, coll
 pub use decision::{Decision, decision_id};
 pub use declaration::{Declaration, DeclarationStatus};
 pub use distribution::{
-    DistributionRecord, DistributionStatus, DistributionTotals, distribution_transfer_id, lines_digest,
+    DistributionRecord, DistributionStatus, DistributionTotals, digest_of_lines, distribution_transfer_id, lines_digest,
 };
 pub use levy::levy;
 pub use names::{Category, CommonsKind, CommonsName, Description, Note, RulesOfUse, SlugError};

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use ledger_core::amount::{Amount, Scale, format_minor};
 use ledger_core::chamber::{
-    BasisPoints, Category, Period, Plan, Quorum, Rule, RuleRecord, RuleTerms, Weight, Withheld,
+    BasisPoints, Category, Period, Plan, Quorum, Rule, RuleRecord, RuleTerms, Weight, Withheld, lines_digest,
 };
 use ledger_core::names::RuleId;
 
@@ -129,19 +129,7 @@ pub fn plan_message(plan: &Plan, unit: &str, scale: Scale) -> proto::Distributio
         pool_by_share: text(allocation.pool.by_share),
         pool_fixed: text(allocation.pool.fixed),
         pool: text(allocation.pool.amount),
-        lines: allocation
-            .lines
-            .iter()
-            .map(|line| proto::AllocationLine {
-                declaration: line.declaration.to_string(),
-                contributor: line.contributor.to_string(),
-                commons: line.commons.to_string(),
-                category: line.category.to_string(),
-                quantity: line.quantity.format(),
-                weight: line.weight.format(),
-                amount: text(line.amount),
-            })
-            .collect(),
+        lines: allocation.lines.iter().map(|line| super::distribution::line_message(line, scale)).collect(),
         skipped: allocation
             .skipped
             .iter()
@@ -166,5 +154,6 @@ pub fn plan_message(plan: &Plan, unit: &str, scale: Scale) -> proto::Distributio
         withheld: Some(withheld_message(&allocation.withheld, scale)),
         unallocated: text(allocation.unallocated),
         fund_after: text(allocation.fund_after),
+        lines_digest: hex::encode(lines_digest(&allocation.lines)),
     }
 }

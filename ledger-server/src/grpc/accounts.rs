@@ -252,7 +252,9 @@ fn subject(command: &Command) -> &Handle {
         | Command::Collect { .. }
         | Command::SetQuorum { .. }
         | Command::ProposeRule { .. }
-        | Command::ApproveRule { .. } => {
+        | Command::ApproveRule { .. }
+        | Command::ProposeDistribution { .. }
+        | Command::ApproveDistribution { .. } => {
             unreachable!("only commands about one handle are built by this service's conversions")
         }
     }

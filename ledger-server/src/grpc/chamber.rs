@@ -1,8 +1,10 @@
 //! The Chamber service: the commons registry (add, list, get) and declarations of work (declare,
 //! validate, refuse, list). Mutations are signed commands like every other; who may decide on a
 //! declaration is judged by `State::apply` (a steward of its commons), never here. The rule
-//! book and the distribution dry run are in the child module `rules`.
+//! book and the distribution dry run are in the child module `rules`, distributions proposed,
+//! approved and read in `distributions`.
 
+mod distributions;
 mod rules;
 
 use std::sync::Arc;
@@ -267,6 +269,7 @@ fn declaration_message(declaration: &Declaration) -> proto::Declaration {
         period: declaration.period.to_string(),
         note: declaration.note.as_str().to_owned(),
         status: declaration.status.as_str().to_owned(),
+        paid_by: declaration.paid_by.map(|id| id.to_string()).unwrap_or_default(),
     }
 }
 
@@ -396,5 +399,26 @@ impl proto::chamber_server::Chamber for ChamberService {
         request: Request<proto::PlanDistributionRequest>,
     ) -> Result<Response<proto::DistributionPlan>, Status> {
         Ok(Response::new(self.plan_distribution(request.metadata(), request.get_ref()).await?))
+    }
+
+    async fn propose_distribution(
+        &self,
+        request: Request<proto::ProposeDistributionRequest>,
+    ) -> Result<Response<proto::Distribution>, Status> {
+        Ok(Response::new(self.propose_distribution(request.get_ref()).await?))
+    }
+
+    async fn approve_distribution(
+        &self,
+        request: Request<proto::ApproveDistributionRequest>,
+    ) -> Result<Response<proto::Distribution>, Status> {
+        Ok(Response::new(self.approve_distribution(request.get_ref()).await?))
+    }
+
+    async fn get_distribution(
+        &self,
+        request: Request<proto::GetDistributionRequest>,
+    ) -> Result<Response<proto::Distribution>, Status> {
+        Ok(Response::new(self.get_distribution(request.metadata(), request.get_ref()).await?))
     }
 }

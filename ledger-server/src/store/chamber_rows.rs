@@ -6,7 +6,7 @@ use ledger_core::chamber::{
     Category, Commons, CommonsKind, CommonsName, Declaration, DeclarationStatus, Description, Note, Period, Quantity,
     RulesOfUse, Stewards,
 };
-use ledger_core::names::{DeclarationId, Handle};
+use ledger_core::names::{DeclarationId, DistributionId, Handle};
 
 use super::StoreError;
 use super::rows::corrupt;
@@ -14,9 +14,9 @@ use super::rows::corrupt;
 /// `name, kind, description, rules_of_use, stewards` of `commons`, in that order in every backend.
 pub(super) type CommonsRow = (String, String, String, String, String);
 
-/// `id, contributor, commons, category, quantity, period, note, status` of `declarations`, in that
-/// order in every backend.
-pub(super) type DeclarationRow = (Vec<u8>, String, String, String, i64, String, String, String);
+/// `id, contributor, commons, category, quantity, period, note, status, paid_by` of
+/// `declarations`, in that order in every backend.
+pub(super) type DeclarationRow = (Vec<u8>, String, String, String, i64, String, String, String, Option<Vec<u8>>);
 
 /// The stewards column: handles in ascending order joined by ',', which no handle contains.
 pub(super) fn stewards_text(stewards: &Stewards) -> String {
@@ -46,7 +46,7 @@ pub(super) fn declaration_id_from_row(bytes: &[u8]) -> Result<DeclarationId, Sto
 }
 
 pub(super) fn declaration_from_row(row: DeclarationRow) -> Result<Declaration, StoreError> {
-    let (id, contributor, commons, category, quantity, period, note, status) = row;
+    let (id, contributor, commons, category, quantity, period, note, status, paid_by) = row;
     let id = declaration_id_from_row(&id)?;
     let bad = |what: String| corrupt(format!("declaration {id}: {what}"));
     let quantity = u64::try_from(quantity)
@@ -62,6 +62,12 @@ pub(super) fn declaration_from_row(row: DeclarationRow) -> Result<Declaration, S
         period: Period::parse(&period).map_err(|error| bad(error.to_string()))?,
         note: Note::parse(&note).map_err(|error| bad(error.to_string()))?,
         status: DeclarationStatus::parse(&status).ok_or_else(|| bad(format!("unknown status {status:?}")))?,
+        paid_by: paid_by
+            .map(|bytes| {
+                let bytes: [u8; 16] = bytes.try_into().map_err(|_| bad("paid_by is not 16 bytes".into()))?;
+                Ok(DistributionId::from_uuid(uuid::Uuid::from_bytes(bytes)))
+            })
+            .transpose()?,
     })
 }
 

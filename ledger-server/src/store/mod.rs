@@ -19,6 +19,7 @@
 mod agreement_rows;
 mod chamber_rows;
 mod clearing_rows;
+mod distribution_rows;
 pub mod postgres;
 mod rows;
 mod rule_rows;
@@ -31,14 +32,16 @@ use std::sync::Arc;
 pub use agreement_rows::AgreementRecord;
 use async_trait::async_trait;
 use ledger_core::account::{Account, RoleSet, Unit};
-use ledger_core::chamber::{Commons, CommonsName, Declaration, DeclarationStatus, Period, RuleBook, RuleRecord};
+use ledger_core::chamber::{
+    Commons, CommonsName, Declaration, DeclarationStatus, DistributionRecord, Period, RuleBook, RuleRecord,
+};
 use ledger_core::checkpoint::Checkpoint;
 use ledger_core::clearing::settlement::AppliedRun;
 use ledger_core::command::{EntryKind, References};
 use ledger_core::invoice::{Invoice, InvoiceStatus};
 use ledger_core::journal::{Entry, EntryHash};
 use ledger_core::keys::PublicKey;
-use ledger_core::names::{DeclarationId, Handle, LedgerId, RequestId, RuleId, UnitCode};
+use ledger_core::names::{DeclarationId, DistributionId, Handle, LedgerId, RequestId, RuleId, UnitCode};
 use ledger_core::state::{Changes, Identity, KeyOwner, State};
 use ledger_core::transfer::Transfer;
 
@@ -245,6 +248,8 @@ pub trait Store: Send + Sync + 'static {
     async fn rules(&self, after: Option<RuleId>, limit: u32) -> Result<Vec<RuleRecord>, StoreError>;
     /// The quorum (1 until set) and how many rules have been adopted.
     async fn rule_book(&self) -> Result<RuleBook, StoreError>;
+    /// A distribution with its lines.
+    async fn distribution(&self, id: DistributionId) -> Result<Option<DistributionRecord>, StoreError>;
     /// Entries with seq in `from_seq..=to_seq`, in order, at most `limit`, exactly as stored: not
     /// checked, so that an auditor sees a tampered entry for themselves instead of a refusal.
     async fn entries_as_stored(&self, from_seq: u64, to_seq: u64, limit: u32) -> Result<Vec<Entry>, StoreError>;

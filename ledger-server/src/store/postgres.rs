@@ -39,6 +39,7 @@
 
 mod agreements;
 mod chamber;
+mod distributions;
 mod rules;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -49,13 +50,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 use ledger_core::account::{Account, RoleSet, Unit};
 use ledger_core::amount::Amount;
-use ledger_core::chamber::{Commons, CommonsName, Declaration, RuleBook, RuleRecord};
+use ledger_core::chamber::{Commons, CommonsName, Declaration, DistributionRecord, RuleBook, RuleRecord};
 use ledger_core::checkpoint::Checkpoint;
 use ledger_core::command::References;
 use ledger_core::invoice::Invoice;
 use ledger_core::journal::{Entry, EntryHash};
 use ledger_core::keys::PublicKey;
-use ledger_core::names::{DeclarationId, Handle, RequestId, RuleId, UnitCode};
+use ledger_core::names::{DeclarationId, DistributionId, Handle, RequestId, RuleId, UnitCode};
 use ledger_core::state::{Changes, Identity, KeyOwner, State};
 use ledger_core::transfer::Transfer;
 use sqlx::migrate::{MigrateError, Migration, MigrationType, Migrator};
@@ -96,6 +97,8 @@ const MIGRATION_0007: &str = include_str!("../../migrations/postgres/0007_cleari
 const MIGRATION_0008: &str = include_str!("../../migrations/postgres/0008_agreements.sql");
 /// Remuneration rules and the quorum that adopts them.
 const MIGRATION_0009: &str = include_str!("../../migrations/postgres/0009_rules.sql");
+/// Distributions of the commons fund, and which distribution paid each declaration.
+const MIGRATION_0010: &str = include_str!("../../migrations/postgres/0010_distributions.sql");
 
 /// How many times start-up runs the migrations when a replica starting at the same moment makes
 /// them fail. A run that lost a race finds the other's migrations applied, but the other may still
@@ -185,6 +188,7 @@ fn migrator() -> Migrator {
         Migration::new(7, "clearing_runs".into(), MigrationType::Simple, MIGRATION_0007.into_sql_str(), false),
         Migration::new(8, "agreements".into(), MigrationType::Simple, MIGRATION_0008.into_sql_str(), false),
         Migration::new(9, "rules".into(), MigrationType::Simple, MIGRATION_0009.into_sql_str(), false),
+        Migration::new(10, "distributions".into(), MigrationType::Simple, MIGRATION_0010.into_sql_str(), false),
     ]);
     // sqlx would take an advisory lock, which CockroachDB and YugabyteDB lack; see the module doc.
     migrator.set_locking(false);
@@ -544,6 +548,11 @@ impl Store for PostgresStore {
         rules::read_rule_book(&mut conn).await
     }
 
+    async fn distribution(&self, id: DistributionId) -> Result<Option<DistributionRecord>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        distributions::read(&mut conn, id).await
+    }
+
     async fn transfer(&self, id: RequestId) -> Result<Option<Transfer>, StoreError> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
         Ok(read_transfers(&mut conn, &[id]).await?.pop())
@@ -608,6 +617,17 @@ impl BatchTx for PostgresBatch {
     }
 
     async fn load(&mut self, state: &mut State, refs: &References) -> Result<(), StoreError> {
+        // A distribution proposed or approved brings more than its command names.
+        let with_companions;
+        let refs = if refs.distributions.is_empty() && refs.distribution_plans.is_empty() {
+            refs
+        } else {
+            let mut all = refs.clone();
+            all.extend(distributions::load(&mut self.tx, state, refs).await?);
+            all.dedup();
+            with_companions = all;
+            &with_companions
+        };
         let conn: &mut PgConnection = &mut self.tx;
         let mut units: BTreeSet<&str> =
             refs.units.iter().filter(|code| !state.units.contains_key(*code)).map(UnitCode::as_str).collect();
@@ -763,6 +783,8 @@ impl BatchTx for PostgresBatch {
         write_chamber(&mut *conn, state, changes).await?;
         agreements::write(&mut *conn, state, &changes.agreements).await?;
         rules::write(&mut *conn, state, changes).await?;
+        // After rules and declarations: a distribution names its rule and its lines' declarations.
+        distributions::write(&mut *conn, state, changes).await?;
         write_entries(conn, entries).await?;
         // After the entries: a run's row names its entry.
         for run in runs_to_write(entries, state, changes)? {

@@ -13,6 +13,7 @@
 mod agreements;
 mod batch_reads;
 mod chamber;
+mod distributions;
 mod rules;
 
 use std::collections::BTreeSet;
@@ -24,13 +25,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 use ledger_core::account::{Account, RoleSet, Unit};
 use ledger_core::amount::Amount;
-use ledger_core::chamber::{Commons, CommonsName, Declaration, RuleBook, RuleRecord};
+use ledger_core::chamber::{Commons, CommonsName, Declaration, DistributionRecord, RuleBook, RuleRecord};
 use ledger_core::checkpoint::Checkpoint;
 use ledger_core::command::References;
 use ledger_core::invoice::Invoice;
 use ledger_core::journal::{Entry, EntryHash, Posting};
 use ledger_core::keys::PublicKey;
-use ledger_core::names::{DeclarationId, Handle, RequestId, RuleId, UnitCode};
+use ledger_core::names::{DeclarationId, DistributionId, Handle, RequestId, RuleId, UnitCode};
 use ledger_core::state::{Changes, Identity, KeyOwner, State};
 use ledger_core::transfer::Transfer;
 use sqlx::migrate::{MigrateError, Migration, MigrationType, Migrator};
@@ -88,6 +89,8 @@ const MIGRATION_0007: &str = include_str!("../../migrations/sqlite/0007_clearing
 const MIGRATION_0008: &str = include_str!("../../migrations/sqlite/0008_agreements.sql");
 /// Remuneration rules and the quorum that adopts them.
 const MIGRATION_0009: &str = include_str!("../../migrations/sqlite/0009_rules.sql");
+/// Distributions of the commons fund, and which distribution paid each declaration.
+const MIGRATION_0010: &str = include_str!("../../migrations/sqlite/0010_distributions.sql");
 
 // SQLite primary result codes (the low byte of an extended code) that mean the data itself is
 // wrong rather than the database being out of reach. See https://www.sqlite.org/rescode.html.
@@ -160,6 +163,7 @@ fn migrator() -> Migrator {
         Migration::new(7, "clearing_runs".into(), MigrationType::Simple, MIGRATION_0007.into_sql_str(), false),
         Migration::new(8, "agreements".into(), MigrationType::Simple, MIGRATION_0008.into_sql_str(), false),
         Migration::new(9, "rules".into(), MigrationType::Simple, MIGRATION_0009.into_sql_str(), false),
+        Migration::new(10, "distributions".into(), MigrationType::Simple, MIGRATION_0010.into_sql_str(), false),
     ])
 }
 
@@ -481,6 +485,11 @@ impl Store for SqliteStore {
         rules::read_rule_book(&mut conn).await
     }
 
+    async fn distribution(&self, id: DistributionId) -> Result<Option<DistributionRecord>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        distributions::read(&mut conn, id).await
+    }
+
     async fn transfer(&self, id: RequestId) -> Result<Option<Transfer>, StoreError> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
         read_transfer(&mut conn, id).await
@@ -543,6 +552,17 @@ impl BatchTx for SqliteBatch {
     }
 
     async fn load(&mut self, state: &mut State, refs: &References) -> Result<(), StoreError> {
+        // A distribution proposed or approved brings more than its command names.
+        let with_companions;
+        let refs = if refs.distributions.is_empty() && refs.distribution_plans.is_empty() {
+            refs
+        } else {
+            let mut all = refs.clone();
+            all.extend(distributions::load(&mut self.tx, state, refs).await?);
+            all.dedup();
+            with_companions = all;
+            &with_companions
+        };
         let conn: &mut SqliteConnection = &mut self.tx;
         let handles: Vec<&Handle> =
             refs.handles.iter().filter(|handle| !state.accounts.contains_key(*handle)).collect();
@@ -636,6 +656,8 @@ impl BatchTx for SqliteBatch {
         write_chamber(&mut *conn, state, changes).await?;
         agreements::write(&mut *conn, state, &changes.agreements).await?;
         rules::write(&mut *conn, state, changes).await?;
+        // After rules and declarations: a distribution names its rule and its lines' declarations.
+        distributions::write(&mut *conn, state, changes).await?;
         write_entries(conn, entries).await?;
         // After the entries: a run's row names its entry.
         for run in runs_to_write(entries, state, changes)? {

@@ -1,14 +1,20 @@
-//! `ledgerctl chamber distribute --period P --unit CODE --dry-run`: a period's distribution of
-//! one unit's commons fund as the adopted rule in force would make it, every line and total,
-//! changing nothing. Executing a distribution (a proposal the quorum approves) is not available
-//! yet, so without `--dry-run` the verb is a usage error.
+//! `ledgerctl chamber distribute --period P --unit CODE [--dry-run]`: a period's distribution of
+//! one unit's commons fund as the adopted rule in force would make it, every line and total.
+//! With `--dry-run` that is all, and nothing changes. Otherwise the treasurer's key signs the
+//! plan it just printed (its rule, the amount distributed and the digest of its lines, computed
+//! here from the lines, not taken from the server) as a proposal: the ledger plans again and
+//! refuses a proposal that is not exactly this plan; with a quorum of 1 it executes at once,
+//! otherwise other treasurers approve it (`chamber distribution approve`).
 
 use clap::Args;
-use ledger_core::chamber::Period;
-use ledger_core::names::UnitCode;
+use ledger_core::amount::{Amount, Scale, format_minor};
+use ledger_core::chamber::{Period, digest_of_lines};
+use ledger_core::command::Command;
+use ledger_core::names::{DeclarationId, Handle, RequestId, RuleId, UnitCode};
 use serde::Serialize;
 
-use super::super::Context;
+use super::distributions::DistributionView;
+use crate::commands::{Context, fetch_unit, fresh_request_id, parse};
 use crate::error::CliError;
 use crate::output::Render;
 use crate::proto;
@@ -26,6 +32,10 @@ pub struct DistributeArgs {
     /// Only show what the distribution would be; nothing is written.
     #[arg(long)]
     dry_run: bool,
+    /// The distribution's id (a UUID); sending the same proposal again under it returns the first
+    /// result. Default: a fresh one.
+    #[arg(long, value_name = "UUID", value_parser = parse::request_id, conflicts_with = "dry_run")]
+    id: Option<RequestId>,
 }
 
 /// One allocation line as printed.
@@ -109,7 +119,51 @@ pub struct PlanView {
     fund_after: String,
 }
 
-fn totals(totals: Vec<proto::NamedTotal>) -> Vec<TotalView> {
+impl From<proto::AllocationLine> for LineView {
+    fn from(l: proto::AllocationLine) -> Self {
+        Self {
+            declaration: l.declaration,
+            contributor: l.contributor,
+            commons: l.commons,
+            category: l.category,
+            quantity: l.quantity,
+            weight: l.weight,
+            amount: l.amount,
+        }
+    }
+}
+
+/// The table of allocation lines, as a plan and a distribution print them.
+pub(super) fn lines_table(lines: &[LineView]) -> String {
+    let mut table = Table::new(&[
+        ("CONTRIBUTOR", Align::Left),
+        ("COMMONS", Align::Left),
+        ("CATEGORY", Align::Left),
+        ("QUANTITY", Align::Right),
+        ("WEIGHT", Align::Right),
+        ("AMOUNT", Align::Right),
+        ("DECLARATION", Align::Left),
+    ]);
+    for l in lines {
+        table.row(vec![
+            l.contributor.clone(),
+            l.commons.clone(),
+            l.category.clone(),
+            l.quantity.clone(),
+            l.weight.clone(),
+            l.amount.clone(),
+            l.declaration.clone(),
+        ]);
+    }
+    table.render()
+}
+
+/// Totals as one line: `name amount, name amount`.
+pub(super) fn named_totals(totals: &[TotalView]) -> String {
+    totals.iter().map(|t| format!("{} {}", t.name, t.amount)).collect::<Vec<_>>().join(", ")
+}
+
+pub(super) fn totals(totals: Vec<proto::NamedTotal>) -> Vec<TotalView> {
     totals.into_iter().map(|t| TotalView { name: t.name, amount: t.amount }).collect()
 }
 
@@ -126,19 +180,7 @@ impl From<proto::DistributionPlan> for PlanView {
             pool_by_share: p.pool_by_share,
             pool_fixed: p.pool_fixed,
             pool: p.pool,
-            lines: p
-                .lines
-                .into_iter()
-                .map(|l| LineView {
-                    declaration: l.declaration,
-                    contributor: l.contributor,
-                    commons: l.commons,
-                    category: l.category,
-                    quantity: l.quantity,
-                    weight: l.weight,
-                    amount: l.amount,
-                })
-                .collect(),
+            lines: p.lines.into_iter().map(LineView::from).collect(),
             skipped: p
                 .skipped
                 .into_iter()
@@ -166,26 +208,6 @@ impl From<proto::DistributionPlan> for PlanView {
 
 impl Render for PlanView {
     fn table(&self) -> String {
-        let mut lines = Table::new(&[
-            ("CONTRIBUTOR", Align::Left),
-            ("COMMONS", Align::Left),
-            ("CATEGORY", Align::Left),
-            ("QUANTITY", Align::Right),
-            ("WEIGHT", Align::Right),
-            ("AMOUNT", Align::Right),
-            ("DECLARATION", Align::Left),
-        ]);
-        for l in &self.lines {
-            lines.row(vec![
-                l.contributor.clone(),
-                l.commons.clone(),
-                l.category.clone(),
-                l.quantity.clone(),
-                l.weight.clone(),
-                l.amount.clone(),
-                l.declaration.clone(),
-            ]);
-        }
         let mut contributors = Table::new(&[
             ("CONTRIBUTOR", Align::Left),
             ("SHARE", Align::Right),
@@ -195,9 +217,6 @@ impl Render for PlanView {
         for c in &self.contributors {
             contributors.row(vec![c.contributor.clone(), c.share.clone(), c.withheld.total.clone(), c.amount.clone()]);
         }
-        let named = |totals: &[TotalView]| {
-            totals.iter().map(|t| format!("{} {}", t.name, t.amount)).collect::<Vec<_>>().join(", ")
-        };
         let w = &self.withheld;
         let mut out = vec![
             format!("DRY RUN: nothing was written. {} fund, period {}", self.unit, self.period),
@@ -206,10 +225,10 @@ impl Render for PlanView {
                 "fund      {} (reserve {}); pool {} = {} by share + {} fixed",
                 self.fund_balance, self.reserve, self.pool, self.pool_by_share, self.pool_fixed
             ),
-            lines.render(),
+            lines_table(&self.lines),
             contributors.render(),
-            format!("by commons    {}", named(&self.by_commons)),
-            format!("by category   {}", named(&self.by_category)),
+            format!("by commons    {}", named_totals(&self.by_commons)),
+            format!("by category   {}", named_totals(&self.by_category)),
             format!(
                 "withheld      {} (cap per unit {}, cap per contributor {}, account ceiling {}, minimum payout {})",
                 w.total, w.cap_per_unit, w.cap_per_contributor, w.account_ceiling, w.minimum_payout
@@ -230,13 +249,59 @@ impl Render for PlanView {
 
 /// Runs `distribute`.
 pub async fn distribute(args: DistributeArgs, ctx: &Context) -> Result<(), CliError> {
-    if !args.dry_run {
-        return Err(CliError::Usage(
-            "executing a distribution is not available yet: add --dry-run to see what it would be".into(),
-        ));
-    }
     let client = ctx.connect().await?;
     let request = proto::PlanDistributionRequest { unit: args.unit.to_string(), period: args.period.to_string() };
     let plan = client.chamber().plan_distribution(request).await?.into_inner();
-    ctx.emit(&PlanView::from(plan))
+    if args.dry_run {
+        return ctx.emit(&PlanView::from(plan));
+    }
+    let (_, scale) = fetch_unit(&client, &args.unit).await?;
+    let command = proposal(&plan, &args.unit, args.period, scale)?;
+    let Command::ProposeDistribution { rule, distributed, lines_digest, .. } = command.clone() else {
+        unreachable!("`proposal` builds a proposal")
+    };
+    let signed = client.sign(args.id.unwrap_or_else(fresh_request_id), command);
+    let request = proto::ProposeDistributionRequest {
+        request_id: signed.request_id,
+        unit: args.unit.to_string(),
+        period: args.period.to_string(),
+        rule: rule.to_string(),
+        distributed: format_minor(i128::from(distributed), scale),
+        lines_digest: hex::encode(lines_digest),
+        signatures: signed.signatures,
+    };
+    let distribution = client.chamber_commands().propose_distribution(request).await?.into_inner();
+    ctx.emit(&DistributionView::from(distribution))
+}
+
+/// The proposal of exactly `plan`: its digest computed here from its lines, and checked against
+/// the one the server sent, so a treasurer signs what was printed.
+fn proposal(
+    plan: &proto::DistributionPlan,
+    unit: &UnitCode,
+    period: Period,
+    scale: Scale,
+) -> Result<Command, CliError> {
+    let bad = |what: String| CliError::Failed(format!("the server sent a bad distribution plan: {what}"));
+    let lines = plan
+        .lines
+        .iter()
+        .map(|line| {
+            let declaration = DeclarationId::parse(&line.declaration).map_err(|error| bad(error.to_string()))?;
+            let contributor = Handle::parse(&line.contributor).map_err(|error| bad(error.to_string()))?;
+            let amount = Amount::parse(&line.amount, scale).map_err(|error| bad(error.to_string()))?;
+            Ok((declaration, contributor, amount.minor()))
+        })
+        .collect::<Result<Vec<_>, CliError>>()?;
+    let lines_digest =
+        digest_of_lines(lines.iter().map(|(declaration, contributor, amount)| (*declaration, contributor, *amount)));
+    if hex::encode(lines_digest) != plan.lines_digest {
+        return Err(bad("its lines do not match its digest".into()));
+    }
+    let distributed = Amount::parse(&plan.distributed, scale).map_err(|error| bad(error.to_string()))?.minor();
+    if lines.iter().map(|(_, _, amount)| amount).sum::<i64>() != distributed {
+        return Err(bad("its lines do not sum to what it distributes".into()));
+    }
+    let rule = RuleId::parse(&plan.rule).map_err(|error| bad(error.to_string()))?;
+    Ok(Command::ProposeDistribution { unit: unit.clone(), period, rule, distributed, lines_digest })
 }

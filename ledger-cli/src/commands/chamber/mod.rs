@@ -4,7 +4,8 @@
 //! treasurer sets businesses' agreements (`agreement set|show|list`) and collects their recurring
 //! contributions (`collect`); a business gives one-off contributions (`contribute`). The
 //! admin sets the quorum (`quorum set`); treasurers propose and approve remuneration rules
-//! (`rule propose|approve|list|show`); `distribute --dry-run` shows a period's distribution.
+//! (`rule propose|approve|list|show`); `distribute` shows a period's distribution (`--dry-run`)
+//! or proposes it; `distribution approve|show` approves (the quorum executes it) or reads one.
 //!
 //! # Layout
 //!
@@ -14,7 +15,8 @@
 //! - `contribute`: one-off contributions.
 //! - `collect`: collecting the recurring contributions of a period.
 //! - `rule`: the quorum and the rule verbs; `rule_file`: a rule's TOML file.
-//! - `distribution`: the distribution dry run.
+//! - `distribution`: the distribution's plan, printed or proposed.
+//! - `distributions`: approving and showing a distribution.
 
 mod agreement;
 mod collect;
@@ -22,6 +24,7 @@ mod commons;
 mod contribute;
 mod declaration;
 mod distribution;
+mod distributions;
 mod rule;
 mod rule_file;
 
@@ -36,6 +39,7 @@ pub use commons::{AddCommonsArgs, CommonsCommand, ShowCommonsArgs};
 pub use contribute::ContributeArgs;
 pub use declaration::{DecideArgs, DeclarationsArgs, DeclareArgs};
 pub use distribution::DistributeArgs;
+pub use distributions::{ApproveDistributionArgs, DistributionCommand, ShowDistributionArgs};
 pub use rule::{ApproveArgs, ProposeArgs, QuorumCommand, RuleCommand, SetQuorumArgs, ShowRuleArgs};
 
 /// `chamber`.
@@ -65,8 +69,11 @@ pub enum ChamberCommand {
     /// Remuneration rules: propose (from a TOML file), approve, list, show.
     #[command(subcommand)]
     Rule(RuleCommand),
-    /// A period's distribution of a unit's commons fund (only --dry-run for now).
+    /// A period's distribution of a unit's commons fund: shown (--dry-run) or proposed.
     Distribute(DistributeArgs),
+    /// A distribution: approve (treasurer) or show.
+    #[command(subcommand)]
+    Distribution(DistributionCommand),
 }
 
 /// Runs a `chamber` verb.
@@ -85,5 +92,6 @@ pub async fn run(command: ChamberCommand, ctx: &Context) -> Result<(), CliError>
         ChamberCommand::Quorum(command) => rule::run_quorum(command, ctx).await,
         ChamberCommand::Rule(command) => rule::run(command, ctx).await,
         ChamberCommand::Distribute(args) => distribution::distribute(args, ctx).await,
+        ChamberCommand::Distribution(command) => distributions::run(command, ctx).await,
     }
 }

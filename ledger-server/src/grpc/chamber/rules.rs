@@ -106,8 +106,8 @@ impl ChamberService {
     }
 
     /// The dry run: reads the fund, every rule, the period's declarations and their contributors'
-    /// accounts, and plans. Not one snapshot (a dry run only informs); the executed distribution
-    /// will plan again inside the writer.
+    /// accounts, and plans. Not one snapshot (a dry run only informs): a proposal is planned
+    /// again inside the writer and refused unless it is the plan its treasurer signed.
     pub(super) async fn plan_distribution(
         &self,
         metadata: &MetadataMap,
@@ -161,8 +161,6 @@ impl ChamberService {
                 accounts.insert(handle, account);
             }
         }
-        // Nothing is paid yet: distributions are executed in a later step.
-        let already_paid = BTreeSet::new();
         let planned = tokio::task::spawn_blocking(move || {
             plan(&PlanInput {
                 unit: &unit,
@@ -171,7 +169,6 @@ impl ChamberService {
                 rules: &rules,
                 declarations: &declarations,
                 accounts: &accounts,
-                already_paid: &already_paid,
             })
             .map(|plan| (plan, unit))
         })

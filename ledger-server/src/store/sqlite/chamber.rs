@@ -46,7 +46,7 @@ pub(super) async fn read_declaration(
     id: DeclarationId,
 ) -> Result<Option<Declaration>, StoreError> {
     let row: Option<DeclarationRow> = sqlx::query_as(
-        "SELECT id, contributor, commons, category, quantity, period, note, status FROM declarations WHERE id = ?",
+        "SELECT id, contributor, commons, category, quantity, period, note, status, paid_by FROM declarations WHERE id = ?",
     )
     .bind(id.as_bytes().as_slice())
     .fetch_optional(conn)
@@ -62,7 +62,7 @@ pub(super) async fn list_declarations(
     limit: u32,
 ) -> Result<Vec<Declaration>, StoreError> {
     let rows: Vec<DeclarationRow> = sqlx::query_as(
-        "SELECT id, contributor, commons, category, quantity, period, note, status FROM declarations
+        "SELECT id, contributor, commons, category, quantity, period, note, status, paid_by FROM declarations
          WHERE (?1 IS NULL OR commons = ?1) AND (?2 IS NULL OR period = ?2) AND (?3 IS NULL OR status = ?3)
            AND (?4 IS NULL OR contributor = ?4) AND id > ?5
          ORDER BY id LIMIT ?6",
@@ -93,15 +93,15 @@ pub(super) async fn write_commons(conn: &mut SqliteConnection, commons: &Commons
     Ok(())
 }
 
-/// Writes a declaration made or decided: only its status ever changes.
+/// Writes a declaration made, decided or paid: only its status and `paid_by` ever change.
 pub(super) async fn write_declaration(
     conn: &mut SqliteConnection,
     declaration: &Declaration,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO declarations (id, contributor, commons, category, quantity, period, note, status)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET status = excluded.status",
+        "INSERT INTO declarations (id, contributor, commons, category, quantity, period, note, status, paid_by)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET status = excluded.status, paid_by = excluded.paid_by",
     )
     .bind(declaration.id.as_bytes().as_slice())
     .bind(declaration.contributor.as_str())
@@ -111,6 +111,7 @@ pub(super) async fn write_declaration(
     .bind(declaration.period.to_string())
     .bind(declaration.note.as_str())
     .bind(declaration.status.as_str())
+    .bind(declaration.paid_by.map(|id| id.as_bytes().to_vec()))
     .execute(conn)
     .await
     .map_err(db)?;
