@@ -91,6 +91,43 @@ pub struct Changes {
     pub distributions: BTreeSet<DistributionId>,
 }
 
+impl Changes {
+    /// Adds what `later` changed. Every field is named, so a new kind of change cannot be
+    /// forgotten here.
+    pub fn merge(&mut self, later: Changes) {
+        let Changes {
+            genesis,
+            units,
+            accounts,
+            identities,
+            keys,
+            transfers,
+            invoices,
+            commons,
+            declarations,
+            clearing_runs,
+            agreements,
+            rules,
+            quorum,
+            distributions,
+        } = later;
+        self.genesis |= genesis;
+        self.units.extend(units);
+        self.accounts.extend(accounts);
+        self.identities.extend(identities);
+        self.keys.extend(keys);
+        self.transfers.extend(transfers);
+        self.invoices.extend(invoices);
+        self.commons.extend(commons);
+        self.declarations.extend(declarations);
+        self.clearing_runs.extend(clearing_runs);
+        self.agreements.extend(agreements);
+        self.rules.extend(rules);
+        self.quorum |= quorum;
+        self.distributions.extend(distributions);
+    }
+}
+
 /// Something worth telling the caller about a command that was applied.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Warning {

@@ -372,7 +372,7 @@ impl Building {
                     prev_hash,
                 );
                 self.head = (seq, entry.hash);
-                merge(&mut self.changes, changes);
+                self.changes.merge(changes);
                 self.in_batch.insert(signed.request_id, self.pending.len());
                 let committed = Committed {
                     entry: entry.clone(),
@@ -488,22 +488,6 @@ fn references_with_signers(signed: &SignedCommand) -> References {
     let mut refs = signed.references();
     refs.keys.extend(signed.signers().copied());
     refs
-}
-
-fn merge(into: &mut Changes, from: Changes) {
-    into.genesis |= from.genesis;
-    into.units.extend(from.units);
-    into.accounts.extend(from.accounts);
-    into.identities.extend(from.identities);
-    into.keys.extend(from.keys);
-    into.transfers.extend(from.transfers);
-    into.invoices.extend(from.invoices);
-    into.commons.extend(from.commons);
-    into.declarations.extend(from.declarations);
-    into.clearing_runs.extend(from.clearing_runs);
-    into.agreements.extend(from.agreements);
-    into.rules.extend(from.rules);
-    into.quorum |= from.quorum;
 }
 
 fn now_ms() -> i64 {

@@ -192,9 +192,8 @@ fn a_bad_rule_file_exits_2_naming_the_problem_and_changes_nothing(backend: Backe
     }
     let missing = ledger.admin(&["chamber", "rule", "propose", "/nonexistent/rule.toml"]);
     assert_eq!(missing.code, 2, "{missing:?}");
-    let run = ledger.admin(&["chamber", "distribute", "--period", "2026-11", "--unit", "COMMUN"]);
-    assert_eq!(run.code, 2, "a distribution without --dry-run is not available yet: {run:?}");
-    assert!(run.json()["error"]["message"].as_str().unwrap().contains("--dry-run"));
+    // No rule was adopted: there is no distribution to propose.
+    ledger.admin(&["chamber", "distribute", "--period", "2026-11", "--unit", "COMMUN"]).refused("NO_RULE_IN_FORCE");
     assert_eq!(ledger.admin(&["chamber", "quorum", "set", "0"]).code, 2, "a quorum of 0 is bad input");
     let other_unit = rule_file(community.dir.path(), "hour.toml", &RULE.replace("\"COMMUN\"", "\"HOUR\""));
     ledger.admin(&["chamber", "rule", "propose", other_unit.to_str().unwrap()]).refused("UNIT_NOT_FOUND");

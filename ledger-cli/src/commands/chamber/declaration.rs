@@ -83,6 +83,9 @@ pub struct DeclarationView {
     period: String,
     note: String,
     status: String,
+    /// The executed distribution that paid it, once paid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    paid_by: Option<String>,
 }
 
 impl From<proto::Declaration> for DeclarationView {
@@ -96,6 +99,7 @@ impl From<proto::Declaration> for DeclarationView {
             period: d.period,
             note: d.note,
             status: d.status,
+            paid_by: (!d.paid_by.is_empty()).then_some(d.paid_by),
         }
     }
 }
@@ -108,7 +112,10 @@ impl Render for DeclarationView {
             format!("commons      {}", self.commons),
             format!("work         {} of {} in {}", self.quantity, self.category, self.period),
             format!("note         {}", self.note),
-            format!("status       {}", self.status),
+            match &self.paid_by {
+                Some(distribution) => format!("status       {}, paid by distribution {distribution}", self.status),
+                None => format!("status       {}", self.status),
+            },
         ]
         .join("\n")
     }

@@ -117,6 +117,8 @@ pub struct PlanView {
     withheld: WithheldView,
     unallocated: String,
     fund_after: String,
+    /// What a proposal of this plan signs: the digest of its lines.
+    lines_digest: String,
 }
 
 impl From<proto::AllocationLine> for LineView {
@@ -202,6 +204,7 @@ impl From<proto::DistributionPlan> for PlanView {
             withheld: p.withheld.unwrap_or_default().into(),
             unallocated: p.unallocated,
             fund_after: p.fund_after,
+            lines_digest: p.lines_digest,
         }
     }
 }
