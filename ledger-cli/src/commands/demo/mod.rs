@@ -48,7 +48,7 @@ use crate::output::{self, Mode};
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// The unit to create (scale 2); it must not exist yet.
-    #[arg(long, default_value = "COMMUN")]
+    #[arg(long, value_name = "CODE", default_value = "COMMUN")]
     unit: UnitCode,
     /// Where to write one key file per account (created if missing; no file is overwritten).
     #[arg(long, value_name = "DIR", default_value = "demo-keys")]
