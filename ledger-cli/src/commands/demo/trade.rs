@@ -145,6 +145,14 @@ pub async fn exchanges(demo: &Demo) -> Result<TradeReport, CliError> {
         .await?
         .into_inner()
         .balance;
+    // The unit is the demo's own (the preflight found it free), so its fund holds exactly what
+    // this run moved there; anything else means the figures printed would be wrong.
+    if i128::from(server_amount("fund balance", &balance, demo.scale)?.minor()) != levies + contributed {
+        return Err(CliError::Failed(format!(
+            "{fund_account} holds {balance}, not the {} this run moved to it",
+            format_minor(levies + contributed, demo.scale)
+        )));
+    }
     let fund = FundReport {
         account: fund_account,
         levies: format_minor(levies, demo.scale),
