@@ -92,6 +92,8 @@ enum Verb {
     /// Moves history in from another system (treasurer).
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Seeds a sample community on --server (admin and treasurer key): a whole period.
+    Demo(commands::demo::DemoArgs),
 }
 
 fn main() -> ExitCode {
@@ -131,6 +133,7 @@ async fn run(verb: Verb, ctx: &Context) -> Result<(), CliError> {
         Verb::Clearing(command) => commands::clearing::run(command, ctx).await,
         Verb::Chamber(command) => commands::chamber::run(command, ctx).await,
         Verb::Import(command) => commands::import::run(command, ctx).await,
+        Verb::Demo(args) => commands::demo::run(args, ctx).await,
     }
 }
 

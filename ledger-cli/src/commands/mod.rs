@@ -12,6 +12,7 @@ pub mod balance;
 pub mod batch;
 pub mod chamber;
 pub mod clearing;
+pub mod demo;
 pub mod feed;
 pub mod history;
 pub mod import;

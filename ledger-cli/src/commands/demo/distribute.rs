@@ -1,0 +1,157 @@
+//! Step 9: the period's distribution of the fund to the validated work, by the rule in force.
+//!
+//! The server plans it (`Chamber.PlanDistribution`, what `chamber distribute --dry-run` prints)
+//! and the demo prints every line and the totals. Executing a distribution (a proposal the
+//! quorum approves) belongs in [`distribute`] after the plan, its outcome beside the plan in
+//! [`DistributionReport`].
+
+use serde::Serialize;
+
+use super::Demo;
+use super::work::RuleReport;
+use crate::error::CliError;
+use crate::proto;
+use crate::table::{Align, Table};
+
+/// One allocation line of the plan.
+#[derive(Debug, Serialize)]
+pub struct PlanLine {
+    declaration: String,
+    contributor: String,
+    commons: String,
+    category: String,
+    quantity: String,
+    weight: String,
+    amount: String,
+}
+
+/// A contributor's total in the plan.
+#[derive(Debug, Serialize)]
+pub struct ContributorLine {
+    contributor: String,
+    amount: String,
+}
+
+/// A declaration the plan leaves out, and why (refused, pending...).
+#[derive(Debug, Serialize)]
+pub struct SkippedLine {
+    declaration: String,
+    reason: String,
+}
+
+/// The period's plan, as the server computed it.
+#[derive(Debug, Serialize)]
+pub struct PlanReport {
+    rule: String,
+    rule_version: u32,
+    fund_balance: String,
+    reserve: String,
+    pool: String,
+    /// In declaration id order.
+    lines: Vec<PlanLine>,
+    /// In handle order.
+    contributors: Vec<ContributorLine>,
+    skipped: Vec<SkippedLine>,
+    distributed: String,
+    /// What the rule's caps and minimum kept in the fund.
+    withheld: String,
+    unallocated: String,
+    fund_after: String,
+}
+
+/// Step 9's report.
+#[derive(Debug, Serialize)]
+pub struct DistributionReport {
+    /// The plan; none while the rule awaits approvals.
+    plan: Option<PlanReport>,
+}
+
+/// Step 9: plans the period's distribution and prints it.
+pub async fn distribute(demo: &Demo, rule: &RuleReport) -> Result<DistributionReport, CliError> {
+    if rule.status != "adopted" {
+        demo.say(&format!(
+            "9. distribution for {}: not planned, since rule {} is not adopted yet",
+            demo.period, rule.id
+        ))?;
+        return Ok(DistributionReport { plan: None });
+    }
+    let plan = plan(demo).await?;
+    demo.say(&format!(
+        "9. distribution for {} (planned; nothing moved yet): fund {}, reserve {}, pool {}; {} to {} contributors, \
+         withheld {}, unallocated {}, fund after {}",
+        demo.period,
+        plan.fund_balance,
+        plan.reserve,
+        plan.pool,
+        plan.distributed,
+        plan.contributors.len(),
+        plan.withheld,
+        plan.unallocated,
+        plan.fund_after
+    ))?;
+    demo.say(&lines_table(&plan))?;
+    Ok(DistributionReport { plan: Some(plan) })
+}
+
+/// The server's plan of the period's distribution (changes nothing).
+async fn plan(demo: &Demo) -> Result<PlanReport, CliError> {
+    let request = proto::PlanDistributionRequest { unit: demo.unit.to_string(), period: demo.period.to_string() };
+    let plan = demo.admin.chamber().plan_distribution(request).await?.into_inner();
+    Ok(PlanReport {
+        rule: plan.rule,
+        rule_version: plan.rule_version,
+        fund_balance: plan.fund_balance,
+        reserve: plan.reserve,
+        pool: plan.pool,
+        lines: plan
+            .lines
+            .into_iter()
+            .map(|l| PlanLine {
+                declaration: l.declaration,
+                contributor: l.contributor,
+                commons: l.commons,
+                category: l.category,
+                quantity: l.quantity,
+                weight: l.weight,
+                amount: l.amount,
+            })
+            .collect(),
+        contributors: plan
+            .contributors
+            .into_iter()
+            .map(|c| ContributorLine { contributor: c.contributor, amount: c.amount })
+            .collect(),
+        skipped: plan
+            .skipped
+            .into_iter()
+            .map(|s| SkippedLine { declaration: s.declaration, reason: s.reason })
+            .collect(),
+        distributed: plan.distributed,
+        withheld: plan.withheld.unwrap_or_default().total,
+        unallocated: plan.unallocated,
+        fund_after: plan.fund_after,
+    })
+}
+
+/// The plan's lines, indented under the step's line.
+fn lines_table(plan: &PlanReport) -> String {
+    let mut table = Table::new(&[
+        ("CONTRIBUTOR", Align::Left),
+        ("COMMONS", Align::Left),
+        ("CATEGORY", Align::Left),
+        ("HOURS", Align::Right),
+        ("WEIGHT", Align::Right),
+        ("AMOUNT", Align::Right),
+    ]);
+    for line in &plan.lines {
+        table.row(vec![
+            line.contributor.clone(),
+            line.commons.clone(),
+            line.category.clone(),
+            line.quantity.clone(),
+            line.weight.clone(),
+            line.amount.clone(),
+        ]);
+    }
+    table.render().lines().map(|line| format!("   {line}")).collect::<Vec<_>>().join("\n")
+}
