@@ -1,9 +1,10 @@
 //! `ledgerctl demo` end to end: on a fresh ledger it seeds a whole period through the real API,
 //! and what it reports is what the ledger holds, read back through `ledgerctl`: the trial
-//! balance sums to zero, the fund holds exactly the levies and contributions reported (summed
-//! from the fund's own history), declarations have the statuses reported, the rule is adopted,
-//! the period's distribution plan has lines, the journal verifies, and each key file written
-//! acts for its account. Run again with the same unit, it is a usage error that writes nothing.
+//! balance sums to zero, the fund holds exactly the levies and contributions reported less the
+//! distribution (summed from the fund's own history), declarations have the statuses reported,
+//! the rule is adopted, the period's distribution executed the plan printed, the journal
+//! verifies, and each key file written acts for its account. Run again with the same unit, it is
+//! a usage error that writes nothing.
 
 use std::path::Path;
 use std::process::Command;
@@ -50,8 +51,9 @@ fn the_demo_seeds_a_whole_period_that_reads_back_exactly(backend: Backend) {
     assert_eq!(trial_unit["total"], report["trial_balance"]["total"]);
     assert_eq!(items(trial_unit, "accounts").len(), items(&report["trial_balance"], "accounts").len());
 
-    // The fund holds exactly the levies and contributions the demo reports: the reported
-    // transfers, the reported totals, the fund's balance and the sum of its history agree.
+    // The fund holds exactly the levies and contributions the demo reports, less the
+    // distribution it paid: the reported transfers, the reported totals, the fund's balance and
+    // the sum of its history agree.
     let trade = &report["trade"];
     let transfers = items(trade, "payments").iter().chain([&trade["request"]]);
     let levies: i64 = transfers.filter(|t| !t["levy"].is_null()).map(|t| minor(&t["levy"])).sum();
@@ -60,12 +62,13 @@ fn the_demo_seeds_a_whole_period_that_reads_back_exactly(backend: Backend) {
     assert_eq!(minor(&trade["fund"]["levies"]), levies);
     assert_eq!(minor(&trade["fund"]["contributions"]), contributions);
     assert_eq!(minor(&trade["fund"]["total"]), levies + contributions);
-    assert_eq!(minor(&ledger.balance(fund).into()), levies + contributions);
+    let distributed = minor(&report["distribution"]["distribution"]["distributed"]);
+    assert_eq!(minor(&ledger.balance(fund).into()), levies + contributions - distributed);
     let history = ledger.admin(&["history", fund, "--limit", "1000"]).ok_json();
     assert_eq!(history["next_page_token"], "", "one page holds the fund's history");
     let received: i64 =
         items(&history, "items").iter().filter(|i| !i["amount"].is_null()).map(|i| minor(&i["amount"])).sum();
-    assert_eq!(received, levies + contributions, "{history}");
+    assert_eq!(received, levies + contributions - distributed, "{history}");
     let kinds: Vec<&str> = items(trade, "contributions").iter().map(|c| c["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["one-off", "recurring"]);
 
@@ -88,13 +91,19 @@ fn the_demo_seeds_a_whole_period_that_reads_back_exactly(backend: Backend) {
     assert_eq!((rule["status"].as_str(), rule["unit"].as_str()), (Some("adopted"), Some(unit)), "{rule}");
     assert_eq!(rule["effective_from"], period);
 
-    // The period's plan has lines, and is the one the demo printed.
-    let plan = ledger.admin(&["chamber", "distribute", "--period", period, "--unit", unit, "--dry-run"]).ok_json();
-    assert!(!items(&plan, "lines").is_empty(), "{plan}");
+    // The period's distribution executed the plan the demo printed (a fresh ledger's quorum is 1),
+    // and left nothing to pay: a plan now pays no line again.
     let reported_plan = &report["distribution"]["plan"];
-    assert_eq!(plan["distributed"], reported_plan["distributed"]);
-    assert_eq!(items(&plan, "lines").len(), items(reported_plan, "lines").len());
-    assert!(minor(&plan["distributed"]) > 0);
+    let reported = &report["distribution"]["distribution"];
+    assert_eq!(reported["status"], "executed", "{reported}");
+    assert!(distributed > 0 && reported["distributed"] == reported_plan["distributed"], "{reported}");
+    let shown = ledger.admin(&["chamber", "distribution", "show", reported["id"].as_str().unwrap()]).ok_json();
+    assert_eq!(shown["distributed"], reported["distributed"]);
+    assert_eq!(items(&shown, "lines").len(), items(reported_plan, "lines").len());
+    let by_contributor: i64 = items(&shown, "by_contributor").iter().map(|t| minor(&t["amount"])).sum();
+    assert_eq!(by_contributor, distributed);
+    let plan = ledger.admin(&["chamber", "distribute", "--period", period, "--unit", unit, "--dry-run"]).ok_json();
+    assert!(items(&plan, "lines").is_empty(), "{plan}");
 
     // One key file per account, owner-only, each acting for its account.
     let accounts = items(&report, "accounts");
@@ -172,7 +181,7 @@ fn the_demo_prints_a_line_per_step_and_refuses_what_it_cannot_do(backend: Backen
     }
     assert!(stdout.contains("unit HOUR created") && stdout.contains("fund-hour"), "{stdout}");
     assert!(stdout.contains("agreements from 2026-01"), "{stdout}");
-    assert!(stdout.contains("ledgerctl chamber distribute --period 2026-01 --unit HOUR --dry-run"), "{stdout}");
+    assert!(stdout.contains("executed:") && stdout.contains("ledgerctl chamber distribution show "), "{stdout}");
     let trial = ledger.admin(&["audit", "trial-balance", "--unit", "HOUR"]).ok_json();
     assert_eq!(trial["units"][0]["total"], "0.00", "{trial}");
     assert!(head_seq(&ledger) > before);

@@ -14,6 +14,7 @@ use ledger_core::names::{DeclarationId, Handle, RequestId, RuleId, UnitCode};
 use serde::Serialize;
 
 use super::distributions::DistributionView;
+use crate::client::Client;
 use crate::commands::{Context, fetch_unit, fresh_request_id, parse};
 use crate::error::CliError;
 use crate::output::Render;
@@ -258,23 +259,35 @@ pub async fn distribute(args: DistributeArgs, ctx: &Context) -> Result<(), CliEr
     if args.dry_run {
         return ctx.emit(&PlanView::from(plan));
     }
-    let (_, scale) = fetch_unit(&client, &args.unit).await?;
-    let command = proposal(&plan, &args.unit, args.period, scale)?;
+    let distribution =
+        propose(&client, &plan, &args.unit, args.period, args.id.unwrap_or_else(fresh_request_id)).await?;
+    ctx.emit(&DistributionView::from(distribution))
+}
+
+/// Signs and sends the proposal of exactly `plan` (of `unit` for `period`) under `request_id`.
+pub(crate) async fn propose(
+    client: &Client,
+    plan: &proto::DistributionPlan,
+    unit: &UnitCode,
+    period: Period,
+    request_id: RequestId,
+) -> Result<proto::Distribution, CliError> {
+    let (_, scale) = fetch_unit(client, unit).await?;
+    let command = proposal(plan, unit, period, scale)?;
     let Command::ProposeDistribution { rule, distributed, lines_digest, .. } = command.clone() else {
         unreachable!("`proposal` builds a proposal")
     };
-    let signed = client.sign(args.id.unwrap_or_else(fresh_request_id), command);
+    let signed = client.sign(request_id, command);
     let request = proto::ProposeDistributionRequest {
         request_id: signed.request_id,
-        unit: args.unit.to_string(),
-        period: args.period.to_string(),
+        unit: unit.to_string(),
+        period: period.to_string(),
         rule: rule.to_string(),
         distributed: format_minor(i128::from(distributed), scale),
         lines_digest: hex::encode(lines_digest),
         signatures: signed.signatures,
     };
-    let distribution = client.chamber_commands().propose_distribution(request).await?.into_inner();
-    ctx.emit(&DistributionView::from(distribution))
+    Ok(client.chamber_commands().propose_distribution(request).await?.into_inner())
 }
 
 /// The proposal of exactly `plan`: its digest computed here from its lines, and checked against

@@ -23,7 +23,7 @@ mod collect;
 mod commons;
 mod contribute;
 mod declaration;
-mod distribution;
+pub(crate) mod distribution;
 mod distributions;
 mod rule;
 mod rule_file;

@@ -133,6 +133,7 @@ pub async fn run(args: DemoArgs, ctx: &Context) -> Result<(), CliError> {
     let rule = work::rule(&demo).await?;
     let distribution = distribute::distribute(&demo, &rule).await?;
     let trial_balance = report::trial_balance(&demo).await?;
+    let distribution_id = distribution.id().map(str::to_owned);
     let report = report::DemoReport {
         unit,
         period: demo.period.to_string(),
@@ -145,7 +146,7 @@ pub async fn run(args: DemoArgs, ctx: &Context) -> Result<(), CliError> {
         rule,
         distribution,
         trial_balance,
-        next: report::next_steps(&demo),
+        next: report::next_steps(&demo, distribution_id.as_deref()),
     };
     ctx.emit(&report)
 }

@@ -85,15 +85,19 @@ pub async fn trial_balance(demo: &Demo) -> Result<TrialBalanceReport, CliError> 
     Ok(report)
 }
 
-/// Commands to look around with: the plan again, the audit, and a member's and a steward's view
-/// with the key files just written.
-pub fn next_steps(demo: &Demo) -> Vec<String> {
+/// Commands to look around with: the distribution (or the plan), the audit, and a member's and a
+/// steward's view with the key files just written.
+pub fn next_steps(demo: &Demo, distribution: Option<&str>) -> Vec<String> {
     let member = MEMBERS[0].handle;
     let commons = &COMMONS[0];
     let steward = commons.stewards[0];
     let key = |handle: &str| key_file(&demo.keys, handle).display().to_string();
+    let distribution = match distribution {
+        Some(id) => format!("ledgerctl chamber distribution show {id}"),
+        None => format!("ledgerctl chamber distribute --period {} --unit {} --dry-run", demo.period, demo.unit),
+    };
     vec![
-        format!("ledgerctl chamber distribute --period {} --unit {} --dry-run", demo.period, demo.unit),
+        distribution,
         "ledgerctl audit verify".to_owned(),
         format!("ledgerctl --key {} balance {member}", key(member)),
         format!("ledgerctl --key {} history {member}", key(member)),
