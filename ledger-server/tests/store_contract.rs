@@ -15,8 +15,9 @@ use std::time::Duration;
 use ledger_core::account::{Account, AccountKind, Role, RoleSet};
 use ledger_core::amount::{Amount, Scale};
 use ledger_core::chamber::{
-    Agreement, BasisPoints, Category, Commons, CommonsKind, CommonsName, DeclarationStatus, Description, Note, Period,
-    Quantity, Quorum, Rule, RuleBook, RuleTerms, RulesOfUse, Stewards, Weight, levy_id,
+    Agreement, BasisPoints, Category, Commons, CommonsKind, CommonsName, DeclarationStatus, Description,
+    DistributionStatus, Note, Period, Quantity, Quorum, Rule, RuleBook, RuleTerms, RulesOfUse, Stewards, Weight,
+    levy_id, lines_digest,
 };
 use ledger_core::checkpoint::Checkpoint;
 use ledger_core::command::{Command, References, SignedCommand, admin_handle};
@@ -24,7 +25,9 @@ use ledger_core::invoice::{ImportedInvoice, InvoiceStatus, imported_id};
 use ledger_core::journal::{Entry, EntryHash};
 use ledger_core::keys::SecretKey;
 use ledger_core::names::Reference;
-use ledger_core::names::{DeclarationId, DisplayName, Handle, LedgerId, Memo, RequestId, RuleId, UnitCode};
+use ledger_core::names::{
+    DeclarationId, DisplayName, DistributionId, Handle, LedgerId, Memo, RequestId, RuleId, UnitCode,
+};
 use ledger_core::state::{Changes, State};
 use ledger_core::transfer::TransferKind;
 use ledger_server::store::postgres::PostgresStore;
@@ -195,19 +198,7 @@ impl Ledger {
                 prev_hash,
             );
             prev_hash = entry.hash;
-            all_changes.genesis |= changes.genesis;
-            all_changes.units.extend(changes.units);
-            all_changes.accounts.extend(changes.accounts);
-            all_changes.identities.extend(changes.identities);
-            all_changes.keys.extend(changes.keys);
-            all_changes.transfers.extend(changes.transfers);
-            all_changes.invoices.extend(changes.invoices);
-            all_changes.commons.extend(changes.commons);
-            all_changes.declarations.extend(changes.declarations);
-            all_changes.clearing_runs.extend(changes.clearing_runs);
-            all_changes.agreements.extend(changes.agreements);
-            all_changes.rules.extend(changes.rules);
-            all_changes.quorum |= changes.quorum;
+            all_changes.merge(changes);
             pending.push(PendingEntry { entry, request_id: signed.request_id, touched, balances_after });
         }
         tx.append(&pending, &state, &all_changes).await.expect("append");
@@ -863,6 +854,138 @@ pub async fn rule_book_round_trips(store: Arc<dyn Store>) {
     assert_eq!(state.rule_book, ledger.model.rule_book);
 }
 
+/// A distribution proposed below the quorum, then approved and executed in a later batch: each
+/// batch's partial state holds what planning and executing need only because `load` brings it
+/// (the period's declarations, the unit's rules, the contributors, the fund); the record, its
+/// lines, the declarations' `paid_by` and the balances read back as the model holds them.
+pub async fn distributions_round_trip(store: Arc<dyn Store>) {
+    let mut ledger = Ledger::populate(store.as_ref()).await;
+    let (admin, alice, bob) = (ledger.admin.clone(), ledger.alice.clone(), ledger.bob.clone());
+    let bakery = SecretKey::from_seed([9; 32]);
+    let garden = CommonsName::parse("garden").expect("a valid name");
+    let june = Period::parse("2025-06").expect("a valid period");
+    let commons = Commons {
+        name: garden.clone(),
+        kind: CommonsKind::parse("garden").expect("a valid kind"),
+        description: Description::parse("").expect("empty"),
+        rules_of_use: RulesOfUse::parse("").expect("empty"),
+        stewards: Stewards::new([handle("bob")]).expect("stewards"),
+    };
+    let add = ledger.sign(Command::AddCommons { commons }, &admin);
+    let open = ledger.sign(
+        Command::OpenAccount {
+            handle: handle("bakery"),
+            unit: commun(),
+            kind: AccountKind::Business,
+            name: DisplayName::default(),
+            public_key: bakery.public_key(),
+            credit_limit: amount(10_000),
+            ceiling: None,
+            soft_limit: None,
+        },
+        &admin,
+    );
+    let give = ledger.sign(
+        Command::Contribute {
+            business: handle("bakery"),
+            unit: commun(),
+            amount: amount(3_001),
+            memo: Memo::default(),
+        },
+        &bakery,
+    );
+    let declare = |contributor: &str, quantity: &str| Command::Declare {
+        contributor: handle(contributor),
+        commons: garden.clone(),
+        category: Category::parse("care").expect("a category"),
+        quantity: Quantity::parse(quantity).expect("a quantity"),
+        period: june,
+        note: Note::default(),
+    };
+    let (by_alice, by_bob) = (ledger.sign(declare("alice", "2"), &alice), ledger.sign(declare("bob", "1"), &bob));
+    let declarations = [by_alice.request_id, by_bob.request_id].map(|id| DeclarationId::from_uuid(id.uuid()));
+    let validate = declarations
+        .map(|declaration| ledger.sign(Command::ValidateDeclaration { declaration, commons: garden.clone() }, &bob));
+    let rule = Rule::new(RuleTerms {
+        effective_from: Period::parse("2025-01").expect("a valid period"),
+        pool_share: BasisPoints::new(10_000).expect("a rate"),
+        pool_fixed: None,
+        reserve_share: BasisPoints::new(0).expect("a rate"),
+        weights: [(Category::parse("care").expect("a category"), Weight::parse("1").expect("a weight"))].into(),
+        cap_per_unit: None,
+        cap_per_contributor: None,
+        minimum_payout: None,
+    })
+    .expect("a valid rule");
+    let propose_rule = ledger.sign(Command::ProposeRule { unit: commun(), rule }, &admin);
+    let [validate_alice, validate_bob] = validate;
+    let setup = vec![add, open, give, by_alice, by_bob, validate_alice, validate_bob, propose_rule];
+    ledger.batch(store.as_ref(), setup, Outcome::Commit).await;
+
+    let grant = ledger.sign(Command::GrantRole { handle: handle("bob"), role: Role::Treasurer }, &admin);
+    let quorum = ledger.sign(Command::SetQuorum { quorum: Quorum::new(2).expect("a quorum") }, &admin);
+    ledger.batch(store.as_ref(), vec![grant, quorum], Outcome::Commit).await;
+    let plan = ledger.model.plan_distribution(&commun(), june).expect("a plan");
+    // 30.01 shared 2 to 1: 20.01 and 10.00 (alice's larger remainder takes the last unit).
+    let amounts: Vec<(Handle, i64)> = plan.allocation.lines.iter().map(|l| (l.contributor.clone(), l.amount)).collect();
+    let mut expected = vec![(handle("alice"), 2_001), (handle("bob"), 1_000)];
+    expected.sort();
+    let mut sorted = amounts.clone();
+    sorted.sort();
+    assert_eq!(sorted, expected);
+    let propose = ledger.sign(
+        Command::ProposeDistribution {
+            unit: commun(),
+            period: june,
+            rule: plan.rule,
+            distributed: plan.allocation.distributed,
+            lines_digest: lines_digest(&plan.allocation.lines),
+        },
+        &admin,
+    );
+    let id = DistributionId::from_uuid(propose.request_id.uuid());
+    ledger.batch(store.as_ref(), vec![propose], Outcome::Commit).await;
+    let stored = store.distribution(id).await.expect("distribution").expect("stored");
+    assert_eq!(Some(&stored), ledger.model.distributions.get(&id));
+    assert_eq!(stored.status, DistributionStatus::Proposed);
+
+    let approve = ledger.sign(Command::ApproveDistribution { distribution: id }, &bob);
+    ledger.batch(store.as_ref(), vec![approve], Outcome::Commit).await;
+    let stored = store.distribution(id).await.expect("distribution").expect("stored");
+    assert_eq!(Some(&stored), ledger.model.distributions.get(&id));
+    assert_eq!(stored.status, DistributionStatus::Executed);
+    for declaration in declarations {
+        let read = store.declaration(declaration).await.expect("declaration").expect("stored");
+        assert_eq!((read.paid_by, Some(&read)), (Some(id), ledger.model.declarations.get(&declaration)));
+    }
+    for name in ["alice", "bob", "fund-commun"] {
+        let account = store.account(&handle(name)).await.expect("account").expect("stored");
+        assert_eq!(Some(&account), ledger.model.accounts.get(&handle(name)), "{name}");
+    }
+    assert_eq!(store.distribution(DistributionId::from_uuid(Uuid::from_u128(999))).await.expect("read"), None);
+
+    // Loading a distribution brings its lines' declarations, contributors and fund; loading a
+    // plan brings every declaration of the period and every rule of the unit.
+    let mut state = State::for_ledger(ledger.ledger_id, ledger.node.public_key());
+    let refs = References { distributions: vec![id], ..References::default() };
+    store.begin().await.expect("begin").load(&mut state, &refs).await.expect("load");
+    assert_eq!(state.distributions.get(&id), ledger.model.distributions.get(&id));
+    for declaration in declarations {
+        assert_eq!(state.declarations.get(&declaration), ledger.model.declarations.get(&declaration));
+    }
+    for name in ["alice", "bob", "fund-commun"] {
+        assert!(state.accounts.contains_key(&handle(name)), "{name} loaded");
+    }
+    let mut state = State::for_ledger(ledger.ledger_id, ledger.node.public_key());
+    let refs = References { distribution_plans: vec![(commun(), june)], rule_book: true, ..References::default() };
+    store.begin().await.expect("begin").load(&mut state, &refs).await.expect("load");
+    assert_eq!(state.declarations.len(), 2);
+    assert_eq!(state.rules, ledger.model.rules);
+    let replanned = state.plan_distribution(&commun(), june).expect("the loaded state plans");
+    assert!(replanned.allocation.lines.is_empty(), "every declaration is paid");
+    assert_eq!(replanned.allocation.skipped.len(), 2);
+}
+
 // ---------------------------------------------------------------------------------------------
 // SQLite.
 
@@ -920,6 +1043,7 @@ contract!(
     clearing_runs_round_trip,
     agreements_round_trip,
     rule_book_round_trips,
+    distributions_round_trip,
 );
 
 #[tokio::test]
