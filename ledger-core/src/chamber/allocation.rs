@@ -58,6 +58,9 @@ pub enum SkipReason {
     AlreadyPaid,
     /// The rule in force gives its category no weight.
     UnweightedCategory,
+    /// Validated, but its contributor's account is frozen or closed and can receive nothing: it
+    /// stays unpaid, for a later distribution of its period once the account is active again.
+    ContributorInactive,
 }
 
 impl SkipReason {
@@ -69,6 +72,7 @@ impl SkipReason {
             SkipReason::OtherPeriod => "other-period",
             SkipReason::AlreadyPaid => "already-paid",
             SkipReason::UnweightedCategory => "unweighted-category",
+            SkipReason::ContributorInactive => "contributor-inactive",
         }
     }
 }

@@ -5,12 +5,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::account::Account;
+use crate::account::{Account, AccountStatus};
 use crate::names::{DeclarationId, Handle, RuleId, UnitCode};
 
 use super::allocate::{AllocationError, AllocationInput, allocate};
-use super::allocation::Allocation;
-use super::declaration::Declaration;
+use super::allocation::{Allocation, SkipReason, Skipped};
+use super::declaration::{Declaration, DeclarationStatus};
 use super::period::Period;
 use super::rule::{Rule, rule_in_force};
 use super::rule_book::RuleRecord;
@@ -69,8 +69,15 @@ pub fn plan(input: &PlanInput<'_>) -> Result<Plan, PlanError> {
     let record = adopted[place];
 
     let of_unit = |handle: &Handle| input.accounts.get(handle).is_some_and(|account| account.unit == *input.unit);
-    let declarations: Vec<Declaration> =
-        input.declarations.iter().filter(|declaration| of_unit(&declaration.contributor)).cloned().collect();
+    let declarations = input.declarations.iter().filter(|declaration| of_unit(&declaration.contributor)).cloned();
+    // A frozen or closed account can receive nothing, and settling its work at zero would be
+    // unfair: its validated, unpaid declarations wait for a later distribution of the period.
+    let waits = |declaration: &Declaration| {
+        declaration.status == DeclarationStatus::Validated
+            && declaration.paid_by.is_none()
+            && input.accounts[&declaration.contributor].status != AccountStatus::Active
+    };
+    let (waiting, declarations): (Vec<Declaration>, Vec<Declaration>) = declarations.partition(waits);
     let contributors: BTreeSet<&Handle> = declarations.iter().map(|declaration| &declaration.contributor).collect();
     let ceiling_room: BTreeMap<Handle, i64> = contributors
         .into_iter()
@@ -86,7 +93,7 @@ pub fn plan(input: &PlanInput<'_>) -> Result<Plan, PlanError> {
         .filter(|declaration| declaration.paid_by.is_some())
         .map(|declaration| declaration.id)
         .collect();
-    let allocation = allocate(&AllocationInput {
+    let mut allocation = allocate(&AllocationInput {
         period: input.period,
         fund_balance: input.fund.balance,
         rule: in_force,
@@ -94,5 +101,11 @@ pub fn plan(input: &PlanInput<'_>) -> Result<Plan, PlanError> {
         already_paid: &already_paid,
         ceiling_room: &ceiling_room,
     })?;
+    allocation.skipped.extend(
+        waiting
+            .iter()
+            .map(|declaration| Skipped { declaration: declaration.id, reason: SkipReason::ContributorInactive }),
+    );
+    allocation.skipped.sort_by_key(|skipped| skipped.declaration);
     Ok(Plan { rule: record.id, version: record.version.expect("adopted"), allocation })
 }

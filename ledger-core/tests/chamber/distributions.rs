@@ -4,17 +4,17 @@
 //! once, and the fund never goes below zero. Every accepted entry is sealed onto a chain and
 //! replayed by the verifier; every refusal changes nothing.
 
-use ledger_core::account::{AccountKind, Role};
+use ledger_core::account::{AccountKind, AccountStatus, Role};
 use ledger_core::amount::{Amount, Scale};
 use ledger_core::chamber::{
     Category, Commons, CommonsKind, CommonsName, Description, DistributionStatus, Note, Period, Plan, Quantity, Quorum,
-    RuleTerms, RulesOfUse, Stewards, distribution_transfer_id, lines_digest,
+    RuleTerms, RulesOfUse, SkipReason, Stewards, distribution_transfer_id, lines_digest,
 };
 use ledger_core::command::{Command, SignedCommand, decode_signing_bytes};
 use ledger_core::journal::{Entry, EntryHash, Posting};
 use ledger_core::keys::SecretKey;
 use ledger_core::names::{
-    DeclarationId, DisplayName, DistributionId, Handle, LedgerId, Memo, RequestId, RuleId, UnitCode,
+    DeclarationId, DisplayName, DistributionId, Handle, LedgerId, Memo, Reason, RequestId, RuleId, UnitCode,
 };
 use ledger_core::refusal::Refusal;
 use ledger_core::replay::Replayer;
@@ -372,6 +372,29 @@ fn a_proposal_id_is_used_once() {
     let before = ledger.state.clone();
     assert_eq!(ledger.state.apply(&signed, MID_MARCH_2026_MS + 999_000).unwrap_err(), Refusal::DistributionExists(id));
     assert_eq!(ledger.state, before);
+}
+
+#[test]
+fn a_frozen_contributors_work_waits_unpaid_for_a_later_distribution() {
+    let mut ledger = Ledger::new(9_000);
+    ledger.adopt(10_000);
+    let ana = ledger.validated(("ana", ANA), "gardening", 1_000);
+    let ben = ledger.validated(("ben", BEN), "gardening", 1_000);
+    let freeze = |status| Command::SetStatus { handle: handle("ben"), status, reason: Reason::parse("keys").unwrap() };
+    ledger.apply(freeze(AccountStatus::Frozen), ADMIN).unwrap();
+    let plan = ledger.plan();
+    assert_eq!(plan.allocation.lines.iter().map(|l| l.declaration).collect::<Vec<_>>(), [ana]);
+    assert!(
+        plan.allocation.skipped.iter().any(|s| s.declaration == ben && s.reason == SkipReason::ContributorInactive)
+    );
+    let (_, applied) = ledger.propose(TOM).unwrap();
+    assert_eq!(applied.postings, [posting("fund-commun", -9_000), posting("ana", 9_000)]);
+    assert_eq!(ledger.state.declarations[&ben].paid_by, None, "not settled at zero");
+    // Active again, ben is paid by the next distribution of the period.
+    ledger.apply(freeze(AccountStatus::Active), ADMIN).unwrap();
+    ledger.give(500);
+    let (_, applied) = ledger.propose(TESS).unwrap();
+    assert_eq!(applied.postings, [posting("fund-commun", -500), posting("ben", 500)]);
 }
 
 proptest! {
