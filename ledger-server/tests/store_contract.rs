@@ -534,6 +534,13 @@ pub async fn entries_round_trip(store: Arc<dyn Store>) {
     let mut tx = store.begin().await.expect("begin");
     assert_eq!(tx.find_request(ledger.requests[4]).await.expect("find").as_ref(), Some(&ledger.entries[4]));
     assert_eq!(tx.find_request(unknown).await.expect("find"), None);
+    // A batch's look-up: the recorded requests among any, each with its entry.
+    let asked = [ledger.requests[1], unknown, ledger.requests[3]];
+    let found = tx.find_requests(&asked).await.expect("find all");
+    assert_eq!(found.len(), 2);
+    assert_eq!(found.get(&ledger.requests[1]), Some(&ledger.entries[1]));
+    assert_eq!(found.get(&ledger.requests[3]), Some(&ledger.entries[3]));
+    assert_eq!(tx.find_requests(&[]).await.expect("find none"), std::collections::HashMap::new());
 }
 
 /// A transaction dropped without commit writes nothing and releases the write lock.

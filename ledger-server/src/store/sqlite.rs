@@ -16,7 +16,7 @@ mod chamber;
 mod distributions;
 mod rules;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -613,6 +613,16 @@ impl BatchTx for SqliteBatch {
 
     async fn find_request(&mut self, id: RequestId) -> Result<Option<Entry>, StoreError> {
         read_entry_by_request(&mut self.tx, id).await
+    }
+
+    async fn find_requests(&mut self, ids: &[RequestId]) -> Result<HashMap<RequestId, Entry>, StoreError> {
+        let mut found = HashMap::new();
+        for id in batch_reads::recorded_requests(&mut self.tx, ids).await? {
+            if let Some(entry) = read_entry_by_request(&mut self.tx, id).await? {
+                found.insert(id, entry);
+            }
+        }
+        Ok(found)
     }
 
     async fn append(&mut self, entries: &[PendingEntry], state: &State, changes: &Changes) -> Result<(), StoreError> {

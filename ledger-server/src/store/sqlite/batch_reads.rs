@@ -139,3 +139,27 @@ pub(in crate::store) async fn transfers(
     .map_err(db)?;
     rows.into_iter().map(transfer_from_row).collect()
 }
+
+/// Which of `ids` a journal entry already records: one statement for a whole batch, which is
+/// nearly always all new. The entries of those found are read one by one (a replayed request).
+pub(in crate::store) async fn recorded_requests(
+    conn: &mut SqliteConnection,
+    ids: &[RequestId],
+) -> Result<Vec<RequestId>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(Vec<u8>,)> =
+        sqlx::query_as("SELECT request_id FROM journal WHERE request_id IN (SELECT unhex(value) FROM json_each(?))")
+            .bind(json_hex(ids.iter().map(|id| id.as_bytes().as_slice())))
+            .fetch_all(conn)
+            .await
+            .map_err(db)?;
+    rows.into_iter()
+        .map(|(bytes,)| {
+            let bytes: [u8; 16] =
+                bytes.try_into().map_err(|_| corrupt("journal: a request id is not 16 bytes".to_owned()))?;
+            Ok(RequestId::from_uuid(uuid::Uuid::from_bytes(bytes)))
+        })
+        .collect()
+}
