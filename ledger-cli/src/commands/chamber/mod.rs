@@ -25,7 +25,7 @@ mod contribute;
 mod declaration;
 pub(crate) mod distribution;
 mod distributions;
-mod rule;
+pub(crate) mod rule;
 mod rule_file;
 
 use clap::Subcommand;

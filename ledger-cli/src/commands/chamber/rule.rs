@@ -278,7 +278,7 @@ async fn propose(args: ProposeArgs, ctx: &Context) -> Result<(), CliError> {
 }
 
 /// The terms as the server reads them back into the same rule.
-fn terms_message(rule: &ledger_core::chamber::Rule, scale: ledger_core::amount::Scale) -> proto::RuleTerms {
+pub(crate) fn terms_message(rule: &ledger_core::chamber::Rule, scale: ledger_core::amount::Scale) -> proto::RuleTerms {
     let terms = rule.terms();
     let percent =
         |rate: ledger_core::chamber::BasisPoints| format!("{}.{:02}", rate.points() / 100, rate.points() % 100);

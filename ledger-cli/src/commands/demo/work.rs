@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use super::Demo;
 use super::community::{RULE, Verdict, WORK, Work};
+use crate::commands::chamber::rule::terms_message;
 use crate::commands::fresh_request_id;
 use crate::error::CliError;
 use crate::proto;
@@ -160,7 +161,7 @@ fn community_rule(demo: &Demo) -> Rule {
 /// while the quorum is 1.
 pub async fn rule(demo: &Demo) -> Result<RuleReport, CliError> {
     let rule = community_rule(demo);
-    let terms = terms_message(demo, &rule);
+    let terms = terms_message(&rule, demo.scale);
     let signed = demo.admin.sign(fresh_request_id(), Command::ProposeRule { unit: demo.unit.clone(), rule });
     let proposed = demo
         .admin
@@ -202,26 +203,4 @@ pub async fn rule(demo: &Demo) -> Result<RuleReport, CliError> {
         weights.join(", ")
     ))?;
     Ok(report)
-}
-
-/// The rule's terms as the server reads them back into the same rule (as `chamber rule
-/// propose` sends them).
-fn terms_message(demo: &Demo, rule: &Rule) -> proto::RuleTerms {
-    let terms = rule.terms();
-    let percent = |rate: BasisPoints| format!("{}.{:02}", rate.points() / 100, rate.points() % 100);
-    let amount = |amount: Option<ledger_core::amount::Amount>| amount.map(|a| demo.format(a)).unwrap_or_default();
-    proto::RuleTerms {
-        effective_from: terms.effective_from.to_string(),
-        pool_share: percent(terms.pool_share),
-        pool_fixed: amount(terms.pool_fixed),
-        reserve_share: percent(terms.reserve_share),
-        weights: terms
-            .weights
-            .iter()
-            .map(|(category, weight)| proto::CategoryWeight { category: category.to_string(), weight: weight.format() })
-            .collect(),
-        cap_per_unit: amount(terms.cap_per_unit),
-        cap_per_contributor: amount(terms.cap_per_contributor),
-        minimum_payout: amount(terms.minimum_payout),
-    }
 }
