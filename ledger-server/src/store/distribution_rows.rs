@@ -6,10 +6,11 @@ use std::collections::BTreeSet;
 
 use ledger_core::chamber::{
     AllocationLine, Category, CommonsName, Declaration, DistributionRecord, DistributionStatus, Period, Pool, Quantity,
-    Weight,
+    RuleRecord, Weight,
 };
 use ledger_core::command::References;
-use ledger_core::names::{DistributionId, Handle, RuleId, UnitCode};
+use ledger_core::names::{DeclarationId, DistributionId, Handle, RuleId, UnitCode};
+use ledger_core::state::State;
 
 use super::StoreError;
 use super::chamber_rows::declaration_id_from_row;
@@ -116,10 +117,61 @@ fn line_from_row(row: LineRow, bad: &impl Fn(String) -> StoreError) -> Result<Al
     })
 }
 
+/// The reads a backend answers for [`load`].
+pub(super) trait DistributionReads {
+    /// A distribution with its lines.
+    async fn distribution(&mut self, id: DistributionId) -> Result<Option<DistributionRecord>, StoreError>;
+    /// Every declaration of `period` (at most [`PLAN_DECLARATIONS_MAX`]).
+    async fn declarations_of(&mut self, period: Period) -> Result<Vec<Declaration>, StoreError>;
+    /// One declaration.
+    async fn declaration(&mut self, id: DeclarationId) -> Result<Option<Declaration>, StoreError>;
+    /// Every rule proposed for `unit`'s fund (at most [`PLAN_RULES_MAX`]).
+    async fn rules_of(&mut self, unit: &UnitCode) -> Result<Vec<RuleRecord>, StoreError>;
+}
+
+/// Loads the distributions `refs` names and, for each (unit, period) planned, every declaration
+/// of the period and every rule of the unit, keeping what `state` holds already (it is newer).
+/// Returns what else the loader must bring: funds, units, lines' declarations, contributors.
+pub(super) async fn load(
+    reads: &mut impl DistributionReads,
+    state: &mut State,
+    refs: &References,
+) -> Result<References, StoreError> {
+    let mut extra = References::default();
+    for id in &refs.distributions {
+        if !state.distributions.contains_key(id)
+            && let Some(record) = reads.distribution(*id).await?
+        {
+            state.distributions.insert(*id, record);
+        }
+        if let Some(record) = state.distributions.get(id) {
+            companions_of(record, &mut extra);
+        }
+    }
+    for (unit, period) in &refs.distribution_plans {
+        let declarations = reads.declarations_of(*period).await?;
+        plan_companions(unit, &declarations, &mut extra);
+        for declaration in declarations {
+            state.declarations.entry(declaration.id).or_insert(declaration);
+        }
+        for record in reads.rules_of(unit).await? {
+            state.rules.entry(record.id).or_insert(record);
+        }
+    }
+    for id in &extra.declarations {
+        if !state.declarations.contains_key(id)
+            && let Some(declaration) = reads.declaration(*id).await?
+        {
+            state.declarations.insert(*id, declaration);
+        }
+    }
+    Ok(extra)
+}
+
 /// What a loaded distribution brings along: its fund and unit, its lines' declarations and
 /// their contributors. Declarations are named for the loader to read; the record's lines name
 /// their contributors already.
-pub(super) fn companions_of(record: &DistributionRecord, extra: &mut References) {
+fn companions_of(record: &DistributionRecord, extra: &mut References) {
     extra.handles.push(Handle::fund_of(&record.unit));
     extra.units.push(record.unit.clone());
     extra.declarations.extend(record.lines.iter().map(|line| line.declaration));
@@ -128,7 +180,7 @@ pub(super) fn companions_of(record: &DistributionRecord, extra: &mut References)
 
 /// What a plan of `unit` brings along besides the declarations of its period: the fund, and
 /// every contributor of `declarations`.
-pub(super) fn plan_companions(unit: &UnitCode, declarations: &[Declaration], extra: &mut References) {
+fn plan_companions(unit: &UnitCode, declarations: &[Declaration], extra: &mut References) {
     extra.handles.push(Handle::fund_of(unit));
     extra.units.push(unit.clone());
     extra.handles.extend(declarations.iter().map(|declaration| declaration.contributor.clone()));

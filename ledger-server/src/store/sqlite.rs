@@ -44,6 +44,7 @@ use super::AgreementRecord;
 use super::DeclarationFilter;
 use super::InvoiceFilter;
 use super::clearing_rows::runs_to_write;
+use super::distribution_rows;
 use super::rows::{
     AccountRow, CheckpointRow, JournalRow, MetaRow, PostingRow, TransferRow, UnitRow, absent, account_from_row,
     check_continues, check_request_id, checkpoint_from_row, corrupt, entries_as_stored, entries_from_rows,
@@ -558,7 +559,7 @@ impl BatchTx for SqliteBatch {
             refs
         } else {
             let mut all = refs.clone();
-            all.extend(distributions::load(&mut self.tx, state, refs).await?);
+            all.extend(distribution_rows::load(&mut *self.tx, state, refs).await?);
             all.dedup();
             with_companions = all;
             &with_companions

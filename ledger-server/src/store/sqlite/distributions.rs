@@ -1,16 +1,15 @@
 //! Distributions' rows in SQLite: read for the writer's state (with what proposing or approving
 //! one needs besides) and for `GetDistribution`, written in the batch's transaction.
 
-use ledger_core::chamber::{DistributionRecord, RuleRecord};
-use ledger_core::command::References;
-use ledger_core::names::{DistributionId, UnitCode};
+use ledger_core::chamber::{Declaration, DistributionRecord, Period, RuleRecord};
+use ledger_core::names::{DeclarationId, DistributionId, UnitCode};
 use ledger_core::state::{Changes, State};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use super::{INSERT_ROWS_MAX, chamber, db};
 use crate::store::distribution_rows::{
-    DistributionRow, LineRow, PLAN_DECLARATIONS_MAX, PLAN_RULES_MAX, approvals_column, companions_of,
-    distribution_columns, distribution_from_rows, plan_companions,
+    DistributionReads, DistributionRow, LineRow, PLAN_DECLARATIONS_MAX, PLAN_RULES_MAX, approvals_column,
+    distribution_columns, distribution_from_rows,
 };
 use crate::store::rows::absent;
 use crate::store::rule_rows::{RuleRow, rule_from_row};
@@ -36,57 +35,31 @@ pub(super) async fn read(
     distribution_from_rows(row, lines).map(Some)
 }
 
-/// Every rule proposed for `unit`'s fund.
-async fn rules_of(conn: &mut SqliteConnection, unit: &UnitCode) -> Result<Vec<RuleRecord>, StoreError> {
-    let rows: Vec<RuleRow> = sqlx::query_as(
-        "SELECT id, unit, terms, proposer, approvals, version FROM rules WHERE unit = ? ORDER BY id LIMIT ?",
-    )
-    .bind(unit.as_str())
-    .bind(i64::from(PLAN_RULES_MAX))
-    .fetch_all(conn)
-    .await
-    .map_err(db)?;
-    rows.into_iter().map(rule_from_row).collect()
-}
+impl DistributionReads for SqliteConnection {
+    async fn distribution(&mut self, id: DistributionId) -> Result<Option<DistributionRecord>, StoreError> {
+        read(self, id).await
+    }
 
-/// Loads the distributions `refs` names and, for each (unit, period) planned, every declaration
-/// of the period and every rule of the unit, keeping what `state` holds already (it is newer).
-/// Returns what else the loader must bring: funds, units, lines' declarations, contributors.
-pub(super) async fn load(
-    conn: &mut SqliteConnection,
-    state: &mut State,
-    refs: &References,
-) -> Result<References, StoreError> {
-    let mut extra = References::default();
-    for id in &refs.distributions {
-        if !state.distributions.contains_key(id)
-            && let Some(record) = read(conn, *id).await?
-        {
-            state.distributions.insert(*id, record);
-        }
-        if let Some(record) = state.distributions.get(id) {
-            companions_of(record, &mut extra);
-        }
+    async fn declarations_of(&mut self, period: Period) -> Result<Vec<Declaration>, StoreError> {
+        let filter = DeclarationFilter { period: Some(period), ..Default::default() };
+        chamber::list_declarations(self, &filter, None, PLAN_DECLARATIONS_MAX).await
     }
-    for (unit, period) in &refs.distribution_plans {
-        let filter = DeclarationFilter { period: Some(*period), ..Default::default() };
-        let declarations = chamber::list_declarations(conn, &filter, None, PLAN_DECLARATIONS_MAX).await?;
-        plan_companions(unit, &declarations, &mut extra);
-        for declaration in declarations {
-            state.declarations.entry(declaration.id).or_insert(declaration);
-        }
-        for record in rules_of(conn, unit).await? {
-            state.rules.entry(record.id).or_insert(record);
-        }
+
+    async fn declaration(&mut self, id: DeclarationId) -> Result<Option<Declaration>, StoreError> {
+        chamber::read_declaration(self, id).await
     }
-    for id in &extra.declarations {
-        if !state.declarations.contains_key(id)
-            && let Some(declaration) = chamber::read_declaration(conn, *id).await?
-        {
-            state.declarations.insert(*id, declaration);
-        }
+
+    async fn rules_of(&mut self, unit: &UnitCode) -> Result<Vec<RuleRecord>, StoreError> {
+        let rows: Vec<RuleRow> = sqlx::query_as(
+            "SELECT id, unit, terms, proposer, approvals, version FROM rules WHERE unit = ? ORDER BY id LIMIT ?",
+        )
+        .bind(unit.as_str())
+        .bind(i64::from(PLAN_RULES_MAX))
+        .fetch_all(self)
+        .await
+        .map_err(db)?;
+        rows.into_iter().map(rule_from_row).collect()
     }
-    Ok(extra)
 }
 
 /// Writes the distributions proposed, approved or executed: a new one with its lines, a known
