@@ -38,6 +38,17 @@ fn open_business(ledger: &Ledgerd, handle: &str, credit_limit: &str) -> std::pat
     key
 }
 
+/// The levy of transfer `id` as `GetTransfer` reads it back (empty: none).
+fn levy_read_back(ledger: &Ledgerd, id: &str) -> String {
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    runtime.block_on(async {
+        let key = ledger_cli::keyfile::load(Some(&ledger.admin_key)).expect("the admin key");
+        let client = ledger_cli::client::Client::connect(&ledger.url, key).await.expect("connect");
+        let request = ledger_cli::proto::GetTransferRequest { name: id.to_owned() };
+        client.transfers().get_transfer(request).await.expect("GetTransfer").into_inner().levy
+    })
+}
+
 /// The report's lines as (business, outcome, amount or reason).
 fn lines(report: &Value) -> Vec<(String, String, String)> {
     report["lines"]
@@ -81,6 +92,7 @@ fn levies_collects_contributions_and_reversals_keep_the_fund_exact(backend: Back
     assert_eq!((newest["amount"].as_str(), newest["counterparty"].as_str()), (Some("0.16"), Some("bakery")));
     let bakery_history = ledger.admin(&["history", "bakery", "--limit", "5"]).ok_json();
     assert_eq!(bakery_history["items"][0]["seq"], newest["seq"], "one entry for the payment and its levy");
+    assert_eq!(levy_read_back(&ledger, &payment), "0.16", "GetTransfer shows the levy too");
     assert_eq!(bakery_history["items"][0]["amount"], "10.83");
 
     // Only a treasurer collects; the café has no credit for its 30.00: reported, not forced.
@@ -123,6 +135,14 @@ fn levies_collects_contributions_and_reversals_keep_the_fund_exact(backend: Back
     assert_eq!(ledger.balance("bakery"), "-25.00");
     assert_eq!(ledger.balance("fund-commun"), "55.00");
     assert_eq!(ledger.balance("alice"), "-40.00");
+    assert_eq!(levy_read_back(&ledger, &payment), "0.16", "a reversal does not erase what was levied");
+
+    // Paid in a batch (CreateTransfers), each levied payment reports its levy: 1.5 % of 20.00.
+    let file = ledger.data_dir.join("market.csv");
+    std::fs::write(&file, format!("alice,bakery,20,,{}\n", alice.display())).expect("write the batch file");
+    let done = ledger.admin(&["pay-many", file.to_str().unwrap()]).ok_json();
+    assert_eq!(done["results"][0]["transfer"]["levy"], "0.30", "{done}");
+    assert_eq!(ledger.balance("fund-commun"), "55.30");
 
     let trial = ledger.trial_balance();
     assert_eq!(trial["units"][0]["total"], "0.00", "{trial}");

@@ -44,11 +44,7 @@ impl TransfersService {
     async fn create_payment(&self, req: &proto::CreatePaymentRequest) -> Result<proto::Transfer, ServerError> {
         let (signed, scale) = convert::payment(self.ctx.store.as_ref(), self.ctx.ledger_id, req).await?;
         let committed = submit(&self.ctx, signed).await?;
-        let payment = convert::payment_of(&committed.entry)?
-            .ok_or_else(|| missing_after_commit(format!("the payment of entry {}", committed.entry.seq)))?;
-        let mut reply = convert::transfer(&committed.entry, &payment, scale, &committed.warnings);
-        reply.levy = convert::agreement::levy_posted(&committed.entry, &payment.unit, scale);
-        Ok(reply)
+        payment_answer(&committed, scale)
     }
 
     /// Submits a command that creates or changes one transfer, and answers with that transfer as
@@ -217,7 +213,12 @@ impl TransfersService {
                 reader.may_read_account(&record.payee)?;
             }
             let scale = convert::stored_scale(store, &record.unit).await?;
-            return Ok(convert::transfer_record(&record, scale, (entry.seq, entry.timestamp_ms), &[], now_ms()));
+            let mut reply = convert::transfer_record(&record, scale, (entry.seq, entry.timestamp_ms), &[], now_ms());
+            // A levied payment's levy is a transfer of its own, whose id follows from the payment's.
+            if let Some(levy) = store.transfer(ledger_core::chamber::levy_id(id)).await? {
+                reply.levy = levy.amount.format(scale);
+            }
+            return Ok(reply);
         }
         // A payment committed before transfers were projected reads back from its entry.
         // A request id that made something other than a payment names no transfer.
@@ -308,11 +309,13 @@ impl proto::transfers_server::Transfers for TransfersService {
 /// The most payments one `CreateTransfers` call carries.
 pub const TRANSFERS_PER_CALL_MAX: usize = 1000;
 
-/// A committed payment as answered.
+/// A committed payment as answered, with the levy its entry posted to the fund.
 fn payment_answer(committed: &Committed, scale: Scale) -> Result<proto::Transfer, ServerError> {
     let payment = convert::payment_of(&committed.entry)?
         .ok_or_else(|| missing_after_commit(format!("the payment of entry {}", committed.entry.seq)))?;
-    Ok(convert::transfer(&committed.entry, &payment, scale, &committed.warnings))
+    let mut reply = convert::transfer(&committed.entry, &payment, scale, &committed.warnings);
+    reply.levy = convert::agreement::levy_posted(&committed.entry, &payment.unit, scale);
+    Ok(reply)
 }
 
 /// One payment's result in a non-atomic batch.
