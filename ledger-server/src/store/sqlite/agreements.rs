@@ -48,12 +48,23 @@ pub(super) async fn load(
     state: &mut State,
     businesses: &[Handle],
 ) -> Result<(), StoreError> {
-    for business in businesses {
-        if !state.agreements.contains_key(business)
-            && let Some(record) = read(conn, business).await?
-        {
-            state.agreements.insert(business.clone(), record.agreement);
-        }
+    let wanted: Vec<&str> =
+        businesses.iter().filter(|business| !state.agreements.contains_key(*business)).map(Handle::as_str).collect();
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    // One statement for the batch (every payee of every payment), as `batch_reads` does.
+    let rows: Vec<AgreementRow> = sqlx::query_as(
+        "SELECT business, unit, levy_bp, recurring, effective_from FROM agreements
+         WHERE business IN (SELECT value FROM json_each(?))",
+    )
+    .bind(serde_json::to_string(&wanted).expect("a list of strings always serialises"))
+    .fetch_all(conn)
+    .await
+    .map_err(db)?;
+    for row in rows {
+        let record = agreement_from_row(row)?;
+        state.agreements.insert(record.agreement.business().clone(), record.agreement);
     }
     Ok(())
 }
