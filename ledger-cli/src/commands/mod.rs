@@ -6,6 +6,7 @@ pub mod archive_record;
 pub mod audit;
 pub mod audit_export;
 pub mod audit_journal;
+pub mod audit_lines;
 pub mod audit_offline;
 pub mod audit_statement;
 pub mod balance;
@@ -24,6 +25,7 @@ pub mod role;
 pub mod unit;
 pub mod verify;
 pub mod verify_archive;
+pub mod verify_request_index;
 
 use std::path::PathBuf;
 

@@ -1,21 +1,22 @@
 //! The archive of `audit verify`'s replay on disk, so the verifier's memory is bounded by the
 //! ledger's accounts whatever the journal's length ([`ledger_core::archive`] says what it holds).
 //!
-//! Three tables in a redb database (a B-tree file, pure Rust): request id → the entry that used
-//! it; the id of a transfer that is not a request id (an import's rows) → the entry that created
-//! it; and (that entry's sequence number, transfer id) → the transfer. Ids are random, so their
-//! tables are written all over; their records are small (24 bytes). Transfers, the large records,
-//! are keyed first by the sequence number of the entry that created them, so they are appended at
-//! the end of their table, and only the few that a later entry changes (an acceptance, a
-//! reversal) are rewritten in place. The file is an anonymous temporary file ([`tempfile::tempfile`]): the
-//! system deletes it when the verifier exits, however it exits. redb's page cache is set small
-//! ([`CACHE_BYTES`]); the operating system's page cache keeps the file's hot pages anyway.
+//! Request id → the entry that used it lives in sorted runs ([`RequestIndex`]), behind a filter
+//! that rules out nearly every new id without a read ([`RequestFilter`]). Two tables in a redb
+//! database (a B-tree file, pure Rust) hold the rest: the id of a transfer that is not a request
+//! id (an import's rows) → the entry that created it; and (that entry's sequence number, transfer
+//! id) → the transfer. Transfers, the large records, are keyed first by the sequence number of the
+//! entry that created them, so they are appended at the end of their table, and only the few that
+//! a later entry changes (an acceptance, a reversal) are rewritten in place. The files are
+//! anonymous temporary files ([`tempfile::tempfile`]): the system deletes them when the verifier
+//! exits, however it exits. redb's page cache is set small ([`CACHE_BYTES`]); the operating
+//! system's page cache keeps the file's hot pages anyway.
 //!
 //! Writes are what would cost: one B-tree transaction per entry would be slower than the replay
-//! itself. So what entries note is kept in two maps and written in one transaction every
-//! [`PENDING_MAX`] request ids, without fsync ([`Durability::None`]: the file dies with the
-//! process, so nothing needs to survive a crash). Look-ups read the maps first, then the tables as
-//! of the last write, through tables kept open between writes.
+//! itself. So what entries note is kept in maps and written out every [`PENDING_MAX`] request ids,
+//! the transfers in one transaction without fsync ([`Durability::None`]: the file dies with the
+//! process, so nothing needs to survive a crash). Look-ups read the maps first, then what was
+//! written, through tables kept open between writes.
 
 use std::collections::HashMap;
 
@@ -27,9 +28,8 @@ use redb::{Database, Durability, ReadOnlyTable, ReadableDatabase, TableDefinitio
 
 use super::archive_record;
 use super::request_filter::{FILTER_BYTES, RequestFilter};
+use super::verify_request_index::RequestIndex;
 
-/// Request id → sequence number of the entry that used it.
-const REQUESTS: TableDefinition<u128, u64> = TableDefinition::new("requests");
 /// Transfer id that is not a request id → sequence number of the entry that created it.
 const DERIVED: TableDefinition<u128, u64> = TableDefinition::new("derived_transfer_ids");
 /// (Sequence number of the entry that created a transfer, its id) → the transfer
@@ -38,17 +38,18 @@ const TRANSFERS: TableDefinition<(u64, u128), &[u8]> = TableDefinition::new("tra
 
 /// redb's own page cache.
 const CACHE_BYTES: usize = 8 << 20;
-/// Request ids noted in memory before they are written out in one transaction. Each write
-/// rewrites the pages of the request table it touches, nearly all of them once the table is
-/// larger than a batch: the larger the batch, the fewer times over.
+/// Request ids noted in memory before they are written out, as one sorted run, with the transfers
+/// put meanwhile in one transaction.
 const PENDING_MAX: usize = 32_768;
 
 /// An [`Archive`] in a temporary redb file.
 pub struct DiskArchive {
     db: Database,
-    /// Every request id noted, approximately: the request table is read only for the ids it may
-    /// hold, nearly all new ids are known new without a read.
+    /// Every request id noted, approximately: the index is read only for the ids it may hold,
+    /// nearly all new ids are known new without a read.
     filter: RequestFilter,
+    /// The request ids written out.
+    index: RequestIndex,
     /// The tables as of the last write; `None` only while writing.
     written: Option<Written>,
     /// Request ids noted since the last write.
@@ -60,9 +61,8 @@ pub struct DiskArchive {
     transfers: HashMap<RequestId, (u64, Transfer)>,
 }
 
-/// Both tables open for reading.
+/// The tables open for reading.
 struct Written {
-    requests: ReadOnlyTable<u128, u64>,
     derived: ReadOnlyTable<u128, u64>,
     transfers: ReadOnlyTable<(u64, u128), &'static [u8]>,
 }
@@ -79,31 +79,28 @@ impl DiskArchive {
         let mut archive = Self {
             db,
             filter: RequestFilter::with_bytes(FILTER_BYTES),
+            index: RequestIndex::new(),
             written: None,
             requests: HashMap::new(),
             derived: HashMap::new(),
             transfers: HashMap::new(),
         };
-        // The first write creates both tables.
+        // The first write creates the tables.
         archive.write()?;
         Ok(archive)
     }
 
-    /// Writes what was noted since the last write in one transaction, and reopens the tables.
+    /// Writes what was noted since the last write: the request ids as a run of the index, the
+    /// rest in one transaction; and reopens the tables.
     fn write(&mut self) -> Result<(), ArchiveError> {
+        let mut noted: Vec<(u128, u64)> = self.requests.drain().map(|(id, seq)| (id.uuid().as_u128(), seq)).collect();
+        noted.sort_unstable();
+        self.index.add(&noted).map_err(|error| failed("cannot write its request index", error))?;
         // A table open for reading would keep the pages this write replaces.
         self.written = None;
         let mut tx = self.db.begin_write().map_err(|error| failed("cannot begin a write", error))?;
         tx.set_durability(Durability::None).map_err(|error| failed("cannot skip the fsync", error))?;
         {
-            let mut requests = tx.open_table(REQUESTS).map_err(|error| failed("cannot open its table", error))?;
-            let mut noted: Vec<(u128, u64)> =
-                self.requests.drain().map(|(id, seq)| (id.uuid().as_u128(), seq)).collect();
-            // In key order, each page of the table is visited once.
-            noted.sort_unstable();
-            for (id, seq) in noted {
-                requests.insert(id, seq).map_err(|error| failed("cannot write", error))?;
-            }
             let mut derived = tx.open_table(DERIVED).map_err(|error| failed("cannot open its table", error))?;
             let mut put: Vec<(u128, u64)> = self.derived.drain().map(|(id, seq)| (id.uuid().as_u128(), seq)).collect();
             put.sort_unstable();
@@ -123,7 +120,6 @@ impl DiskArchive {
         tx.commit().map_err(|error| failed("cannot commit", error))?;
         let read = self.db.begin_read().map_err(|error| failed("cannot begin a read", error))?;
         self.written = Some(Written {
-            requests: read.open_table(REQUESTS).map_err(|error| failed("cannot open its table", error))?,
             derived: read.open_table(DERIVED).map_err(|error| failed("cannot open its table", error))?,
             transfers: read.open_table(TRANSFERS).map_err(|error| failed("cannot open its table", error))?,
         });
@@ -142,8 +138,7 @@ impl DiskArchive {
         if let Some(first) = self.requests.get(&id) {
             return Ok(Some(*first));
         }
-        let written = self.written().requests.get(id.uuid().as_u128()).map_err(|error| failed("cannot read", error))?;
-        Ok(written.map(|first| first.value()))
+        self.index.get(id.uuid().as_u128()).map_err(|error| failed("cannot read its request index", error))
     }
 
     /// The sequence number of the entry that created transfer `id`, if one did.
