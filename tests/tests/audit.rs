@@ -7,14 +7,18 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
 use ledger_cli::commands::audit_journal::{entry_line_of, parse_line};
+use ledger_cli::commands::audit_lines::LINE_BYTES_MAX;
+use ledger_core::account::AccountKind;
 use ledger_core::amount::{Amount, Scale, format_minor};
 use ledger_core::audit::Record;
 use ledger_core::command::{Command, SignedCommand, decode_signing_bytes};
-use ledger_core::journal::{Entry, Posting};
+use ledger_core::import::{IMPORT_ROWS_MAX, ImportRow};
+use ledger_core::journal::{Entry, EntryHash, Posting};
 use ledger_core::keys::SecretKey;
-use ledger_core::names::{Handle, Memo, RequestId, UnitCode};
+use ledger_core::names::{DisplayName, Handle, LedgerId, Memo, RequestId, UnitCode};
 use ledger_core::replay::Replayer;
-use ledger_tests::{Backend, Ledgerd, Run, postgres_skipped};
+use ledger_core::state::State;
+use ledger_tests::{Backend, Ledgerd, Run, bin, finish, postgres_skipped};
 use serde_json::Value;
 
 /// A ledger with two units, accounts (one with a soft limit), payments, a refused payment, a limit
@@ -126,6 +130,35 @@ fn write_export(path: &Path, entries: &[Entry]) -> PathBuf {
         writeln!(file, "{}", entry_line_of(entry)).unwrap();
     }
     path.to_owned()
+}
+
+/// `ledgerctl --output json audit verify --journal PATH`, offline: no server, no key.
+fn verify_export(path: &Path) -> Run {
+    let mut command = std::process::Command::new(bin("ledgerctl"));
+    command.args(["--output", "json", "audit", "verify", "--journal"]).arg(path);
+    finish(command.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap())
+}
+
+/// A journal built in the test the way the server builds one: each command signed, applied on the
+/// whole state, and sealed onto the chain.
+struct Chain {
+    state: State,
+    entries: Vec<Entry>,
+}
+
+impl Chain {
+    fn push(&mut self, command: Command, key: &SecretKey) {
+        let seq = self.entries.len() as u64 + 1;
+        let ledger_id = LedgerId::from_uuid(uuid::Uuid::from_u128(0x1ed6e5));
+        let signed = SignedCommand::sign(ledger_id, RequestId::from_uuid(uuid::Uuid::new_v4()), command, key);
+        let timestamp_ms = 1_767_225_600_000 + seq as i64;
+        let applied = self.state.apply(&signed, timestamp_ms).expect("the test builds a valid journal");
+        self.state.take_changes();
+        let prev = self.entries.last().map_or(EntryHash::GENESIS_PREV, |entry| entry.hash);
+        let kind = signed.command.entry_kind();
+        let bytes = signed.signing_bytes();
+        self.entries.push(Entry::seal(seq, timestamp_ms, kind, bytes, signed.signatures, applied.postings, prev));
+    }
 }
 
 /// Runs SQL on the ledger's SQLite file, as someone with access to the disk would, with foreign
@@ -607,4 +640,56 @@ fn postgres(url: &str, statements: &[&str]) {
         }
         conn.close().await.unwrap();
     });
+}
+
+#[test]
+fn an_export_line_of_several_mib_verifies_and_a_line_past_the_bound_is_refused_naming_it() {
+    let node = SecretKey::from_seed([1; 32]);
+    let admin = SecretKey::from_seed([2; 32]);
+    let unit = UnitCode::parse("COMMUN").unwrap();
+    let mut chain = Chain { state: State::new(), entries: Vec::new() };
+    chain.push(Command::Genesis { admin_key: admin.public_key(), node_key: node.public_key() }, &node);
+    let create =
+        Command::CreateUnit { code: unit.clone(), scale: Scale::new(2).unwrap(), name: DisplayName::default() };
+    chain.push(create, &admin);
+    let members = ["alice", "bob"].map(|name| Handle::parse(name).unwrap());
+    for (seed, handle) in [(3, &members[0]), (4, &members[1])] {
+        let open = Command::OpenAccount {
+            handle: handle.clone(),
+            unit: unit.clone(),
+            kind: AccountKind::Member,
+            name: DisplayName::default(),
+            public_key: SecretKey::from_seed([seed; 32]).public_key(),
+            credit_limit: Amount::from_minor(100_000).unwrap(),
+            ceiling: None,
+            soft_limit: None,
+        };
+        chain.push(open, &admin);
+    }
+    // The largest import batch, every row with the longest memo: one entry of several MiB, the
+    // size of the largest clearing runs.
+    let memo = Memo::parse(&"m".repeat(256)).unwrap();
+    let rows = (0..IMPORT_ROWS_MAX)
+        .map(|i| ImportRow {
+            payer: members[i % 2].clone(),
+            payee: members[(i + 1) % 2].clone(),
+            amount: Amount::from_minor(1 + (i % 7) as i64).unwrap(),
+            memo: memo.clone(),
+        })
+        .collect();
+    chain.push(Command::ImportTransfers { unit, file_sha256: [7; 32], first_line: 2, rows }, &admin);
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_export(&dir.path().join("large.jsonl"), &chain.entries);
+    let longest = std::fs::read_to_string(&path).unwrap().lines().map(str::len).max().unwrap();
+    assert!(longest > 5 << 20, "the import's line takes {longest} bytes");
+    let doc = verify_export(&path).ok_json();
+    assert_eq!((doc["entries"].as_u64(), doc["head_seq"].as_u64()), (Some(5), Some(5)), "{doc}");
+
+    // A line past the bound is refused by its number, before anything reads it whole.
+    let mut file = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+    file.write_all(&vec![b'x'; LINE_BYTES_MAX + 1]).unwrap();
+    file.write_all(b"\n").unwrap();
+    let doc = verify_export(&path).refused("JOURNAL_INVALID");
+    let expected = format!("line 6: longer than {LINE_BYTES_MAX} bytes (64 MiB), the most one record may take");
+    assert_eq!(doc["error"]["message"], expected.as_str(), "{doc}");
 }
