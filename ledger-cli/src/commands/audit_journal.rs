@@ -32,6 +32,7 @@ use ledger_core::keys::{PublicKey, Signature};
 use ledger_core::names::{Handle, LedgerId, UnitCode};
 use serde::{Deserialize, Serialize};
 
+use super::audit_hex;
 use super::audit_lines::Lines;
 use crate::error::CliError;
 use crate::proto;
@@ -278,7 +279,8 @@ impl LineIn<'_> {
             seq: self.seq,
             timestamp_ms: self.timestamp_ms,
             kind: EntryKind::parse(kind).ok_or_else(|| format!("unknown kind {kind:?}"))?,
-            command_bytes: command_bytes(required(self.command, "command")?)?,
+            command_bytes: audit_hex::decode(required(self.command, "command")?)
+                .map_err(|_| "command is not hex".to_owned())?,
             signatures,
             postings,
             prev_hash: hash(required(self.prev_hash, "prev_hash")?, "prev_hash")?,
@@ -332,7 +334,7 @@ thread_local! {
 /// A signer's key from its hex text, validated once per thread and key.
 fn public_key(text: &str) -> Result<PublicKey, String> {
     let mut bytes = [0; 32];
-    if hex::decode_to_slice(text, &mut bytes).is_err() {
+    if audit_hex::decode_into(text, &mut bytes).is_err() {
         // Not the plain hex an export writes: the parser of keys says what is wrong, if anything.
         return PublicKey::parse(text).map_err(|e| e.to_string());
     }
@@ -352,22 +354,11 @@ fn public_key(text: &str) -> Result<PublicKey, String> {
 /// A signature from its hex text, decoded straight into its 64 bytes.
 fn signature(text: &str) -> Result<Signature, String> {
     let mut bytes = [0; 64];
-    match hex::decode_to_slice(text, &mut bytes) {
+    match audit_hex::decode_into(text, &mut bytes) {
         Ok(()) => Signature::from_bytes(&bytes).map_err(|e| e.to_string()),
         // Not the plain hex an export writes: the parser of signatures says what is wrong, if anything.
         Err(_) => Signature::parse(text).map_err(|e| e.to_string()),
     }
-}
-
-/// A command's canonical bytes from their hex text, decoded into a buffer of their length.
-fn command_bytes(text: &str) -> Result<Vec<u8>, String> {
-    let not_hex = || "command is not hex".to_owned();
-    if !text.len().is_multiple_of(2) {
-        return Err(not_hex());
-    }
-    let mut bytes = vec![0; text.len() / 2];
-    hex::decode_to_slice(text, &mut bytes).map_err(|_| not_hex())?;
-    Ok(bytes)
 }
 
 fn posting(account: &str, unit: &str, delta: i64) -> Result<Posting, String> {
@@ -380,7 +371,7 @@ fn posting(account: &str, unit: &str, delta: i64) -> Result<Posting, String> {
 
 fn hash(text: &str, what: &str) -> Result<EntryHash, String> {
     let mut bytes = [0; 32];
-    hex::decode_to_slice(text, &mut bytes).map_err(|_| format!("{what} is not 32 hex bytes"))?;
+    audit_hex::decode_into(text, &mut bytes).map_err(|_| format!("{what} is not 32 hex bytes"))?;
     Ok(EntryHash(bytes))
 }
 

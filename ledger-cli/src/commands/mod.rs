@@ -5,6 +5,7 @@ pub mod account;
 pub mod archive_record;
 pub mod audit;
 pub mod audit_export;
+pub mod audit_hex;
 pub mod audit_journal;
 pub mod audit_lines;
 pub mod audit_offline;

@@ -143,6 +143,10 @@ impl DiskArchive {
 
     /// The sequence number of the entry that created transfer `id`, if one did.
     fn created_by(&self, id: RequestId) -> Result<Option<u64>, ArchiveError> {
+        // Most transfers are put by the entry after the one that noted their id: still pending.
+        if let Some(seq) = self.requests.get(&id) {
+            return Ok(Some(*seq));
+        }
         if let Some(seq) = self.first_use(id)? {
             return Ok(Some(seq));
         }
