@@ -9,7 +9,7 @@
 //! replayed up to the sequence number it reflects (so entries committed meanwhile cause no false
 //! alarm), then every balance is compared with the replay. It also checks that no two entries
 //! share a request id. The journal streams through in chunks, and the transfers and request ids,
-//! which grow with the journal, go to a temporary file ([`DiskArchive`]): memory grows with the
+//! which grow with the journal, go to temporary files ([`DiskArchive`]): memory grows with the
 //! ledger's accounts, not with its entries.
 
 use std::io::BufReader;
