@@ -162,7 +162,7 @@ pub async fn verify(client: &Client, held: Vec<Checkpoint>) -> Result<VerifyView
     Ok(VerifyView::of("server".into(), &replayer, checkpoints, Some(true)))
 }
 
-/// A new replayer whose archive is a temporary file.
+/// A new replayer whose archive is in temporary files.
 fn replayer_on_disk() -> Result<Replayer, CliError> {
     let archive = DiskArchive::new().map_err(|error| CliError::Failed(error.to_string()))?;
     Ok(Replayer::with_archive(Box::new(archive)))
