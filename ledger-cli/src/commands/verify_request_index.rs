@@ -1,26 +1,28 @@
-//! The request ids the verifier has written out, on disk as sorted runs merged level by level (a
-//! log-structured merge), behind the disk archive ([`super::verify_archive`]).
+//! Ids the verifier has written out, each with a number, on disk as sorted runs merged level by
+//! level (a log-structured merge), behind the disk archive ([`super::verify_archive`]): request id
+//! → the entry that used it first, and transfer id → where its latest record is.
 //!
-//! Why not a B-tree: request ids are random, so each batch of new ids written into one table
-//! rewrites nearly every page of it, and the work grows with the square of the journal's length.
-//! Here a batch is sorted and written once, sequentially, as a run in a temporary file of its own;
+//! Why not a B-tree: the ids are random, so each batch of new ids written into one table rewrites
+//! nearly every page of it, and the work grows with the square of the journal's length. Here a
+//! batch is sorted and written once, sequentially, as a run in a temporary file of its own;
 //! whenever the two newest runs are of the same level they are streamed into one run of the next
 //! level (a binary counter), so each id is rewritten about log2(ids / batch) times, in order, and
 //! at most one run per level exists. A merged run's files are dropped, so the disk holds each id
-//! once (twice during a merge).
+//! once (twice during a merge). An id added again (a transfer changed later) replaces its number:
+//! look-ups search the newest run first, and a merge keeps the newer run's record.
 //!
-//! A look-up searches every run, newest first. Each run keeps in memory the key of every
-//! `stride`th record (its fences, at most [`FENCES_PER_RUN_MAX`]), so a look-up reads one stretch
-//! of `stride` records per run ([`STRIDE_MIN`] records, 3 KiB, until a run outgrows its fences).
-//! Memory is thus bounded (runs × fences) whatever the journal's length; look-ups are rare anyway,
-//! since the request filter ([`super::request_filter`]) rules out nearly every new id first.
+//! Each run keeps in memory the key of every `stride`th record (its fences, at most
+//! [`FENCES_PER_RUN_MAX`]), so a look-up reads one stretch of `stride` records per run
+//! ([`STRIDE_MIN`] records, 3 KiB, until a run outgrows its fences). Memory is thus bounded (runs ×
+//! fences) whatever the journal's length. Look-ups are few: the request filter
+//! ([`super::request_filter`]) rules out nearly every new request id first, and only the entries
+//! that act on an earlier transfer (an acceptance, a reversal) look one up.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::os::unix::fs::FileExt;
 
-/// A record: the request id (big-endian, so records sort as their bytes) and the sequence number
-/// of the entry that used it first.
+/// A record: the id (big-endian, so records sort as their bytes) and its number.
 const RECORD_BYTES: usize = 24;
 /// Records between two fences at least: one look-up reads this many records from a run.
 const STRIDE_MIN: u64 = 128;
@@ -30,7 +32,7 @@ const FENCES_PER_RUN_MAX: u64 = 8_192;
 /// Bytes read from each run at a time while merging, and written at a time.
 const MERGE_BUFFER_BYTES: usize = 256 << 10;
 
-/// Request id → sequence number, for ids written out in batches; an id is added once.
+/// Id → number, for ids written out in batches.
 #[derive(Default)]
 pub struct RequestIndex {
     /// Oldest (highest level) first; levels strictly decrease along the vector.
@@ -56,7 +58,8 @@ impl RequestIndex {
         Self::default()
     }
 
-    /// Adds a batch of ids, sorted by id, none in the index already, none twice.
+    /// Adds a batch of ids and their numbers, sorted by id, none twice; an id added before gets the
+    /// new number.
     pub fn add(&mut self, batch: &[(u128, u64)]) -> io::Result<()> {
         assert!(batch.is_sorted_by(|a, b| a.0 < b.0), "a batch is sorted, without repeats");
         if batch.is_empty() {
@@ -77,7 +80,7 @@ impl RequestIndex {
         Ok(())
     }
 
-    /// The sequence number recorded for `id`, if it was added.
+    /// The number last added for `id`, if it was added.
     pub fn get(&self, id: u128) -> io::Result<Option<u64>> {
         for run in self.runs.iter().rev() {
             if let Some(seq) = run.get(id)? {
@@ -163,8 +166,10 @@ fn merge(older: &Run, newer: &Run) -> io::Result<Run> {
                 x
             }
             (Some(x), Some(y)) => {
-                // An id is added once, so equal keys never meet; if they did, the first use wins.
-                assert!(x.0 != y.0 || x.1 <= y.1, "an id is added once");
+                // The same id in both: the newer run's number replaces the older's.
+                if x.0 == y.0 {
+                    next_a = a.next()?;
+                }
                 next_b = b.next()?;
                 y
             }
@@ -253,6 +258,25 @@ mod tests {
         // Ids never added, near both ends of the id space.
         assert_eq!(index.get(1).unwrap(), None);
         assert_eq!(index.get(u128::MAX).unwrap(), None);
+    }
+
+    #[test]
+    fn an_id_added_again_gets_its_new_number_before_and_after_merges() {
+        let mut index = RequestIndex::new();
+        let one = |n: u64, number: u64| vec![(id(n), number)];
+        index.add(&batch(0..100)).unwrap();
+        index.add(&one(100, 101)).unwrap();
+        index.add(&one(7, 1_007)).unwrap();
+        // Two runs, each holding id 7: the newer one answers.
+        assert_eq!(index.runs(), 2);
+        assert_eq!(index.get(id(7)).unwrap(), Some(1_007));
+        index.add(&one(7, 2_007)).unwrap();
+        // Four batches merged into one run, which holds each id once, with its latest number.
+        assert_eq!(index.runs(), 1);
+        assert_eq!(index.runs[0].len, 101);
+        assert_eq!(index.get(id(7)).unwrap(), Some(2_007));
+        assert_eq!(index.get(id(100)).unwrap(), Some(101));
+        assert_eq!(index.get(id(8)).unwrap(), Some(9));
     }
 
     #[test]
