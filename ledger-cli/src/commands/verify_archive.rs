@@ -45,8 +45,9 @@ pub struct DiskArchive {
     log_bytes: u64,
     /// Request ids noted since the last write.
     requests: HashMap<RequestId, u64>,
-    /// Transfers put since the last write, by id.
-    transfers: HashMap<RequestId, Transfer>,
+    /// Transfers put since the last write, by id, as their records: a record is a third of a
+    /// [`Transfer`]'s size and needs no allocation per field, and is what gets written.
+    transfers: HashMap<RequestId, Vec<u8>>,
 }
 
 impl DiskArchive {
@@ -68,14 +69,13 @@ impl DiskArchive {
         let mut noted: Vec<(u128, u64)> = self.requests.drain().map(|(id, seq)| (id.uuid().as_u128(), seq)).collect();
         noted.sort_unstable();
         self.requests_written.add(&noted).map_err(|error| failed("cannot write its request index", error))?;
-        let mut put: Vec<(u128, Transfer)> =
-            self.transfers.drain().map(|(id, transfer)| (id.uuid().as_u128(), transfer)).collect();
+        let mut put: Vec<(u128, Vec<u8>)> =
+            self.transfers.drain().map(|(id, record)| (id.uuid().as_u128(), record)).collect();
         put.sort_unstable_by_key(|(id, _)| *id);
         let mut bytes = Vec::new();
         let mut offsets = Vec::with_capacity(put.len());
-        for (id, transfer) in put {
+        for (id, record) in put {
             offsets.push((id, self.log_bytes + bytes.len() as u64));
-            let record = archive_record::encode(&transfer);
             let length = u32::try_from(record.len()).expect("a transfer record is a few hundred bytes");
             bytes.extend_from_slice(&length.to_be_bytes());
             bytes.extend_from_slice(&record);
@@ -125,8 +125,8 @@ impl Archive for DiskArchive {
     }
 
     fn transfer(&mut self, id: RequestId) -> Result<Option<Transfer>, ArchiveError> {
-        if let Some(transfer) = self.transfers.get(&id) {
-            return Ok(Some(transfer.clone()));
+        if let Some(record) = self.transfers.get(&id) {
+            return archive_record::decode(record).map(Some);
         }
         let written = self
             .transfers_written
@@ -136,7 +136,7 @@ impl Archive for DiskArchive {
     }
 
     fn put_transfer(&mut self, transfer: Transfer, _seq: u64) -> Result<(), ArchiveError> {
-        self.transfers.insert(transfer.id, transfer);
+        self.transfers.insert(transfer.id, archive_record::encode(&transfer));
         if self.transfers.len() >= PENDING_MAX {
             self.write()?;
         }
