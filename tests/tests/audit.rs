@@ -7,14 +7,20 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
 use ledger_cli::commands::audit_journal::{entry_line_of, parse_line};
+use ledger_cli::commands::audit_lines::LINE_BYTES_MAX;
+use ledger_cli::commands::verify_archive::PENDING_MAX;
+use ledger_core::account::AccountKind;
 use ledger_core::amount::{Amount, Scale, format_minor};
 use ledger_core::audit::Record;
 use ledger_core::command::{Command, SignedCommand, decode_signing_bytes};
-use ledger_core::journal::{Entry, Posting};
+use ledger_core::import::{IMPORT_ROWS_MAX, ImportRow};
+use ledger_core::journal::{Entry, EntryHash, Posting};
 use ledger_core::keys::SecretKey;
-use ledger_core::names::{Handle, Memo, RequestId, UnitCode};
+use ledger_core::names::{DisplayName, Handle, LedgerId, Memo, Reason, RequestId, UnitCode};
 use ledger_core::replay::Replayer;
-use ledger_tests::{Backend, Ledgerd, Run, postgres_skipped};
+use ledger_core::state::State;
+use ledger_core::transfer::{Answer, REQUEST_LIFETIME_MAX_MS, answer_id};
+use ledger_tests::{Backend, Ledgerd, Run, bin, finish, postgres_skipped};
 use serde_json::Value;
 
 /// A ledger with two units, accounts (one with a soft limit), payments, a refused payment, a limit
@@ -126,6 +132,86 @@ fn write_export(path: &Path, entries: &[Entry]) -> PathBuf {
         writeln!(file, "{}", entry_line_of(entry)).unwrap();
     }
     path.to_owned()
+}
+
+/// `ledgerctl --output json audit verify --journal PATH`, offline: no server, no key.
+fn verify_export(path: &Path) -> Run {
+    let mut command = std::process::Command::new(bin("ledgerctl"));
+    command.args(["--output", "json", "audit", "verify", "--journal"]).arg(path);
+    finish(command.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap())
+}
+
+/// A journal built in the test the way the server builds one: each command signed, applied on the
+/// whole state, and sealed onto the chain. It opens with a genesis, unit COMMUN (2 decimals), and
+/// the accounts of alice and bob.
+struct Chain {
+    state: State,
+    entries: Vec<Entry>,
+    admin: SecretKey,
+    unit: UnitCode,
+    /// Alice and bob, and their keys.
+    members: [(Handle, SecretKey); 2],
+}
+
+impl Chain {
+    fn new() -> Self {
+        let node = SecretKey::from_seed([1; 32]);
+        let admin = SecretKey::from_seed([2; 32]);
+        let unit = UnitCode::parse("COMMUN").unwrap();
+        let member = |name: &str, seed: u8| (Handle::parse(name).unwrap(), SecretKey::from_seed([seed; 32]));
+        let members = [member("alice", 3), member("bob", 4)];
+        let mut chain = Chain { state: State::new(), entries: Vec::new(), admin: admin.clone(), unit, members };
+        chain.push(Command::Genesis { admin_key: admin.public_key(), node_key: node.public_key() }, &node);
+        let scale = Scale::new(2).unwrap();
+        chain.push(Command::CreateUnit { code: chain.unit.clone(), scale, name: DisplayName::default() }, &admin);
+        for (handle, key) in chain.members.clone() {
+            let open = Command::OpenAccount {
+                handle,
+                unit: chain.unit.clone(),
+                kind: AccountKind::Member,
+                name: DisplayName::default(),
+                public_key: key.public_key(),
+                credit_limit: Amount::from_minor(100_000).unwrap(),
+                ceiling: None,
+                soft_limit: None,
+            };
+            chain.push(open, &admin);
+        }
+        chain
+    }
+
+    /// Appends `command` under a new random request id, which it returns.
+    fn push(&mut self, command: Command, key: &SecretKey) -> RequestId {
+        let request = RequestId::from_uuid(uuid::Uuid::new_v4());
+        self.push_as(command, request, key);
+        request
+    }
+
+    fn push_as(&mut self, command: Command, request: RequestId, key: &SecretKey) {
+        let seq = self.entries.len() as u64 + 1;
+        let ledger_id = LedgerId::from_uuid(uuid::Uuid::from_u128(0x1ed6e5));
+        let signed = SignedCommand::sign(ledger_id, request, command, key);
+        let timestamp_ms = 1_767_225_600_000 + seq as i64;
+        let applied = self.state.apply(&signed, timestamp_ms).expect("the test builds a valid journal");
+        self.state.take_changes();
+        let prev = self.entries.last().map_or(EntryHash::GENESIS_PREV, |entry| entry.hash);
+        let kind = signed.command.entry_kind();
+        let bytes = signed.signing_bytes();
+        self.entries.push(Entry::seal(seq, timestamp_ms, kind, bytes, signed.signatures, applied.postings, prev));
+    }
+
+    /// A payment of `minor` from member `from` to the other.
+    fn pay(&mut self, from: usize, minor: i64) -> RequestId {
+        let [(payer, key), (payee, _)] = [self.members[from].clone(), self.members[1 - from].clone()];
+        let pay = Command::Pay {
+            payer,
+            payee,
+            unit: self.unit.clone(),
+            amount: Amount::from_minor(minor).unwrap(),
+            memo: Memo::default(),
+        };
+        self.push(pay, &key)
+    }
 }
 
 /// Runs SQL on the ledger's SQLite file, as someone with access to the disk would, with foreign
@@ -607,4 +693,91 @@ fn postgres(url: &str, statements: &[&str]) {
         }
         conn.close().await.unwrap();
     });
+}
+
+#[test]
+fn an_export_line_of_several_mib_verifies_and_a_line_past_the_bound_is_refused_naming_it() {
+    let mut chain = Chain::new();
+    // The largest import batch, every row with the longest memo: one entry of several MiB, the
+    // size of the largest clearing runs.
+    let memo = Memo::parse(&"m".repeat(256)).unwrap();
+    let rows = (0..IMPORT_ROWS_MAX)
+        .map(|i| ImportRow {
+            payer: chain.members[i % 2].0.clone(),
+            payee: chain.members[(i + 1) % 2].0.clone(),
+            amount: Amount::from_minor(1 + (i % 7) as i64).unwrap(),
+            memo: memo.clone(),
+        })
+        .collect();
+    let import = Command::ImportTransfers { unit: chain.unit.clone(), file_sha256: [7; 32], first_line: 2, rows };
+    let admin = chain.admin.clone();
+    chain.push(import, &admin);
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_export(&dir.path().join("large.jsonl"), &chain.entries);
+    let longest = std::fs::read_to_string(&path).unwrap().lines().map(str::len).max().unwrap();
+    assert!(longest > 5 << 20, "the import's line takes {longest} bytes");
+    let doc = verify_export(&path).ok_json();
+    assert_eq!((doc["entries"].as_u64(), doc["head_seq"].as_u64()), (Some(5), Some(5)), "{doc}");
+
+    // A line past the bound is refused by its number, before anything reads it whole.
+    let mut file = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+    file.write_all(&vec![b'x'; LINE_BYTES_MAX + 1]).unwrap();
+    file.write_all(b"\n").unwrap();
+    let doc = verify_export(&path).refused("JOURNAL_INVALID");
+    let expected = format!("line 6: longer than {LINE_BYTES_MAX} bytes (64 MiB), the most one record may take");
+    assert_eq!(doc["error"]["message"], expected.as_str(), "{doc}");
+}
+
+#[test]
+fn acceptances_and_reversals_of_transfers_the_verifier_wrote_out_long_before_are_checked_offline() {
+    let mut chain = Chain::new();
+    let [(alice, alice_key), (bob, bob_key)] = chain.members.clone();
+    let amount = Amount::from_minor(400).unwrap();
+    let ask = Command::RequestPayment {
+        payee: bob.clone(),
+        payer: alice.clone(),
+        unit: chain.unit.clone(),
+        amount,
+        memo: Memo::default(),
+        lifetime_ms: REQUEST_LIFETIME_MAX_MS,
+    };
+    let request = chain.push(ask, &bob_key);
+    let first = chain.pay(0, 700);
+    // More payments than the verifier keeps pending, so the request and the first payment are on
+    // its disk, in its transfer log, when they are answered.
+    for i in 0..PENDING_MAX {
+        chain.pay(i % 2, 1);
+    }
+    let unit = chain.unit.clone();
+    let accept =
+        Command::AcceptRequest { request, payer: alice.clone(), payee: bob.clone(), unit: unit.clone(), amount };
+    chain.push_as(accept, answer_id(request, Answer::Accept), &alice_key);
+    let refund = Command::Reverse {
+        transfer: first,
+        payer: bob,
+        payee: alice,
+        unit,
+        amount: Amount::from_minor(700).unwrap(),
+        reason: Reason::parse("refund").unwrap(),
+    };
+    chain.push(refund.clone(), &bob_key);
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_export(&dir.path().join("answers.jsonl"), &chain.entries);
+    let doc = verify_export(&path).ok_json();
+    assert_eq!(doc["entries"].as_u64(), Some(chain.entries.len() as u64), "{doc}");
+
+    // The same refund again, signed and sealed in order: only the archived record of the payment,
+    // reversed by now, refuses it.
+    let last = chain.entries.last().unwrap().clone();
+    let ledger_id = decode_signing_bytes(&last.command_bytes).unwrap().0;
+    let again = SignedCommand::sign(ledger_id, RequestId::from_uuid(uuid::Uuid::new_v4()), refund, &bob_key);
+    let kind = again.command.entry_kind();
+    let bytes = again.signing_bytes();
+    let seq = last.seq + 1;
+    let copy = Entry::seal(seq, last.timestamp_ms + 1, kind, bytes, again.signatures, last.postings.clone(), last.hash);
+    chain.entries.push(copy);
+    let path = write_export(&dir.path().join("twice.jsonl"), &chain.entries);
+    let run = verify_export(&path);
+    caught_at(&run, "JOURNAL_INVALID", seq);
+    assert!(run.stdout.contains("not valid at that point"), "{run:?}");
 }

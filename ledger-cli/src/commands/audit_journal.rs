@@ -21,7 +21,7 @@
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
+use std::io::BufReader;
 use std::path::Path;
 
 use ledger_core::audit::Record;
@@ -32,6 +32,8 @@ use ledger_core::keys::{PublicKey, Signature};
 use ledger_core::names::{Handle, LedgerId, UnitCode};
 use serde::{Deserialize, Serialize};
 
+use super::audit_hex;
+use super::audit_lines::Lines;
 use crate::error::CliError;
 use crate::proto;
 
@@ -185,10 +187,10 @@ pub fn checkpoint_line(checkpoint: &Checkpoint) -> String {
     serde_json::to_string(&line).expect("strings and integers serialise")
 }
 
-/// A record of the file, from its line; the error names the line.
-pub fn parse_line(number: usize, text: &str) -> Result<Record, String> {
+/// A record of the file, from its line (without its line break); the error names the line.
+pub fn parse_line(number: usize, text: &(impl AsRef<[u8]> + ?Sized)) -> Result<Record, String> {
     let bad = |what: String| format!("line {number}: {what}");
-    let line: LineIn<'_> = serde_json::from_str(text).map_err(|error| bad(error.to_string()))?;
+    let line: LineIn<'_> = serde_json::from_slice(text.as_ref()).map_err(|error| bad(error.to_string()))?;
     match line.record {
         "entry" => line.entry().map(Record::Entry).map_err(bad),
         "checkpoint" => line.checkpoint().map(Record::Checkpoint).map_err(bad),
@@ -244,12 +246,9 @@ pub fn read_checkpoints(path: &Path) -> Result<Vec<Checkpoint>, CliError> {
     let file = std::fs::File::open(path)
         .map_err(|error| CliError::Usage(format!("cannot open checkpoint file {}: {error}", path.display())))?;
     let mut checkpoints = Vec::new();
-    for (index, line) in BufReader::new(file).lines().enumerate() {
+    for (number, line) in Lines::new(BufReader::new(file)) {
         let line = line.map_err(|error| CliError::Failed(format!("cannot read {}: {error}", path.display())))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        match parse_line(index + 1, &line) {
+        match parse_line(number, &line) {
             Ok(Record::Checkpoint(checkpoint)) => checkpoints.push(checkpoint),
             Ok(Record::Entry(_)) => {}
             Err(error) => return Err(CliError::Usage(format!("{}: {error}", path.display()))),
@@ -269,11 +268,7 @@ impl LineIn<'_> {
         refuse_fields(&checkpoint_fields, "an entry")?;
         let signatures = required(self.signatures, "signatures")?
             .iter()
-            .map(|s| {
-                let key = public_key(s.public_key)?;
-                let signature = Signature::parse(s.signature).map_err(|e| e.to_string())?;
-                Ok((key, signature))
-            })
+            .map(|s| Ok((public_key(s.public_key)?, signature(s.signature)?)))
             .collect::<Result<Vec<_>, String>>()?;
         let postings = required(self.postings, "postings")?
             .iter()
@@ -284,7 +279,7 @@ impl LineIn<'_> {
             seq: self.seq,
             timestamp_ms: self.timestamp_ms,
             kind: EntryKind::parse(kind).ok_or_else(|| format!("unknown kind {kind:?}"))?,
-            command_bytes: hex::decode(required(self.command, "command")?)
+            command_bytes: audit_hex::decode(required(self.command, "command")?)
                 .map_err(|_| "command is not hex".to_owned())?,
             signatures,
             postings,
@@ -331,24 +326,39 @@ fn refuse_fields(present: &[(&str, bool)], record: &str) -> Result<(), String> {
 const KEYS_CACHED_MAX: usize = 65_536;
 
 thread_local! {
-    /// Keys already parsed, by their hex text: a ledger has far fewer keys than entries, and
+    /// Keys already checked, by their bytes: a ledger has far fewer keys than entries, and
     /// checking that 32 bytes are a curve point costs a square root.
-    static KEYS: RefCell<HashMap<String, PublicKey>> = RefCell::new(HashMap::new());
+    static KEYS: RefCell<HashMap<[u8; 32], PublicKey>> = RefCell::new(HashMap::new());
 }
 
 /// A signer's key from its hex text, validated once per thread and key.
 fn public_key(text: &str) -> Result<PublicKey, String> {
+    let mut bytes = [0; 32];
+    if audit_hex::decode_into(text, &mut bytes).is_err() {
+        // Not the plain hex an export writes: the parser of keys says what is wrong, if anything.
+        return PublicKey::parse(text).map_err(|e| e.to_string());
+    }
     KEYS.with_borrow_mut(|keys| {
-        if let Some(key) = keys.get(text) {
+        if let Some(key) = keys.get(&bytes) {
             return Ok(*key);
         }
-        let key = PublicKey::parse(text).map_err(|e| e.to_string())?;
+        let key = PublicKey::from_bytes(&bytes).map_err(|e| e.to_string())?;
         if keys.len() >= KEYS_CACHED_MAX {
             keys.clear();
         }
-        keys.insert(text.to_owned(), key);
+        keys.insert(bytes, key);
         Ok(key)
     })
+}
+
+/// A signature from its hex text, decoded straight into its 64 bytes.
+fn signature(text: &str) -> Result<Signature, String> {
+    let mut bytes = [0; 64];
+    match audit_hex::decode_into(text, &mut bytes) {
+        Ok(()) => Signature::from_bytes(&bytes).map_err(|e| e.to_string()),
+        // Not the plain hex an export writes: the parser of signatures says what is wrong, if anything.
+        Err(_) => Signature::parse(text).map_err(|e| e.to_string()),
+    }
 }
 
 fn posting(account: &str, unit: &str, delta: i64) -> Result<Posting, String> {
@@ -361,7 +371,7 @@ fn posting(account: &str, unit: &str, delta: i64) -> Result<Posting, String> {
 
 fn hash(text: &str, what: &str) -> Result<EntryHash, String> {
     let mut bytes = [0; 32];
-    hex::decode_to_slice(text, &mut bytes).map_err(|_| format!("{what} is not 32 hex bytes"))?;
+    audit_hex::decode_into(text, &mut bytes).map_err(|_| format!("{what} is not 32 hex bytes"))?;
     Ok(EntryHash(bytes))
 }
 

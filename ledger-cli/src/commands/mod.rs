@@ -5,7 +5,9 @@ pub mod account;
 pub mod archive_record;
 pub mod audit;
 pub mod audit_export;
+pub mod audit_hex;
 pub mod audit_journal;
+pub mod audit_lines;
 pub mod audit_offline;
 pub mod audit_statement;
 pub mod balance;
@@ -25,6 +27,7 @@ pub mod role;
 pub mod unit;
 pub mod verify;
 pub mod verify_archive;
+pub mod verify_request_index;
 
 use std::path::PathBuf;
 

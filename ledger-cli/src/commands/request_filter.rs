@@ -1,16 +1,16 @@
 //! A fixed-size filter of the request ids the verifier has seen, in front of the disk archive's
-//! request table ([`super::verify_archive`]).
+//! request index ([`super::verify_archive`], [`super::verify_request_index`]).
 //!
-//! Nearly every entry brings a request id never seen before, and proving that on the table costs a
-//! B-tree descent through pages that are mostly not in redb's small cache. The filter answers
-//! "certainly new" for almost all of them from memory, so the table is read only for the few ids
-//! the filter may have seen (a copied entry, or a false positive). It never answers "new" for an
-//! id it was given, so the uniqueness check stays exact.
+//! Nearly every entry brings a request id never seen before, and proving that on the index costs a
+//! read from each of its runs on disk. The filter answers "certainly new" for almost all of them
+//! from memory, so the index is read only for the few ids the filter may have seen (a copied
+//! entry, or a false positive). It never answers "new" for an id it was given, so the uniqueness
+//! check stays exact.
 //!
 //! It is a split-block Bloom filter (as in Parquet): each id sets one bit in each of the eight
 //! 32-bit words of one 32-byte block, so a test or an insertion touches one cache line. Its size is
 //! fixed ([`FILTER_BYTES`]), so memory does not grow with the journal; a journal far longer than
-//! the filter was sized for only makes false positives, hence table reads, more frequent. Ids are
+//! the filter was sized for only makes false positives, hence index reads, more frequent. Ids are
 //! hashed with a key drawn per process, so a journal cannot be crafted to defeat the filter.
 
 use std::hash::{BuildHasher, RandomState};

@@ -9,10 +9,10 @@
 //! replayed up to the sequence number it reflects (so entries committed meanwhile cause no false
 //! alarm), then every balance is compared with the replay. It also checks that no two entries
 //! share a request id. The journal streams through in chunks, and the transfers and request ids,
-//! which grow with the journal, go to a temporary file ([`DiskArchive`]): memory grows with the
+//! which grow with the journal, go to temporary files ([`DiskArchive`]): memory grows with the
 //! ledger's accounts, not with its entries.
 
-use std::io::{BufRead, BufReader};
+use std::io::BufReader;
 use std::path::Path;
 
 use ledger_core::amount::format_minor;
@@ -25,6 +25,7 @@ use ledger_core::replay::{ReplayError, Replayer};
 use serde::Serialize;
 
 use super::audit_journal::{checkpoint_from_wire, entry_from_wire, parse_line};
+use super::audit_lines::Lines;
 use super::verify_archive::DiskArchive;
 use crate::client::Client;
 use crate::error::CliError;
@@ -103,14 +104,8 @@ where
 {
     let file = std::fs::File::open(path)
         .map_err(|error| CliError::Usage(format!("cannot open journal file {}: {error}", path.display())))?;
-    let lines = BufReader::with_capacity(FILE_BUFFER_BYTES, file)
-        .lines()
-        .enumerate()
-        .filter(|(_, line)| !matches!(line, Ok(text) if text.trim().is_empty()));
-    let parse = |(index, line): (usize, std::io::Result<String>)| match line {
-        Ok(text) => parse_line(index + 1, &text),
-        Err(error) => Err(format!("line {}: cannot read: {error}", index + 1)),
-    };
+    let lines = Lines::new(BufReader::with_capacity(FILE_BUFFER_BYTES, file));
+    let parse = |(number, line): (usize, Result<Vec<u8>, String>)| parse_line(number, &line?);
     let mut replayer = replayer_on_disk()?;
     let checkpoints =
         audit(lines, parse, held, &mut replayer, AuditOptions::default(), observe).map_err(audit_failure)?;
@@ -167,7 +162,7 @@ pub async fn verify(client: &Client, held: Vec<Checkpoint>) -> Result<VerifyView
     Ok(VerifyView::of("server".into(), &replayer, checkpoints, Some(true)))
 }
 
-/// A new replayer whose archive is a temporary file.
+/// A new replayer whose archive is in temporary files.
 fn replayer_on_disk() -> Result<Replayer, CliError> {
     let archive = DiskArchive::new().map_err(|error| CliError::Failed(error.to_string()))?;
     Ok(Replayer::with_archive(Box::new(archive)))

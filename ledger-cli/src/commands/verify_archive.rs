@@ -1,137 +1,90 @@
 //! The archive of `audit verify`'s replay on disk, so the verifier's memory is bounded by the
 //! ledger's accounts whatever the journal's length ([`ledger_core::archive`] says what it holds).
 //!
-//! Three tables in a redb database (a B-tree file, pure Rust): request id → the entry that used
-//! it; the id of a transfer that is not a request id (an import's rows) → the entry that created
-//! it; and (that entry's sequence number, transfer id) → the transfer. Ids are random, so their
-//! tables are written all over; their records are small (24 bytes). Transfers, the large records,
-//! are keyed first by the sequence number of the entry that created them, so they are appended at
-//! the end of their table, and only the few that a later entry changes (an acceptance, a
-//! reversal) are rewritten in place. The file is an anonymous temporary file ([`tempfile::tempfile`]): the
-//! system deletes it when the verifier exits, however it exits. redb's page cache is set small
-//! ([`CACHE_BYTES`]); the operating system's page cache keeps the file's hot pages anyway.
+//! Request id → the entry that used it first lives in sorted runs ([`RequestIndex`]), behind a
+//! filter that rules out nearly every new id without a read ([`RequestFilter`]). Transfers are
+//! appended as records ([`archive_record`], each after its length) to a log file, and a second
+//! index maps each transfer's id to its latest record: a transfer changed later (an acceptance, a
+//! reversal) is appended again, and the index's newer number replaces the older. The files are
+//! anonymous temporary files ([`tempfile::tempfile`]): the system deletes them when the verifier
+//! exits, however it exits, and nothing in them needs to survive a crash, so nothing is synced.
 //!
-//! Writes are what would cost: one B-tree transaction per entry would be slower than the replay
-//! itself. So what entries note is kept in two maps and written in one transaction every
-//! [`PENDING_MAX`] request ids, without fsync ([`Durability::None`]: the file dies with the
-//! process, so nothing needs to survive a crash). Look-ups read the maps first, then the tables as
-//! of the last write, through tables kept open between writes.
+//! What entries note and put is kept in maps and written out every [`PENDING_MAX`] ids: the
+//! request ids as one run, the transfers as one append to the log and one run of their index.
+//! Look-ups read the maps first, then what was written.
 
 use std::collections::HashMap;
+use std::fs::File;
+use std::os::unix::fs::FileExt;
 
 use ledger_core::archive::{Archive, ArchiveError};
 use ledger_core::names::RequestId;
 use ledger_core::transfer::Transfer;
-use redb::backends::FileBackend;
-use redb::{Database, Durability, ReadOnlyTable, ReadableDatabase, TableDefinition};
 
 use super::archive_record;
 use super::request_filter::{FILTER_BYTES, RequestFilter};
+use super::verify_request_index::RequestIndex;
 
-/// Request id → sequence number of the entry that used it.
-const REQUESTS: TableDefinition<u128, u64> = TableDefinition::new("requests");
-/// Transfer id that is not a request id → sequence number of the entry that created it.
-const DERIVED: TableDefinition<u128, u64> = TableDefinition::new("derived_transfer_ids");
-/// (Sequence number of the entry that created a transfer, its id) → the transfer
-/// ([`archive_record`]).
-const TRANSFERS: TableDefinition<(u64, u128), &[u8]> = TableDefinition::new("transfers");
+/// Request ids, or transfers, noted in memory before they are written out.
+pub const PENDING_MAX: usize = 32_768;
+/// Bytes of the length before each record in the transfer log (big-endian).
+const LENGTH_BYTES: usize = 4;
 
-/// redb's own page cache.
-const CACHE_BYTES: usize = 8 << 20;
-/// Request ids noted in memory before they are written out in one transaction. Each write
-/// rewrites the pages of the request table it touches, nearly all of them once the table is
-/// larger than a batch: the larger the batch, the fewer times over.
-const PENDING_MAX: usize = 32_768;
-
-/// An [`Archive`] in a temporary redb file.
+/// An [`Archive`] in temporary files.
 pub struct DiskArchive {
-    db: Database,
-    /// Every request id noted, approximately: the request table is read only for the ids it may
-    /// hold, nearly all new ids are known new without a read.
+    /// Every request id noted, approximately: the index is read only for the ids it may hold,
+    /// nearly all new ids are known new without a read.
     filter: RequestFilter,
-    /// The tables as of the last write; `None` only while writing.
-    written: Option<Written>,
+    /// The request ids written out → the entry that used each first.
+    requests_written: RequestIndex,
+    /// The transfers written out, by id → the offset of its latest record in `log`.
+    transfers_written: RequestIndex,
+    /// Every transfer record written, each after its length.
+    log: File,
+    /// Bytes in `log`.
+    log_bytes: u64,
     /// Request ids noted since the last write.
     requests: HashMap<RequestId, u64>,
-    /// Transfer ids that are not request ids, put since the last write.
-    derived: HashMap<RequestId, u64>,
-    /// Transfers put since the last write, with the sequence number of the entry that created
-    /// each.
-    transfers: HashMap<RequestId, (u64, Transfer)>,
-}
-
-/// Both tables open for reading.
-struct Written {
-    requests: ReadOnlyTable<u128, u64>,
-    derived: ReadOnlyTable<u128, u64>,
-    transfers: ReadOnlyTable<(u64, u128), &'static [u8]>,
+    /// Transfers put since the last write, by id, as their records: a record is a third of a
+    /// [`Transfer`]'s size and needs no allocation per field, and is what gets written.
+    transfers: HashMap<RequestId, Vec<u8>>,
 }
 
 impl DiskArchive {
-    /// An empty archive in a new temporary file.
+    /// An empty archive in new temporary files.
     pub fn new() -> Result<Self, ArchiveError> {
-        let file = tempfile::tempfile().map_err(|error| failed("cannot create its temporary file", error))?;
-        let backend = FileBackend::new(file).map_err(|error| failed("cannot open its temporary file", error))?;
-        let db = Database::builder()
-            .set_cache_size(CACHE_BYTES)
-            .create_with_backend(backend)
-            .map_err(|error| failed("cannot create its database", error))?;
-        let mut archive = Self {
-            db,
+        Ok(Self {
             filter: RequestFilter::with_bytes(FILTER_BYTES),
-            written: None,
+            requests_written: RequestIndex::new(),
+            transfers_written: RequestIndex::new(),
+            log: tempfile::tempfile().map_err(|error| failed("cannot create its temporary file", error))?,
+            log_bytes: 0,
             requests: HashMap::new(),
-            derived: HashMap::new(),
             transfers: HashMap::new(),
-        };
-        // The first write creates both tables.
-        archive.write()?;
-        Ok(archive)
+        })
     }
 
-    /// Writes what was noted since the last write in one transaction, and reopens the tables.
+    /// Writes out what was noted and put since the last write.
     fn write(&mut self) -> Result<(), ArchiveError> {
-        // A table open for reading would keep the pages this write replaces.
-        self.written = None;
-        let mut tx = self.db.begin_write().map_err(|error| failed("cannot begin a write", error))?;
-        tx.set_durability(Durability::None).map_err(|error| failed("cannot skip the fsync", error))?;
-        {
-            let mut requests = tx.open_table(REQUESTS).map_err(|error| failed("cannot open its table", error))?;
-            let mut noted: Vec<(u128, u64)> =
-                self.requests.drain().map(|(id, seq)| (id.uuid().as_u128(), seq)).collect();
-            // In key order, each page of the table is visited once.
-            noted.sort_unstable();
-            for (id, seq) in noted {
-                requests.insert(id, seq).map_err(|error| failed("cannot write", error))?;
-            }
-            let mut derived = tx.open_table(DERIVED).map_err(|error| failed("cannot open its table", error))?;
-            let mut put: Vec<(u128, u64)> = self.derived.drain().map(|(id, seq)| (id.uuid().as_u128(), seq)).collect();
-            put.sort_unstable();
-            for (id, seq) in put {
-                derived.insert(id, seq).map_err(|error| failed("cannot write", error))?;
-            }
-            let mut transfers = tx.open_table(TRANSFERS).map_err(|error| failed("cannot open its table", error))?;
-            let mut created: Vec<((u64, u128), Transfer)> =
-                self.transfers.drain().map(|(id, (seq, transfer))| ((seq, id.uuid().as_u128()), transfer)).collect();
-            // In order, new transfers go to the end of the table one after the other.
-            created.sort_unstable_by_key(|(key, _)| *key);
-            for (key, transfer) in created {
-                let record = archive_record::encode(&transfer);
-                transfers.insert(key, record.as_slice()).map_err(|error| failed("cannot write", error))?;
-            }
+        let mut noted: Vec<(u128, u64)> = self.requests.drain().map(|(id, seq)| (id.uuid().as_u128(), seq)).collect();
+        noted.sort_unstable();
+        self.requests_written.add(&noted).map_err(|error| failed("cannot write its request index", error))?;
+        let mut put: Vec<(u128, Vec<u8>)> =
+            self.transfers.drain().map(|(id, record)| (id.uuid().as_u128(), record)).collect();
+        put.sort_unstable_by_key(|(id, _)| *id);
+        let mut bytes = Vec::new();
+        let mut offsets = Vec::with_capacity(put.len());
+        for (id, record) in put {
+            offsets.push((id, self.log_bytes + bytes.len() as u64));
+            let length = u32::try_from(record.len()).expect("a transfer record is a few hundred bytes");
+            bytes.extend_from_slice(&length.to_be_bytes());
+            bytes.extend_from_slice(&record);
         }
-        tx.commit().map_err(|error| failed("cannot commit", error))?;
-        let read = self.db.begin_read().map_err(|error| failed("cannot begin a read", error))?;
-        self.written = Some(Written {
-            requests: read.open_table(REQUESTS).map_err(|error| failed("cannot open its table", error))?,
-            derived: read.open_table(DERIVED).map_err(|error| failed("cannot open its table", error))?,
-            transfers: read.open_table(TRANSFERS).map_err(|error| failed("cannot open its table", error))?,
-        });
-        Ok(())
-    }
-
-    fn written(&self) -> &Written {
-        self.written.as_ref().expect("the tables are open between writes")
+        self.log
+            .write_all_at(&bytes, self.log_bytes)
+            .map_err(|error| failed("cannot write its transfer log", error))?;
+        self.log_bytes += bytes.len() as u64;
+        self.transfers_written.add(&offsets).map_err(|error| failed("cannot write its transfer index", error))
     }
 
     /// The sequence number of the entry that used request id `id`, if one did.
@@ -142,26 +95,23 @@ impl DiskArchive {
         if let Some(first) = self.requests.get(&id) {
             return Ok(Some(*first));
         }
-        let written = self.written().requests.get(id.uuid().as_u128()).map_err(|error| failed("cannot read", error))?;
-        Ok(written.map(|first| first.value()))
+        self.requests_written.get(id.uuid().as_u128()).map_err(|error| failed("cannot read its request index", error))
     }
 
-    /// The sequence number of the entry that created transfer `id`, if one did.
-    fn created_by(&self, id: RequestId) -> Result<Option<u64>, ArchiveError> {
-        if let Some(seq) = self.first_use(id)? {
-            return Ok(Some(seq));
-        }
-        if let Some(seq) = self.derived.get(&id) {
-            return Ok(Some(*seq));
-        }
-        let written = self.written().derived.get(id.uuid().as_u128()).map_err(|error| failed("cannot read", error))?;
-        Ok(written.map(|seq| seq.value()))
+    /// The transfer record at `offset` in the log.
+    fn read_record(&self, offset: u64) -> Result<Transfer, ArchiveError> {
+        let unreadable = |error| failed("cannot read its transfer log", error);
+        let mut length = [0; LENGTH_BYTES];
+        self.log.read_exact_at(&mut length, offset).map_err(unreadable)?;
+        let mut record = vec![0; u32::from_be_bytes(length) as usize];
+        self.log.read_exact_at(&mut record, offset + LENGTH_BYTES as u64).map_err(unreadable)?;
+        archive_record::decode(&record)
     }
 }
 
 impl Archive for DiskArchive {
     fn note_request(&mut self, id: RequestId, seq: u64) -> Result<Option<u64>, ArchiveError> {
-        // Only an id the filter may have seen needs the table.
+        // Only an id the filter may have seen needs the index.
         if self.filter.insert(id)
             && let Some(first) = self.first_use(id)?
         {
@@ -175,27 +125,19 @@ impl Archive for DiskArchive {
     }
 
     fn transfer(&mut self, id: RequestId) -> Result<Option<Transfer>, ArchiveError> {
-        if let Some((_, transfer)) = self.transfers.get(&id) {
-            return Ok(Some(transfer.clone()));
+        if let Some(record) = self.transfers.get(&id) {
+            return archive_record::decode(record).map(Some);
         }
-        let Some(seq) = self.created_by(id)? else { return Ok(None) };
-        let key = (seq, id.uuid().as_u128());
-        let written = self.written().transfers.get(key).map_err(|error| failed("cannot read", error))?;
-        written.map(|record| archive_record::decode(record.value())).transpose()
+        let written = self
+            .transfers_written
+            .get(id.uuid().as_u128())
+            .map_err(|error| failed("cannot read its transfer index", error))?;
+        written.map(|offset| self.read_record(offset)).transpose()
     }
 
-    /// A transfer is stored under the entry that created it: the one that used its id as request
-    /// id, or else (an import's row, seen for the first time) `seq`, recorded for its id.
-    fn put_transfer(&mut self, transfer: Transfer, seq: u64) -> Result<(), ArchiveError> {
-        let created_by = match self.created_by(transfer.id)? {
-            Some(created_by) => created_by,
-            None => {
-                self.derived.insert(transfer.id, seq);
-                seq
-            }
-        };
-        self.transfers.insert(transfer.id, (created_by, transfer));
-        if self.derived.len() >= PENDING_MAX {
+    fn put_transfer(&mut self, transfer: Transfer, _seq: u64) -> Result<(), ArchiveError> {
+        self.transfers.insert(transfer.id, archive_record::encode(&transfer));
+        if self.transfers.len() >= PENDING_MAX {
             self.write()?;
         }
         Ok(())
@@ -255,14 +197,16 @@ mod tests {
         assert_eq!(archive.transfer(id(3)), Ok(Some(reversed.clone())));
         archive.write().unwrap();
         assert_eq!(archive.transfer(id(3)), Ok(Some(reversed)));
-        // A transfer whose id is no request id (an import's row) is found under the entry that
-        // put it first, and does not count as a request id.
+        // A transfer whose id is no request id (an import's row) is found as last put, written out
+        // or not, and does not count as a request id.
         let row = payment(n + 5);
         archive.put_transfer(row.clone(), 777).unwrap();
-        archive.put_transfer(Transfer { reversed_by: Some(id(n + 6)), ..row.clone() }, 778).unwrap();
-        assert_eq!(archive.created_by(row.id), Ok(Some(777)));
         archive.write().unwrap();
-        assert_eq!(archive.transfer(row.id).unwrap().unwrap().reversed_by, Some(id(n + 6)));
+        let changed = Transfer { reversed_by: Some(id(n + 6)), ..row.clone() };
+        archive.put_transfer(changed.clone(), 778).unwrap();
+        assert_eq!(archive.transfer(row.id), Ok(Some(changed.clone())));
+        archive.write().unwrap();
+        assert_eq!(archive.transfer(row.id), Ok(Some(changed)));
         assert_eq!(archive.note_request(row.id, 779), Ok(None));
     }
 }
