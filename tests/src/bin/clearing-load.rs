@@ -178,7 +178,8 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         "credit_postings": credit,
         "debt_before": plan["debt_before"],
         "set_off": applied["set_off"],
-        "share_percent": applied["share_percent"],
+        "share_percent": plan["share_percent"],
+        "touched_share_percent": applied["share_percent"],
         "credit_moved": applied["credit_moved"],
         "entry_seq": applied["seq"],
         "seconds": {
@@ -218,7 +219,8 @@ impl Ctl {
             .map_err(|error| CliError::Failed(format!("{}: {error}", self.ledgerctl.display())))?;
         let seconds = started.elapsed().as_secs_f64();
         if !status.success() {
-            return Err(CliError::Failed(format!("ledgerctl {} exited with {status}", args.join(" "))));
+            let said = std::fs::read_to_string(&out).unwrap_or_default();
+            return Err(CliError::Failed(format!("ledgerctl {} exited with {status}: {said}", args.join(" "))));
         }
         let text =
             std::fs::read_to_string(&out).map_err(|error| CliError::Failed(format!("{}: {error}", out.display())))?;

@@ -79,15 +79,30 @@ pub(super) async fn write(conn: &mut SqliteConnection, invoices: &[&Invoice]) ->
             )
         })
         .collect();
-    // `WHERE true` tells SQLite's parser that ON CONFLICT belongs to the INSERT, not to a join.
+    let rows = serde_json::to_string(&rows).expect("numbers and texts serialise");
+    // What changes after creation is what remains (a clearing run, on up to hundreds of thousands
+    // of invoices) or the status (an answer, on one). SQLite rewrites every index on a column an
+    // UPDATE assigns, whether its value changes or not, and all three indexes hold the status: so
+    // the status is assigned apart, only where it changed, which made a run of 184,000 set-offs
+    // several times faster. `WHERE true` tells SQLite's parser that ON CONFLICT belongs to the
+    // INSERT, not to a join.
     sqlx::query(
         "INSERT INTO invoices (id, creditor, debtor, unit, amount, remaining, due, reference, status, created_ms)
          SELECT unhex(value ->> 0), value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,
                 value ->> 6, value ->> 7, value ->> 8, value ->> 9
          FROM json_each(?) WHERE true
-         ON CONFLICT (id) DO UPDATE SET status = excluded.status, remaining = excluded.remaining",
+         ON CONFLICT (id) DO UPDATE SET remaining = excluded.remaining",
     )
-    .bind(serde_json::to_string(&rows).expect("numbers and texts serialise"))
+    .bind(&rows)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    sqlx::query(
+        "UPDATE invoices SET status = changed.value ->> 8
+         FROM json_each(?) AS changed
+         WHERE invoices.id = unhex(changed.value ->> 0) AND invoices.status <> changed.value ->> 8",
+    )
+    .bind(&rows)
     .execute(conn)
     .await
     .map_err(db)?;
