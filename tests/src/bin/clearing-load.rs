@@ -7,6 +7,9 @@
 //! `ledgerctl`: `clearing run --dry-run` (plan only), `clearing run` (plan, sign, apply in one
 //! entry), `clearing show`, and `audit verify`. It checks that the run is one entry, that without
 //! credit it sets off exactly the solver's optimum on the same graph, and that the audit is clean.
+//! While the run is planned and applied, one payment at a time goes between two accounts outside
+//! the graph, so the report shows how long the run held the writer from other commands (the
+//! longest payment) and that they were all committed.
 //!
 //! Exit codes: 0 done and checked, 1 a check or a command failed, 2 usage error.
 
@@ -25,13 +28,14 @@ use ledger_cli::keyfile;
 use ledger_cli::output;
 use ledger_cli::proto;
 use ledger_cli::proto::accounts_client::AccountsClient;
+use ledger_cli::proto::transfers_client::TransfersClient;
 use ledger_core::account::AccountKind;
 use ledger_core::amount::{Amount, Scale, format_minor};
 use ledger_core::clearing::synthetic::{self, Shape, Spec};
 use ledger_core::clearing::{Problem, check, solve};
 use ledger_core::command::Command as LedgerCommand;
 use ledger_core::keys::{PublicKey, SecretKey};
-use ledger_core::names::{DisplayName, Handle, LedgerId, UnitCode};
+use ledger_core::names::{DisplayName, Handle, LedgerId, Memo, UnitCode};
 use serde_json::Value;
 use tokio::task::JoinSet;
 use tonic::transport::Channel;
@@ -42,6 +46,8 @@ const SCALE_PLACES: u32 = 2;
 const INVOICES_MAX: usize = 1_000_000;
 /// Account-opening calls in flight (the writer batches them).
 const OPEN_CONCURRENCY: usize = 64;
+/// The pause between two payments made while the run is applied.
+const PAYMENT_PAUSE_MS: u64 = 50;
 
 /// How debtors and creditors are drawn.
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -116,11 +122,16 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     let unit = fresh_unit_code();
     let started = Instant::now();
     create_unit(&admin, &unit).await?;
-    let handles: Vec<Handle> = (0..members)
-        .map(|index| Handle::parse(&format!("{}-{index:06}", unit.as_str().to_ascii_lowercase())).expect("a slug"))
-        .collect();
+    let prefix = unit.as_str().to_ascii_lowercase();
+    let mut handles: Vec<Handle> =
+        (0..members).map(|index| Handle::parse(&format!("{prefix}-{index:06}")).expect("a slug")).collect();
+    // Two more accounts on no invoice, for the payments made while the run is applied.
+    handles.extend(["payer", "payee"].map(|role| Handle::parse(&format!("{prefix}-{role}")).expect("a slug")));
     let channel = connect_channel(&cli.server).await?;
-    open_accounts(&admin, &admin_key, channel, &unit, &handles, cli.credit_limit).await?;
+    let mut keys = open_accounts(&admin, &admin_key, channel.clone(), &unit, &handles, cli.credit_limit).await?;
+    let payer = (handles[handles.len() - 2].clone(), keys.swap_remove(handles.len() - 2));
+    let payee = handles.pop().expect("the payee was pushed last");
+    handles.pop();
     output::note(&format!("unit {unit}: opened {members} accounts in {:.1} s", started.elapsed().as_secs_f64()));
 
     let file = work.join("invoices.csv");
@@ -137,7 +148,12 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     let dry_args: Vec<&str> = run_args.iter().copied().chain(["--dry-run"]).collect();
     let (plan, dry_s) = ctl.timed("plan", &dry_args)?;
     let head_before = ctl.head_seq()?;
-    let (applied, run_s) = ctl.timed("run", &run_args)?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let payments = tokio::spawn(pay_until_stopped(channel, admin.ledger_id(), unit.clone(), payer, payee, stopped));
+    let ran = ctl.timed("run", &run_args);
+    stop.send_replace(true);
+    let (applied, run_s) = ran?;
+    let paid = payments.await.map_err(|error| CliError::Failed(format!("the payment task failed: {error}")))??;
     let head_after = ctl.head_seq()?;
     let run_id = text(&applied["run_id"], "run_id")?.to_owned();
     let (shown, show_s) = ctl.timed("show", &["clearing", "show", &run_id])?;
@@ -146,8 +162,8 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     let set_offs = applied["touched"].as_array().map_or(0, Vec::len);
     let credit = applied["credit"].as_array().map_or(0, Vec::len);
     let mut problems = Vec::new();
-    if head_after != head_before + 1 {
-        problems.push(format!("the run made {} entries, not one", head_after - head_before));
+    if head_after != head_before + 1 + paid.count {
+        problems.push(format!("{} entries for one run and {} payments", head_after - head_before, paid.count));
     }
     if shown["touched"].as_array().map_or(0, Vec::len) != set_offs || shown["set_off"] != applied["set_off"] {
         problems.push("clearing show does not report the applied run".to_owned());
@@ -182,6 +198,8 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         "touched_share_percent": applied["share_percent"],
         "credit_moved": applied["credit_moved"],
         "entry_seq": applied["seq"],
+        "payments_during_run": paid.count,
+        "longest_payment_s": round(paid.longest_s),
         "seconds": {
             "import": round(import_s),
             "dry_run": round(dry_s),
@@ -262,13 +280,14 @@ async fn open_accounts(
     unit: &UnitCode,
     handles: &[Handle],
     credit_limit: i64,
-) -> Result<(), CliError> {
+) -> Result<Vec<SecretKey>, CliError> {
     let credit_limit = Amount::from_minor(credit_limit)
         .ok_or_else(|| CliError::Usage(format!("--credit-limit {credit_limit}: not a valid amount")))?;
-    let mut requests = Vec::with_capacity(handles.len());
-    for handle in handles {
-        requests.push((handle.clone(), keyfile::generate()?.public_key()));
+    let mut keys = Vec::with_capacity(handles.len());
+    for _ in handles {
+        keys.push(keyfile::generate()?);
     }
+    let requests = handles.iter().zip(&keys).map(|(handle, key)| (handle.clone(), key.public_key())).collect();
     let opener = Arc::new(Opener {
         ledger_id: admin.ledger_id(),
         admin_key: admin_key.clone(),
@@ -284,7 +303,57 @@ async fn open_accounts(
     while let Some(joined) = tasks.join_next().await {
         joined.map_err(|error| CliError::Failed(format!("an account-opening task failed: {error}")))??;
     }
-    Ok(())
+    Ok(keys)
+}
+
+/// What the payments made during the run saw.
+struct Paid {
+    /// Payments committed.
+    count: u64,
+    /// The longest wait for one, in seconds.
+    longest_s: f64,
+}
+
+/// Pays 0.01 from `payer` to `payee`, one payment at a time, until `stopped` turns true; every
+/// payment must commit.
+async fn pay_until_stopped(
+    channel: Channel,
+    ledger_id: LedgerId,
+    unit: UnitCode,
+    payer: (Handle, SecretKey),
+    payee: Handle,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) -> Result<Paid, CliError> {
+    let mut client = TransfersClient::new(channel);
+    let amount = Amount::from_minor(1).expect("one cent is an amount");
+    let mut paid = Paid { count: 0, longest_s: 0.0 };
+    while !*stopped.borrow_and_update() {
+        let command = LedgerCommand::Pay {
+            payer: payer.0.clone(),
+            payee: payee.clone(),
+            unit: unit.clone(),
+            amount,
+            memo: Memo::default(),
+        };
+        let signed = sign_command(ledger_id, fresh_request_id(), command, &payer.1);
+        let started = Instant::now();
+        client
+            .create_payment(proto::CreatePaymentRequest {
+                request_id: signed.request_id,
+                payer: payer.0.as_str().to_owned(),
+                payee: payee.as_str().to_owned(),
+                unit: unit.as_str().to_owned(),
+                amount: amount.format(scale()),
+                memo: String::new(),
+                signatures: signed.signatures,
+            })
+            .await?;
+        paid.count += 1;
+        paid.longest_s = paid.longest_s.max(started.elapsed().as_secs_f64());
+        // A payment every 50 ms or so: enough to see the writer held, not enough to load it.
+        let _ = tokio::time::timeout(std::time::Duration::from_millis(PAYMENT_PAUSE_MS), stopped.changed()).await;
+    }
+    Ok(paid)
 }
 
 /// Opens accounts from a shared list until it is exhausted.
