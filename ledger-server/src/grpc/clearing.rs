@@ -47,7 +47,7 @@ const REQUEST_FIELDS_BYTES_MAX: usize = 16 * 1024;
 
 /// The largest request the Clearing service decodes: an `ApplyClearingRun` of
 /// [`SET_OFFS_MAX`] set-offs and [`POSTINGS_MAX`] credit lines, each as long as the wire allows
-/// (about 26 MB). Smaller than this, a run the core accepts could not be sent at all; the
+/// (about 21 MB). Smaller than this, a run the core accepts could not be sent at all; the
 /// request's lines are counted again before any is parsed.
 pub const REQUEST_BYTES_MAX: usize =
     SET_OFFS_MAX * SET_OFF_LINE_BYTES_MAX + POSTINGS_MAX * CREDIT_LINE_BYTES_MAX + REQUEST_FIELDS_BYTES_MAX;
