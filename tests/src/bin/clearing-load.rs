@@ -5,7 +5,7 @@
 //! members a tenth of the invoices), imports the graph's invoices as accepted with the real
 //! `ledgerctl clearing invoice import` (commands of 1,000 rows), and then times the real
 //! `ledgerctl`: `clearing run --dry-run` (plan only), `clearing run` (plan, sign, apply in one
-//! entry), `clearing show`, and `audit verify`. It checks that the run is one entry, that without
+//! entry), `clearing show`, `audit verify`, `audit export` and `audit verify --journal`. It checks that the run is one entry, that without
 //! credit it sets off exactly the solver's optimum on the same graph, and that the audit is clean.
 //! While the run is planned and applied, one payment at a time goes between two accounts outside
 //! the graph, so the report shows how long the run held the writer from other commands (the
@@ -158,6 +158,11 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     let run_id = text(&applied["run_id"], "run_id")?.to_owned();
     let (shown, show_s) = ctl.timed("show", &["clearing", "show", &run_id])?;
     let (verified, verify_s) = ctl.timed("verify", &["audit", "verify"])?;
+    // The run's entry also goes through an export file (one JSON line, its bytes in hex) and the
+    // offline verifier.
+    let export = work.join("journal.jsonl");
+    let (_, export_s) = ctl.timed("export", &["audit", "export", "--out", path_text(&export)?])?;
+    let (offline, offline_s) = ctl.timed("verify-file", &["audit", "verify", "--journal", path_text(&export)?])?;
 
     let set_offs = applied["touched"].as_array().map_or(0, Vec::len);
     let credit = applied["credit"].as_array().map_or(0, Vec::len);
@@ -173,6 +178,9 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     }
     if verified["balances_match_server"] != true {
         problems.push(format!("audit verify: {verified}"));
+    }
+    if offline["verified"] != true || offline["head_seq"] != verified["head_seq"] {
+        problems.push(format!("audit verify --journal: {offline}"));
     }
     if !cli.with_credit {
         // Without credit the run sets off the maximum: the solver's, on the same graph.
@@ -206,6 +214,8 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             "run": round(run_s),
             "show": round(show_s),
             "verify": round(verify_s),
+            "export": round(export_s),
+            "verify_file": round(offline_s),
         },
         "problems": problems,
     });
