@@ -17,8 +17,8 @@ use crate::names::{Handle, RequestId, UnitCode};
 /// size their message limits from this bound), a line of an audit export (the signed bytes in
 /// hex: 9.6 MB), and the writer, which applies and stores it in one batch while every other
 /// command waits. Measured through the server (BENCHMARKS.md, Clearing), a run of 184,000
-/// set-offs took 6 s on SQLite and 10 s on PostgreSQL from plan to commit, twice that with the
-/// machine's cores busy: this bound keeps a run well inside the 30 s a call may take, and is
+/// set-offs took 6–8 s on SQLite and 10 s on PostgreSQL from plan to commit, up to twice that
+/// with the machine's cores busy: this bound keeps a run inside the 30 s a call may take, and is
 /// twice what any run over the graphs of 100,000 invoices can touch (all of them). A run
 /// over the graphs of 1,000,000 invoices (about 740,000 set-offs) is refused whole rather than
 /// cut, since part of a run would change net positions.
