@@ -5,7 +5,9 @@ use std::error::Error as _;
 use std::sync::Arc;
 use std::time::Duration;
 
+use ledger_core::clearing::settlement::SET_OFFS_MAX;
 use ledger_core::command::Command;
+use ledger_core::journal::POSTINGS_MAX;
 use ledger_core::keys::SecretKey;
 use ledger_core::names::{LedgerId, RequestId};
 use tonic::codegen::InterceptedService;
@@ -24,6 +26,20 @@ use crate::proto::{self};
 const CONNECT_TIMEOUT_MS: u64 = 5_000;
 /// How long any one call may take, so a stuck server never hangs a script.
 const REQUEST_TIMEOUT_MS: u64 = 30_000;
+
+/// The largest reply `ledgerctl` takes from the Clearing service: a plan (`RunClearing`) or an
+/// applied run (`ApplyClearingRun`, `GetClearingRun`) of the most set-offs one run may carry
+/// lists every line (under 320 bytes with the longest handles and amounts) and every
+/// participant (as long again: at most two a set-off), so a run at the bound fits with room to
+/// spare; tonic's default (4 MiB) would refuse a run of about 40,000 lines.
+const CLEARING_REPLY_BYTES_MAX: usize = SET_OFFS_MAX * 1024 + POSTINGS_MAX * 512;
+/// The largest request `ledgerctl` sends to the Clearing service: an `ApplyClearingRun` of the
+/// most lines one run may carry (each under 128 bytes). The server accepts as much.
+const CLEARING_REQUEST_BYTES_MAX: usize = (SET_OFFS_MAX + POSTINGS_MAX) * 128;
+/// The largest reply `ledgerctl` takes from the Audit service: an export chunk holds up to a
+/// thousand entries, one of which may be a clearing run of the most set-offs (its signed bytes
+/// alone are 24 a set-off); the same room as a run's reply.
+const AUDIT_REPLY_BYTES_MAX: usize = CLEARING_REPLY_BYTES_MAX;
 
 /// A channel whose calls carry signed read metadata.
 pub type Reader = InterceptedService<Channel, ReadAuth>;
@@ -65,17 +81,21 @@ impl Client {
 
     /// The Audit service, for reads.
     pub fn audit(&self) -> AuditClient<Reader> {
-        AuditClient::new(self.reader())
+        AuditClient::new(self.reader()).max_decoding_message_size(AUDIT_REPLY_BYTES_MAX)
     }
 
     /// The Clearing service, for reads.
     pub fn clearing(&self) -> ClearingClient<Reader> {
         ClearingClient::new(self.reader())
+            .max_decoding_message_size(CLEARING_REPLY_BYTES_MAX)
+            .max_encoding_message_size(CLEARING_REQUEST_BYTES_MAX)
     }
 
     /// The Clearing service, for commands.
     pub fn clearing_commands(&self) -> ClearingClient<Channel> {
         ClearingClient::new(self.channel.clone())
+            .max_decoding_message_size(CLEARING_REPLY_BYTES_MAX)
+            .max_encoding_message_size(CLEARING_REQUEST_BYTES_MAX)
     }
     /// The Chamber service, for reads.
     pub fn chamber(&self) -> ChamberClient<Reader> {

@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use ledger_core::account::{AccountKind, AccountStatus};
 use ledger_core::amount::{Amount, Scale};
 use ledger_core::clearing::run::{RunPlan, plan, plan_with_credit};
-use ledger_core::clearing::settlement::{CreditPosting, SetOffLine};
-use ledger_core::command::{Command, SignedCommand};
-use ledger_core::invoice::{ImportedInvoice, Invoice, imported_id};
+use ledger_core::clearing::settlement::{CreditPosting, SET_OFFS_MAX, SetOffLine};
+use ledger_core::command::{Command, SignedCommand, decode_signing_bytes, signing_bytes};
+use ledger_core::invoice::{IMPORT_ROWS_MAX, ImportedInvoice, Invoice, imported_id};
 use ledger_core::journal::{Entry, EntryHash};
 use ledger_core::keys::SecretKey;
 use ledger_core::names::{DisplayName, Handle, LedgerId, Reason, Reference, RequestId, UnitCode};
@@ -293,4 +293,62 @@ fn a_frozen_account_has_no_credit_headroom() {
     assert_eq!(ledger.refused(forced).reason(), "ACCOUNT_FROZEN");
     let empty: HashMap<Handle, ledger_core::account::Account> = HashMap::new();
     assert_eq!(plan_with_credit(&ledger.open_invoices(), &empty).unwrap().set_off, 0);
+}
+
+#[test]
+fn a_run_at_the_bound_applies_in_one_entry_and_one_set_off_more_is_refused_changing_nothing() {
+    let mut ledger = Ledger::new();
+    // Pairs of equal invoices alice → bob and bob → alice, one pair more than a run may clear:
+    // each pair clears whole and changes no net position.
+    let pairs = SET_OFFS_MAX / 2 + 1;
+    let rows: Vec<ImportedInvoice> = (0..2 * pairs)
+        .map(|index| {
+            let (debtor, creditor) = if index % 2 == 0 { ("alice", "bob") } else { ("bob", "alice") };
+            ImportedInvoice {
+                id: ledger.invoice_id(&format!("pair-{index}")),
+                creditor: h(creditor),
+                debtor: h(debtor),
+                amount: amount(100 + (index / 2) as i64),
+                due: None,
+                reference: Reference::default(),
+            }
+        })
+        .collect();
+    for chunk in rows.chunks(IMPORT_ROWS_MAX) {
+        ledger.as_admin(Command::ImportInvoices { unit: commun(), invoices: chunk.to_vec() }).unwrap();
+    }
+    let line = |row: &ImportedInvoice| SetOffLine { invoice: row.id, amount: row.amount };
+
+    // One set-off more than the bound: refused for its size alone, before any line is read.
+    let over = Command::ClearingRun {
+        unit: commun(),
+        set_offs: rows[..=SET_OFFS_MAX].iter().map(line).collect(),
+        credit: vec![],
+    };
+    let bytes = signing_bytes(ledger.id, RequestId::from_uuid(uuid::Uuid::from_u128(u128::MAX)), &over);
+    let error = decode_signing_bytes(&bytes).expect_err("a count over the bound does not decode");
+    assert!(error.to_string().contains(&format!("{} set-offs (at most {SET_OFFS_MAX})", SET_OFFS_MAX + 1)), "{error}");
+    let refusal = ledger.refused(over);
+    assert!(
+        matches!(refusal, Refusal::ClearingRunSize { count, max: SET_OFFS_MAX, .. } if count == SET_OFFS_MAX + 1),
+        "{refusal}"
+    );
+    assert_eq!(refusal.reason(), "INVALID_CLEARING_SIZE");
+
+    // Exactly the bound: one entry clears every pair but the last, which stays whole.
+    let entries_before = ledger.entries.len();
+    let at_bound = Command::ClearingRun {
+        unit: commun(),
+        set_offs: rows[..SET_OFFS_MAX].iter().map(line).collect(),
+        credit: vec![],
+    };
+    let applied = ledger.as_admin(at_bound).unwrap();
+    assert!(applied.postings.is_empty());
+    assert_eq!(ledger.entries.len(), entries_before + 1);
+    let run = RequestId::from_uuid(uuid::Uuid::from_u128(ledger.next));
+    assert_eq!(ledger.state.clearing_runs[&run].set_offs.len(), SET_OFFS_MAX);
+    assert!(rows[..SET_OFFS_MAX].iter().all(|row| ledger.state.invoices[&row.id].remaining.is_zero()));
+    assert!(rows[SET_OFFS_MAX..].iter().all(|row| ledger.state.invoices[&row.id].remaining == row.amount));
+    assert_eq!((ledger.balance("alice"), ledger.balance("bob")), (0, 0));
+    ledger.replays();
 }

@@ -11,9 +11,18 @@
 use crate::amount::Amount;
 use crate::names::{Handle, RequestId, UnitCode};
 
-/// The most set-offs one run may carry: its signed bytes stay well under the API's message limit
-/// (24 bytes a set-off), and applying it stays a short step of the writer's batch.
-pub const SET_OFFS_MAX: usize = 10_000;
+/// The most set-offs one run may carry. A run is one entry, so everything that carries an entry
+/// must carry a run of this size whole: its signed bytes (24 a set-off: 4.8 MB at the bound), the
+/// `ApplyClearingRun` request and the replies that list every line (the server and `ledgerctl`
+/// size their message limits from this bound), a line of an audit export (the signed bytes in
+/// hex: 9.6 MB), and the writer, which applies and stores it in one batch while every other
+/// command waits. Measured through the server (BENCHMARKS.md, Clearing), a run of 184,000
+/// set-offs took 6–8 s on SQLite and 10 s on PostgreSQL from plan to commit, up to twice that
+/// with the machine's cores busy: this bound keeps a run inside the 30 s a call may take, and is
+/// twice what any run over the graphs of 100,000 invoices can touch (all of them). A run
+/// over the graphs of 1,000,000 invoices (about 740,000 set-offs) is refused whole rather than
+/// cut, since part of a run would change net positions.
+pub const SET_OFFS_MAX: usize = 200_000;
 
 /// One invoice reduced by a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -6,12 +6,13 @@ use std::sync::Arc;
 
 use std::collections::HashMap;
 
+use ledger_core::amount::AMOUNT_TEXT_LEN_MAX;
 use ledger_core::clearing::run::{RunError, plan, plan_with_credit};
 use ledger_core::clearing::settlement::SET_OFFS_MAX;
 use ledger_core::command::{Command, SignedCommand};
 use ledger_core::invoice::{Invoice, InvoiceStatus};
 use ledger_core::journal::POSTINGS_MAX;
-use ledger_core::names::RequestId;
+use ledger_core::names::{Handle, RequestId};
 use ledger_core::transfer::Answer;
 use tonic::metadata::MetadataMap;
 use tonic::{Request, Response, Status};
@@ -35,6 +36,21 @@ mod method {
 
 /// How many invoices one store read returns while gathering a unit's open invoices for a run.
 const RUN_LOAD_BATCH: u32 = 10_000;
+
+/// The most bytes of one set-off line of an `ApplyClearingRun` request: the line's tag and
+/// length (3), an invoice name (`invoices/` and a UUID: 2 + 45) and an amount text (2 + its bound).
+const SET_OFF_LINE_BYTES_MAX: usize = 3 + 2 + 45 + 2 + AMOUNT_TEXT_LEN_MAX;
+/// The most bytes of one credit line: tag and length (3), a handle and a signed amount text.
+const CREDIT_LINE_BYTES_MAX: usize = 3 + 2 + Handle::LEN_MAX + 2 + 1 + AMOUNT_TEXT_LEN_MAX;
+/// Room for the rest of a request: request id, unit and up to `SIGNATURES_MAX` signatures.
+const REQUEST_FIELDS_BYTES_MAX: usize = 16 * 1024;
+
+/// The largest request the Clearing service decodes: an `ApplyClearingRun` of
+/// [`SET_OFFS_MAX`] set-offs and [`POSTINGS_MAX`] credit lines, each as long as the wire allows
+/// (about 21 MB). Smaller than this, a run the core accepts could not be sent at all; the
+/// request's lines are counted again before any is parsed.
+pub const REQUEST_BYTES_MAX: usize =
+    SET_OFFS_MAX * SET_OFF_LINE_BYTES_MAX + POSTINGS_MAX * CREDIT_LINE_BYTES_MAX + REQUEST_FIELDS_BYTES_MAX;
 
 /// The Clearing service.
 pub struct ClearingService {

@@ -82,7 +82,9 @@ pub struct ApiLimits {
     pub page_size_max: u32,
     /// The page size when a List call asks for 0.
     pub page_size_default: u32,
-    /// The largest request message accepted, in bytes (larger: `RESOURCE_EXHAUSTED`).
+    /// The largest request message accepted, in bytes (larger: `RESOURCE_EXHAUSTED`). The
+    /// Clearing service accepts at least [`clearing::REQUEST_BYTES_MAX`], what a run of the
+    /// largest size the core accepts needs.
     pub message_bytes_max: usize,
 }
 
@@ -111,8 +113,10 @@ pub async fn serve(
     };
     let transfers = TransfersServer::new(transfers::TransfersService::new(ctx.clone(), stopping_watch))
         .max_decoding_message_size(message_bytes_max);
-    let clearing =
-        ClearingServer::new(clearing::ClearingService::new(ctx.clone())).max_decoding_message_size(message_bytes_max);
+    // A clearing run is one entry however many invoices it sets off, so its request may be far
+    // larger than any other call's.
+    let clearing = ClearingServer::new(clearing::ClearingService::new(ctx.clone()))
+        .max_decoding_message_size(message_bytes_max.max(clearing::REQUEST_BYTES_MAX));
     let chamber =
         ChamberServer::new(chamber::ChamberService::new(ctx.clone())).max_decoding_message_size(message_bytes_max);
     let audit = AuditServer::new(audit::AuditService::new(ctx)).max_decoding_message_size(message_bytes_max);

@@ -1,6 +1,7 @@
 //! The `invoices` projection in PostgreSQL: read by id for the writer, listed for the API, written
-//! back from the batch's state, each in one statement whatever the number of invoices (arrays
-//! bound as single parameters).
+//! back from the batch's state, arrays bound as single parameters: one statement for an import,
+//! statements of at most [`INVOICES_PER_STATEMENT`] invoices for a clearing run of hundreds of
+//! thousands, so that none comes near `statement_timeout`.
 
 use ledger_core::invoice::Invoice;
 use ledger_core::names::RequestId;
@@ -10,21 +11,28 @@ use super::db;
 use crate::store::rows::{InvoiceRow, invoice_from_row};
 use crate::store::{InvoiceFilter, StoreError};
 
+/// The most invoices one statement reads or writes: tens of milliseconds each, however large the
+/// run, far from `statement_timeout` (5 s by default).
+const INVOICES_PER_STATEMENT: usize = 20_000;
+
 /// The invoices with these ids (those that do not exist are absent).
 pub(super) async fn read(conn: &mut PgConnection, ids: &[RequestId]) -> Result<Vec<Invoice>, StoreError> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
+    let mut invoices = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(INVOICES_PER_STATEMENT) {
+        let chunk: Vec<&[u8]> = chunk.iter().map(|id| id.as_bytes().as_slice()).collect();
+        let rows: Vec<InvoiceRow> = sqlx::query_as(
+            "SELECT id, creditor, debtor, unit, amount, remaining, due, reference, status, created_ms
+             FROM invoices WHERE id = ANY($1)",
+        )
+        .bind(&chunk)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db)?;
+        for row in rows {
+            invoices.push(invoice_from_row(row)?);
+        }
     }
-    let ids: Vec<&[u8]> = ids.iter().map(|id| id.as_bytes().as_slice()).collect();
-    let rows: Vec<InvoiceRow> = sqlx::query_as(
-        "SELECT id, creditor, debtor, unit, amount, remaining, due, reference, status, created_ms
-         FROM invoices WHERE id = ANY($1)",
-    )
-    .bind(&ids)
-    .fetch_all(conn)
-    .await
-    .map_err(db)?;
-    rows.into_iter().map(invoice_from_row).collect()
+    Ok(invoices)
 }
 
 /// A page of invoices passing `filter`, by id after `after`.
@@ -55,9 +63,13 @@ pub(super) async fn list(
 
 /// Upserts invoices; what changes after creation is the status and what remains.
 pub(super) async fn write(conn: &mut PgConnection, invoices: &[&Invoice]) -> Result<(), StoreError> {
-    if invoices.is_empty() {
-        return Ok(());
+    for invoices in invoices.chunks(INVOICES_PER_STATEMENT) {
+        write_chunk(&mut *conn, invoices).await?;
     }
+    Ok(())
+}
+
+async fn write_chunk(conn: &mut PgConnection, invoices: &[&Invoice]) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO invoices (id, creditor, debtor, unit, amount, remaining, due, reference, status, created_ms)
          SELECT * FROM UNNEST($1::BYTEA[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::BIGINT[], $6::BIGINT[],
