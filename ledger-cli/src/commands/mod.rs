@@ -65,9 +65,11 @@ impl Context {
     }
 }
 
-/// A fresh random request id for a command.
+/// A fresh request id for a command: a UUID of version 7, time-ordered (milliseconds, then
+/// random bits), so the ledger's indexes of request and transfer ids grow at their end instead of
+/// rewriting pages all over (a few percent to a tenth more payments per second, see BENCHMARKS).
 pub fn fresh_request_id() -> RequestId {
-    RequestId::from_uuid(uuid::Uuid::new_v4())
+    RequestId::from_uuid(uuid::Uuid::now_v7())
 }
 
 /// Fetches a unit and its scale.

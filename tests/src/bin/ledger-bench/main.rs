@@ -74,6 +74,10 @@ struct Cli {
     /// 0: payer and payee uniform over all accounts.
     #[arg(long, value_name = "H", default_value_t = 0)]
     hot_accounts: u32,
+    /// Uniformly random transfer ids (UUIDv4) instead of ids increasing in time (as `ledgerctl`
+    /// chooses them): the worst case for the ledger's indexes of ids.
+    #[arg(long)]
+    random_ids: bool,
     /// Calls in flight.
     #[arg(long, value_name = "C", default_value_t = 256,
           value_parser = clap::value_parser!(u32).range(1..=i64::from(CONCURRENCY_MAX)))]
@@ -184,6 +188,8 @@ struct RunConfig {
     accounts: u32,
     /// Hot accounts.
     hot_accounts: u32,
+    /// Whether transfer ids were uniformly random rather than increasing in time.
+    random_ids: bool,
     /// Calls in flight.
     concurrency: u32,
     /// Connections.
@@ -212,6 +218,7 @@ async fn run(cli: Cli) -> Result<Report, CliError> {
         unit: None,
         accounts: cli.accounts,
         hot_accounts: cli.hot_accounts,
+        random_ids: cli.random_ids,
         concurrency: cli.concurrency,
         connections: cli.connections,
         batch: cli.batch,
@@ -247,7 +254,8 @@ async fn run(cli: Cli) -> Result<Report, CliError> {
 
     let count = cli.payments.unwrap_or((cli.duration * PAYMENTS_PER_SECOND_DEFAULT).min(PAYMENTS_MAX));
     let sign_started = Instant::now();
-    let (payments, requests) = plan::sign(&ledger, admin.ledger_id(), count, cli.hot_accounts);
+    let ids = if cli.random_ids { plan::IdOrder::Random } else { plan::IdOrder::Time };
+    let (payments, requests) = plan::sign(&ledger, admin.ledger_id(), count, cli.hot_accounts, ids);
     let sign_s = sign_started.elapsed().as_secs_f64();
     config.payments_signed = count;
     output::note(&format!("pre-signed {count} payments in {sign_s:.1}s"));

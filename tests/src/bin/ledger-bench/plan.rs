@@ -29,19 +29,39 @@ pub struct Payment {
 /// A pre-signed request and the index of its [`Payment`].
 pub type Signed = (usize, proto::CreatePaymentRequest);
 
+/// How transfer ids are chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdOrder {
+    /// Increasing in the order payments are fired (the run's start in milliseconds, then the
+    /// payment's index, then random bits), as `ledgerctl`'s UUIDv7 ids are in time.
+    Time,
+    /// Uniformly random (UUIDv4): the worst case for the ledger's indexes of ids.
+    Random,
+}
+
 /// Plans and signs `count` payments among `ledger`'s accounts, splitting the work over every
 /// core. With `hot` > 0 every payment has one of the first `hot` accounts on one side (payer or
 /// payee, at random) and any other account on the other; else both sides are uniform.
-pub fn sign(ledger: &BenchLedger, ledger_id: LedgerId, count: u64, hot: u32) -> (Vec<Payment>, Vec<Signed>) {
+pub fn sign(
+    ledger: &BenchLedger,
+    ledger_id: LedgerId,
+    count: u64,
+    hot: u32,
+    ids: IdOrder,
+) -> (Vec<Payment>, Vec<Signed>) {
     let count = usize::try_from(count).expect("--payments is bounded far below usize::MAX");
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let chunk = count.div_ceil(threads).max(1);
+    let start_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("the clock is after 1970")
+        .as_millis() as u64;
     let parts: Vec<(Vec<Payment>, Vec<Signed>)> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..count)
             .step_by(chunk)
             .map(|first| {
                 let last = (first + chunk).min(count);
-                scope.spawn(move || sign_range(ledger, ledger_id, first..last, hot))
+                scope.spawn(move || sign_range(ledger, ledger_id, first..last, hot, ids, start_ms))
             })
             .collect();
         workers.into_iter().map(|worker| worker.join().expect("a signing thread panicked")).collect()
@@ -60,6 +80,8 @@ fn sign_range(
     ledger_id: LedgerId,
     range: std::ops::Range<usize>,
     hot: u32,
+    ids: IdOrder,
+    start_ms: u64,
 ) -> (Vec<Payment>, Vec<Signed>) {
     let mut rng = SplitMix64(uuid::Uuid::new_v4().as_u128() as u64);
     let accounts = ledger.accounts.len() as u64;
@@ -76,7 +98,15 @@ fn sign_range(
         };
         let amount_minor = (AMOUNT_MIN_MINOR + rng.below(AMOUNT_MAX_MINOR - AMOUNT_MIN_MINOR + 1)) as i64;
         let amount = Amount::from_minor(amount_minor).expect("a small positive amount");
-        let id = RequestId::from_uuid(uuid::Builder::from_random_bytes(rng.bytes16()).into_uuid());
+        let id = match ids {
+            IdOrder::Random => RequestId::from_uuid(uuid::Builder::from_random_bytes(rng.bytes16()).into_uuid()),
+            IdOrder::Time => {
+                // 48 bits of milliseconds then 16 of index: increasing, and unique across runs.
+                let mut bytes = rng.bytes16();
+                bytes[..8].copy_from_slice(&((start_ms << 16) + index as u64).to_be_bytes());
+                RequestId::from_uuid(uuid::Builder::from_custom_bytes(bytes).into_uuid())
+            }
+        };
         let (payer_account, payee_account) = (&ledger.accounts[payer as usize], &ledger.accounts[payee as usize]);
         let command = Command::Pay {
             payer: payer_account.handle.clone(),
