@@ -131,6 +131,10 @@ impl DistributionRecord {
 
     /// What moves to each contributor with something to receive, in handle order.
     pub fn payouts(&self) -> Vec<(Handle, i64)> {
-        self.totals().by_contributor.into_iter().filter(|(_, amount)| *amount > 0).collect()
+        let mut by_contributor: BTreeMap<&Handle, i64> = BTreeMap::new();
+        for line in &self.lines {
+            *by_contributor.entry(&line.contributor).or_default() += line.amount;
+        }
+        by_contributor.into_iter().filter(|(_, amount)| *amount > 0).map(|(h, amount)| (h.clone(), amount)).collect()
     }
 }

@@ -15,7 +15,6 @@ use ledger_core::state::State;
 use super::StoreError;
 use super::chamber_rows::declaration_id_from_row;
 use super::rows::corrupt;
-use super::rule_rows::approvals_text;
 
 /// `id, unit, period, rule, rule_version, fund_balance, reserve, pool_by_share, pool_fixed, pool,
 /// distributed, proposer, approvals, status` of `distributions`, in that order in every backend.
@@ -41,11 +40,6 @@ pub(super) const PLAN_DECLARATIONS_MAX: u32 = ledger_core::chamber::DECLARATIONS
 
 /// The most rules a plan reads for one unit.
 pub(super) const PLAN_RULES_MAX: u32 = 10_000;
-
-/// The approvals column, as for rules.
-pub(super) fn approvals_column(record: &DistributionRecord) -> String {
-    approvals_text(&record.approvals)
-}
 
 pub(super) fn distribution_from_rows(
     row: DistributionRow,

@@ -42,13 +42,13 @@ pub struct DistributeArgs {
 /// One allocation line as printed.
 #[derive(Debug, Serialize)]
 pub struct LineView {
-    declaration: String,
-    contributor: String,
-    commons: String,
-    category: String,
-    quantity: String,
-    weight: String,
-    amount: String,
+    pub(crate) declaration: String,
+    pub(crate) contributor: String,
+    pub(crate) commons: String,
+    pub(crate) category: String,
+    pub(crate) quantity: String,
+    pub(crate) weight: String,
+    pub(crate) amount: String,
 }
 
 /// A skipped declaration as printed.

@@ -10,23 +10,11 @@ use serde::Serialize;
 
 use super::Demo;
 use super::work::RuleReport;
-use crate::commands::chamber::distribution::propose;
+use crate::commands::chamber::distribution::{LineView, propose};
 use crate::commands::fresh_request_id;
 use crate::error::CliError;
 use crate::proto;
 use crate::table::{Align, Table};
-
-/// One allocation line of the plan.
-#[derive(Debug, Serialize)]
-pub struct PlanLine {
-    declaration: String,
-    contributor: String,
-    commons: String,
-    category: String,
-    quantity: String,
-    weight: String,
-    amount: String,
-}
 
 /// A contributor's total in the plan.
 #[derive(Debug, Serialize)]
@@ -51,7 +39,7 @@ pub struct PlanReport {
     reserve: String,
     pool: String,
     /// In declaration id order.
-    lines: Vec<PlanLine>,
+    lines: Vec<LineView>,
     /// In handle order.
     contributors: Vec<ContributorLine>,
     skipped: Vec<SkippedLine>,
@@ -148,19 +136,7 @@ fn plan_report(plan: proto::DistributionPlan) -> PlanReport {
         fund_balance: plan.fund_balance,
         reserve: plan.reserve,
         pool: plan.pool,
-        lines: plan
-            .lines
-            .into_iter()
-            .map(|l| PlanLine {
-                declaration: l.declaration,
-                contributor: l.contributor,
-                commons: l.commons,
-                category: l.category,
-                quantity: l.quantity,
-                weight: l.weight,
-                amount: l.amount,
-            })
-            .collect(),
+        lines: plan.lines.into_iter().map(LineView::from).collect(),
         contributors: plan
             .contributors
             .into_iter()

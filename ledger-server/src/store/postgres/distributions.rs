@@ -8,11 +8,11 @@ use sqlx::PgConnection;
 
 use super::{chamber, db};
 use crate::store::distribution_rows::{
-    DistributionReads, DistributionRow, LineRow, PLAN_DECLARATIONS_MAX, PLAN_RULES_MAX, approvals_column,
-    distribution_columns, distribution_from_rows,
+    DistributionReads, DistributionRow, LineRow, PLAN_DECLARATIONS_MAX, PLAN_RULES_MAX, distribution_columns,
+    distribution_from_rows,
 };
 use crate::store::rows::absent;
-use crate::store::rule_rows::{RuleRow, rule_from_row};
+use crate::store::rule_rows::{RuleRow, approvals_text, rule_from_row};
 use crate::store::{DeclarationFilter, StoreError};
 
 pub(super) async fn read(
@@ -91,7 +91,7 @@ pub(super) async fn write(conn: &mut PgConnection, state: &State, changes: &Chan
             .bind(record.pool.amount)
             .bind(record.distributed)
             .bind(record.proposer.as_str())
-            .bind(approvals_column(record))
+            .bind(approvals_text(&record.approvals))
             .bind(record.status.as_str())
             .execute(&mut *conn)
             .await
