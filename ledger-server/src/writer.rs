@@ -34,7 +34,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tracing::Instrument;
 
 use crate::error::ServerError;
-use crate::store::{BatchTx, PendingEntry, Store, StoreError};
+use crate::store::{PendingEntry, Store, StoreError};
 
 /// A command whose signatures were checked. Only [`VerifiedCommand::verify`] makes one, so the
 /// writer never applies an unverified command.
@@ -333,24 +333,22 @@ struct Building {
 }
 
 impl Building {
-    /// Applies one command: its result, or a storage failure that fails the whole batch.
-    async fn step(
+    /// Applies one command to the state the batch loaded up front (see [`apply_batch`]).
+    fn step(
         &mut self,
-        tx: &mut dyn BatchTx,
         earlier: &HashMap<RequestId, Entry>,
         command: &VerifiedCommand,
         timestamp_ms: i64,
         span: &tracing::Span,
-    ) -> Result<Result<Committed, ServerError>, StoreError> {
+    ) -> Result<Committed, ServerError> {
         let signed = command.signed();
         let bytes = signed.signing_bytes();
         if let Some(&index) = self.in_batch.get(&signed.request_id) {
-            return Ok(replayed(&self.pending[index].entry, signed, &bytes));
+            return replayed(&self.pending[index].entry, signed, &bytes);
         }
         if let Some(entry) = earlier.get(&signed.request_id) {
-            return Ok(replayed(entry, signed, &bytes));
+            return replayed(entry, signed, &bytes);
         }
-        tx.load(&mut self.state, &references_with_signers(signed)).await?;
         let state = &mut self.state;
         match state.apply(signed, timestamp_ms) {
             Ok(applied) => {
@@ -381,11 +379,11 @@ impl Building {
                     collection: applied.collection,
                 };
                 self.pending.push(PendingEntry { entry, request_id: signed.request_id, touched, balances_after });
-                Ok(Ok(committed))
+                Ok(committed)
             }
             Err(refusal) => {
                 span.in_scope(|| tracing::info!(reason = refusal.reason(), %refusal, "command refused"));
-                Ok(Err(refusal.into()))
+                Err(refusal.into())
             }
         }
     }
@@ -403,10 +401,12 @@ async fn apply_batch(
     let state = ledger.state(store).await.map_err(at(Stage::Lookup))?;
     let timestamp_ms = now_ms();
 
-    // Everything the batch needs, asked for up front: one round trip per kind of row instead of
-    // several per command on a networked database. Loading is the same whether it happens here or
-    // per command below (which then finds it all in `state`): nothing else writes while the
-    // transaction holds the head, and loading never overwrites what `state` holds.
+    // Everything the batch needs, asked for once, up front: one round trip per kind of row instead
+    // of several per command. It is all a command can need: every command not answered from
+    // `earlier` named its references here, nothing else writes while the transaction holds the
+    // head, and what an earlier command of the batch creates or changes is in `state` already
+    // (loading never overwrites it). Asking again per command would only repeat the look-ups
+    // that found nothing (a payee without an agreement), one statement per payment.
     let request_ids: Vec<RequestId> =
         batch.iter().flat_map(commands).map(|command| command.signed().request_id).collect();
     let earlier = tx.find_requests(&request_ids).await.map_err(at(Stage::Lookup))?;
@@ -424,12 +424,7 @@ async fn apply_batch(
     for job in batch {
         match &job.work {
             Work::One(command) => {
-                answers.push(Outcome::One(
-                    building
-                        .step(tx.as_mut(), &earlier, command, timestamp_ms, &job.span)
-                        .await
-                        .map_err(at(applying))?,
-                ));
+                answers.push(Outcome::One(building.step(&earlier, command, timestamp_ms, &job.span)));
             }
             Work::Atomic(commands) => {
                 // Applied to a copy: the first refusal discards the whole group.
@@ -437,11 +432,7 @@ async fn apply_batch(
                 let mut committed = Vec::with_capacity(commands.len());
                 let mut refused = None;
                 for (index, command) in commands.iter().enumerate() {
-                    match scratch
-                        .step(tx.as_mut(), &earlier, command, timestamp_ms, &job.span)
-                        .await
-                        .map_err(at(applying))?
-                    {
+                    match scratch.step(&earlier, command, timestamp_ms, &job.span) {
                         Ok(done) => committed.push(done),
                         Err(error) => {
                             refused = Some((index, error));

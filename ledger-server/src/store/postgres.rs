@@ -100,6 +100,8 @@ const MIGRATION_0008: &str = include_str!("../../migrations/postgres/0008_agreem
 const MIGRATION_0009: &str = include_str!("../../migrations/postgres/0009_rules.sql");
 /// Distributions of the commons fund, and which distribution paid each declaration.
 const MIGRATION_0010: &str = include_str!("../../migrations/postgres/0010_distributions.sql");
+/// Indexes a payment does not need: none on postings by account, pending transfers only.
+const MIGRATION_0011: &str = include_str!("../../migrations/postgres/0011_lean_indexes.sql");
 
 /// How many times start-up runs the migrations when a replica starting at the same moment makes
 /// them fail. A run that lost a race finds the other's migrations applied, but the other may still
@@ -190,6 +192,7 @@ fn migrator() -> Migrator {
         Migration::new(8, "agreements".into(), MigrationType::Simple, MIGRATION_0008.into_sql_str(), false),
         Migration::new(9, "rules".into(), MigrationType::Simple, MIGRATION_0009.into_sql_str(), false),
         Migration::new(10, "distributions".into(), MigrationType::Simple, MIGRATION_0010.into_sql_str(), false),
+        Migration::new(11, "lean_indexes".into(), MigrationType::Simple, MIGRATION_0011.into_sql_str(), false),
     ]);
     // sqlx would take an advisory lock, which CockroachDB and YugabyteDB lack; see the module doc.
     migrator.set_locking(false);

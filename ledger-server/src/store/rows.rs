@@ -145,8 +145,11 @@ pub(super) fn key_owner_from_row(key: &PublicKey, handle: String, revoked: i64) 
     Ok(KeyOwner { handle, revoked })
 }
 
+/// A key column: checked when it was written, so only its length is checked here.
 pub(super) fn key_from_row(context: &str, bytes: &[u8]) -> Result<PublicKey, StoreError> {
-    PublicKey::from_bytes(bytes).map_err(|error| corrupt(format!("{context}: {error}")))
+    let bytes: [u8; 32] =
+        bytes.try_into().map_err(|_| corrupt(format!("{context}: a key of {} bytes, not 32", bytes.len())))?;
+    Ok(PublicKey::from_stored(bytes))
 }
 
 pub(super) fn seq_from_row(seq: i64) -> Result<u64, StoreError> {

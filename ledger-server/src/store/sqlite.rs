@@ -54,11 +54,14 @@ use super::rows::{
 use super::unit_cache::UnitCache;
 use super::{BatchTx, HistoryFilter, HistoryRow, LedgerMeta, PendingEntry, Store, StoreError, StoredRun};
 
-/// Most connections the pool opens: the writer's plus concurrent readers.
-const CONNECTIONS_MAX: u32 = 8;
+/// Most connections the readers' pool opens.
+const READERS_MAX: u32 = 8;
 
 /// How long a statement waits for a lock held by another connection before failing.
 const BUSY_TIMEOUT_MS: u64 = 5_000;
+/// Page cache of the writing connection, in KiB (SQLite's default, kept by readers, is 2 MiB): a
+/// batch of payments touches pages all over the accounts and their histories.
+const WRITER_CACHE_KIB: u32 = 65_536;
 
 /// How long a caller waits for a free connection before the store reports itself unavailable.
 const ACQUIRE_TIMEOUT_MS: u64 = 10_000;
@@ -92,6 +95,8 @@ const MIGRATION_0008: &str = include_str!("../../migrations/sqlite/0008_agreemen
 const MIGRATION_0009: &str = include_str!("../../migrations/sqlite/0009_rules.sql");
 /// Distributions of the commons fund, and which distribution paid each declaration.
 const MIGRATION_0010: &str = include_str!("../../migrations/sqlite/0010_distributions.sql");
+/// Indexes a payment does not need: none on postings by account, pending transfers only.
+const MIGRATION_0011: &str = include_str!("../../migrations/sqlite/0011_lean_indexes.sql");
 
 // SQLite primary result codes (the low byte of an extended code) that mean the data itself is
 // wrong rather than the database being out of reach. See https://www.sqlite.org/rescode.html.
@@ -103,8 +108,13 @@ const SQLITE_NOTADB: i32 = 26;
 /// A ledger stored in one SQLite file.
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
-    /// Connections to the file; the writer's transaction holds one of them for a batch.
+    /// Connections that only read.
     pool: SqlitePool,
+    /// The one connection every write goes through: the writer's batches and the checkpoints.
+    /// SQLite lets one connection write at a time anyway, and a connection that alone writes keeps
+    /// its page cache from one batch to the next; a connection that finds the file changed by
+    /// another drops its whole cache and reads every page again.
+    writing: SqlitePool,
     /// Units already read.
     units: Arc<UnitCache>,
 }
@@ -127,19 +137,34 @@ impl SqliteStore {
         {
             create_dir(dir)?;
         }
+        let writing = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_millis(ACQUIRE_TIMEOUT_MS))
+            .connect_with(
+                options
+                    .clone()
+                    .pragma("cache_size", format!("-{WRITER_CACHE_KIB}"))
+                    // A multi-row statement inside a transaction keeps the pages it changes in a
+                    // statement journal, to undo itself alone if it fails; on disk that doubled
+                    // the pages a batch writes.
+                    .pragma("temp_store", "memory"),
+            )
+            .await
+            .map_err(db)?;
+        migrator().run(&writing).await.map_err(migrate_error)?;
         let pool = SqlitePoolOptions::new()
-            .max_connections(CONNECTIONS_MAX)
+            .max_connections(READERS_MAX)
             .acquire_timeout(Duration::from_millis(ACQUIRE_TIMEOUT_MS))
             .connect_with(options)
             .await
             .map_err(db)?;
-        migrator().run(&pool).await.map_err(migrate_error)?;
-        Ok(SqliteStore { pool, units: Arc::default() })
+        Ok(SqliteStore { pool, writing, units: Arc::default() })
     }
 
     /// Closes every connection, waiting for those in use (a clean shutdown checkpoints the WAL).
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writing.close().await;
     }
 
     /// Starts a read transaction: its statements all see one snapshot.
@@ -165,6 +190,7 @@ fn migrator() -> Migrator {
         Migration::new(8, "agreements".into(), MigrationType::Simple, MIGRATION_0008.into_sql_str(), false),
         Migration::new(9, "rules".into(), MigrationType::Simple, MIGRATION_0009.into_sql_str(), false),
         Migration::new(10, "distributions".into(), MigrationType::Simple, MIGRATION_0010.into_sql_str(), false),
+        Migration::new(11, "lean_indexes".into(), MigrationType::Simple, MIGRATION_0011.into_sql_str(), false),
     ])
 }
 
@@ -212,7 +238,7 @@ impl Store for SqliteStore {
     }
 
     async fn begin(&self) -> Result<Box<dyn BatchTx>, StoreError> {
-        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+        let tx = self.writing.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
         Ok(Box::new(SqliteBatch { tx }))
     }
 
@@ -403,7 +429,7 @@ impl Store for SqliteStore {
         .bind(checkpoint.timestamp_ms)
         .bind(checkpoint.signer.as_bytes().as_slice())
         .bind(checkpoint.signature.as_bytes().as_slice())
-        .execute(&self.pool)
+        .execute(&self.writing)
         .await
         .map_err(db)?;
         Ok(())
@@ -730,10 +756,11 @@ async fn write_accounts(conn: &mut SqliteConnection, accounts: &[&Account]) -> R
                 .push_bind(account.limits.soft_limit.map(Amount::minor))
                 .push_bind(account.status.as_str());
         });
+        // An account's kind and unit never change once opened; leaving `unit` out of the update
+        // keeps SQLite from rewriting `accounts_by_unit` for every balance a payment moves.
         upsert.push(
             " ON CONFLICT (handle) DO UPDATE SET \
-             kind = excluded.kind, unit = excluded.unit, name = excluded.name, \
-             balance = excluded.balance, credit_limit = excluded.credit_limit, \
+             name = excluded.name, balance = excluded.balance, credit_limit = excluded.credit_limit, \
              ceiling = excluded.ceiling, soft_limit = excluded.soft_limit, status = excluded.status",
         );
         upsert.build().execute(&mut *conn).await.map_err(db)?;
