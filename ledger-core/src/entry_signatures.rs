@@ -1,4 +1,5 @@
-//! The signatures of journal entries, checked many at a time.
+//! Signatures checked many at a time: of journal entries (the audit) and of the commands of one
+//! call (a `CreateTransfers` batch in the server).
 //!
 //! Every signature of an entry must verify over its recorded command bytes under the key it
 //! names (whether that key was valid for that signer at that point is the replay's business).
@@ -15,7 +16,22 @@ use ed25519_dalek::VerifyingKey;
 
 use crate::command::{SIGNATURES_MAX, SignatureError};
 use crate::journal::Entry;
-use crate::keys::PublicKey;
+use crate::keys::{PublicKey, Signature};
+
+/// Signed bytes and the signatures over them, as an entry records them or a command carries them.
+#[derive(Clone, Copy, Debug)]
+pub struct Signed<'a> {
+    /// What was signed.
+    pub message: &'a [u8],
+    /// Each signer's key and signature.
+    pub signatures: &'a [(PublicKey, Signature)],
+}
+
+impl<'a> From<&'a Entry> for Signed<'a> {
+    fn from(entry: &'a Entry) -> Self {
+        Signed { message: &entry.command_bytes, signatures: &entry.signatures }
+    }
+}
 
 /// Keys remembered by one [`SignatureChecker`]; past this it forgets them all, so a journal
 /// naming endless made-up keys cannot grow memory without bound.
@@ -37,6 +53,12 @@ impl SignatureChecker {
 
     /// Checks every signature of every entry; one result per entry, in order.
     pub fn check(&mut self, entries: &[&Entry]) -> Vec<Result<(), SignatureError>> {
+        let signed: Vec<Signed> = entries.iter().map(|entry| Signed::from(*entry)).collect();
+        self.check_signed(&signed)
+    }
+
+    /// Checks every signature of every item; one result per item, in order.
+    pub fn check_signed(&mut self, entries: &[Signed]) -> Vec<Result<(), SignatureError>> {
         if self.keys.len() > KEYS_CACHED_MAX {
             self.keys.clear();
         }
@@ -48,9 +70,9 @@ impl SignatureChecker {
             if result.is_err() {
                 continue;
             }
-            for (key, signature) in &entry.signatures {
+            for (key, signature) in entry.signatures {
                 let verifying = self.keys[key].expect("weak keys were refused by `shape`");
-                messages.push(&entry.command_bytes);
+                messages.push(entry.message);
                 signatures.push(ed25519_dalek::Signature::from_bytes(signature.as_bytes()));
                 keys.push(verifying);
             }
@@ -67,14 +89,14 @@ impl SignatureChecker {
     }
 
     /// The checks that need no curve arithmetic: how many signatures, and no weak key.
-    fn shape(&mut self, entry: &Entry) -> Result<(), SignatureError> {
+    fn shape(&mut self, entry: &Signed) -> Result<(), SignatureError> {
         if entry.signatures.is_empty() {
             return Err(SignatureError::Missing);
         }
         if entry.signatures.len() > SIGNATURES_MAX {
             return Err(SignatureError::TooMany);
         }
-        for (key, _) in &entry.signatures {
+        for (key, _) in entry.signatures {
             let verifying = *self.keys.entry(*key).or_insert_with(|| {
                 // Not a point (a key read back from altered storage) or weak: verifies nothing.
                 VerifyingKey::from_bytes(key.as_bytes()).ok().filter(|verifying| !verifying.is_weak())
@@ -88,9 +110,9 @@ impl SignatureChecker {
 }
 
 /// Checks one entry's signatures one by one, naming the first that fails.
-fn check_one(entry: &Entry) -> Result<(), SignatureError> {
-    for (key, signature) in &entry.signatures {
-        key.verify(&entry.command_bytes, signature).map_err(|_| SignatureError::Invalid(*key))?;
+fn check_one(entry: &Signed) -> Result<(), SignatureError> {
+    for (key, signature) in entry.signatures {
+        key.verify(entry.message, signature).map_err(|_| SignatureError::Invalid(*key))?;
     }
     Ok(())
 }

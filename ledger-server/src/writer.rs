@@ -25,6 +25,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ledger_core::chamber::CollectLine;
 use ledger_core::command::{References, SignedCommand};
+use ledger_core::entry_signatures::{SignatureChecker, Signed};
 use ledger_core::journal::{Entry, EntryHash};
 use ledger_core::keys::PublicKey;
 use ledger_core::names::{LedgerId, RequestId};
@@ -46,6 +47,23 @@ impl VerifiedCommand {
     pub fn verify(signed: SignedCommand) -> Result<Self, ServerError> {
         signed.verify_signatures().map_err(Refusal::from)?;
         Ok(Self(signed))
+    }
+
+    /// Checks the signatures of many commands at once, in ed25519 batches (about twice as fast as
+    /// one by one); one result per command, in order. CPU-bound: callers run it off the runtime.
+    pub fn verify_many(commands: Vec<SignedCommand>) -> Vec<Result<Self, ServerError>> {
+        let bytes: Vec<Vec<u8>> = commands.iter().map(SignedCommand::signing_bytes).collect();
+        let signed: Vec<Signed> = commands
+            .iter()
+            .zip(&bytes)
+            .map(|(command, message)| Signed { message, signatures: &command.signatures })
+            .collect();
+        let verdicts = SignatureChecker::new().check_signed(&signed);
+        commands
+            .into_iter()
+            .zip(verdicts)
+            .map(|(command, verdict)| verdict.map(|()| Self(command)).map_err(|error| Refusal::from(error).into()))
+            .collect()
     }
 
     /// The command.
@@ -196,7 +214,21 @@ impl WriterHandle {
 pub fn spawn(store: Arc<dyn Store>, config: WriterConfig) -> (WriterHandle, tokio::task::JoinHandle<()>) {
     let (jobs, receiver) = mpsc::channel(config.queue_len_max.max(1));
     let (head_sender, head) = watch::channel(0);
-    let task = tokio::spawn(run(store, config, receiver, head_sender));
+    let (stopped, stop) = oneshot::channel();
+    // Polled on a thread of its own: among the runtime's tasks, each time a statement returned,
+    // the writer waited in the workers' queues behind request tasks checking signatures, and a
+    // batch waits on dozens of statements. The runtime's workers still drive its IO and timers,
+    // so the connections it opens are like any other.
+    let runtime = tokio::runtime::Handle::current();
+    std::thread::Builder::new()
+        .name("ledger-writer".into())
+        .spawn(move || {
+            runtime.block_on(run(store, config, receiver, head_sender));
+            let _ = stopped.send(());
+        })
+        .expect("the writer's thread starts");
+    // Joined like a task: it ends when the thread does, and fails if the thread panicked.
+    let task = tokio::spawn(async move { stop.await.expect("the writer's thread panicked") });
     (WriterHandle { jobs, head }, task)
 }
 
@@ -488,7 +520,46 @@ fn now_ms() -> i64 {
 
 #[cfg(test)]
 mod tests {
-    use super::Stage;
+    use ledger_core::command::{Command, SignedCommand};
+    use ledger_core::keys::{SecretKey, Signature};
+    use ledger_core::names::{Handle, LedgerId, Memo, RequestId, UnitCode};
+
+    use super::{Stage, VerifiedCommand};
+    use crate::error::ServerError;
+
+    fn payment(n: u8, key: &SecretKey) -> SignedCommand {
+        let command = Command::Pay {
+            payer: Handle::parse("alice").unwrap(),
+            payee: Handle::parse("bob").unwrap(),
+            unit: UnitCode::parse("COMMUN").unwrap(),
+            amount: ledger_core::amount::Amount::from_minor(100 + i64::from(n)).unwrap(),
+            memo: Memo::default(),
+        };
+        let ids = |byte| uuid::Uuid::from_bytes([byte; 16]);
+        SignedCommand::sign(LedgerId::from_uuid(ids(1)), RequestId::from_uuid(ids(n)), command, key)
+    }
+
+    #[test]
+    fn commands_checked_together_get_the_verdict_each_would_get_alone() {
+        let key = SecretKey::from_seed([7; 32]);
+        let mut forged = payment(2, &key);
+        forged.signatures[0].1 = Signature::from_bytes(&[9; 64]).unwrap();
+        let mut unsigned = payment(3, &key);
+        unsigned.signatures.clear();
+        let commands = vec![payment(1, &key), forged, unsigned, payment(4, &key)];
+        let alone: Vec<Result<(), String>> = commands
+            .iter()
+            .map(|command| VerifiedCommand::verify(command.clone()).map(drop).map_err(|error| error.to_string()))
+            .collect();
+        let together: Vec<Result<(), String>> = VerifiedCommand::verify_many(commands)
+            .into_iter()
+            .map(|verdict| verdict.map(drop).map_err(|error: ServerError| error.to_string()))
+            .collect();
+        assert_eq!(together, alone);
+        assert!(together[0].is_ok() && together[3].is_ok(), "{together:?}");
+        assert!(together[1].as_ref().unwrap_err().contains("does not verify"), "{together:?}");
+        assert!(together[2].as_ref().unwrap_err().contains("no signature"), "{together:?}");
+    }
 
     #[test]
     fn only_a_look_up_that_found_nothing_clears_a_doubt() {

@@ -121,13 +121,28 @@ impl TransfersService {
             return Err(ServerError::invalid("INVALID_BATCH_SIZE", message).into());
         }
         let store = self.ctx.store.as_ref();
-        let mut prepared: Vec<Result<(VerifiedCommand, Scale), ServerError>> = Vec::with_capacity(count);
+        let mut converted: Vec<Result<Scale, ServerError>> = Vec::with_capacity(count);
+        let mut signed = Vec::with_capacity(count);
         for payment in &req.payments {
-            prepared.push(match convert::payment(store, self.ctx.ledger_id, payment).await {
-                Ok((signed, scale)) => VerifiedCommand::verify(signed).map(|verified| (verified, scale)),
-                Err(error) => Err(error),
-            });
+            converted.push(convert::payment(store, self.ctx.ledger_id, payment).await.map(|(command, scale)| {
+                signed.push(command);
+                scale
+            }));
         }
+        // A thousand signature checks take tens of milliseconds: on a blocking thread, so the
+        // runtime's workers keep serving other calls meanwhile.
+        let mut verified = tokio::task::spawn_blocking(move || VerifiedCommand::verify_many(signed))
+            .await
+            .map_err(|error| ServerError::Unavailable(format!("signature checks stopped: {error}")))?
+            .into_iter();
+        let prepared: Vec<Result<(VerifiedCommand, Scale), ServerError>> = converted
+            .into_iter()
+            .map(|scale| {
+                let scale = scale?;
+                let command = verified.next().expect("one verdict per converted payment")?;
+                Ok((command, scale))
+            })
+            .collect();
         let results = if req.atomic {
             let mut commands = Vec::with_capacity(count);
             let mut scales = Vec::with_capacity(count);
