@@ -57,7 +57,8 @@ impl SignatureChecker {
         self.check_signed(&signed)
     }
 
-    /// Checks every signature of every item; one result per item, in order.
+    /// Checks every signature of every signed item (an entry, a command); one result per item,
+    /// in order.
     pub fn check_signed(&mut self, entries: &[Signed]) -> Vec<Result<(), SignatureError>> {
         if self.keys.len() > KEYS_CACHED_MAX {
             self.keys.clear();

@@ -37,8 +37,8 @@ use tracing::Instrument;
 use crate::error::ServerError;
 use crate::store::{PendingEntry, Store, StoreError};
 
-/// A command whose signatures were checked. Only [`VerifiedCommand::verify`] makes one, so the
-/// writer never applies an unverified command.
+/// A command whose signatures were checked. Only [`VerifiedCommand::verify`] and
+/// [`VerifiedCommand::verify_many`] make one, so the writer never applies an unverified command.
 #[derive(Clone, Debug)]
 pub struct VerifiedCommand(SignedCommand);
 
