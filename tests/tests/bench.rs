@@ -84,6 +84,33 @@ fn batched_payments_are_each_accounted_for_and_found_in_the_journal() {
 }
 
 #[test]
+fn a_paced_run_sends_no_more_calls_than_fall_due_in_its_window() {
+    let ledger = Ledgerd::start_fresh();
+    let admin_key = ledger.admin_key.to_str().expect("a UTF-8 path");
+    let (code, report) = bench(
+        &ledger,
+        &["--admin-key", admin_key, "--accounts", "10", "--rate", "40", "--duration", "2", "--payments", "1000"],
+    );
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["config"]["rate"], 40.0, "{report}");
+    // Calls fall due at 0, 1/40, 2/40... s: 80 of them within the 2 s window, whatever the
+    // machine's speed, where an unpaced run would have sent all 1000.
+    let count = |field: &str| report[field].as_u64().unwrap_or_else(|| panic!("{field} in {report}"));
+    let sent = count("committed") + count("refused") + count("failed");
+    assert!((1..=80).contains(&sent), "{sent} calls in {report}");
+    assert_eq!(report["ran_out"], false, "{report}");
+    assert_eq!(report["checks"]["passed"], true, "{report}");
+
+    // A rate of zero is refused by the command line, before anything is sent.
+    let refused = Command::new(bin("ledger-bench"))
+        .args(["--server", &ledger.url, "--admin-key", admin_key, "--rate", "0"])
+        .output()
+        .expect("run ledger-bench");
+    assert_eq!(refused.status.code(), Some(2), "{refused:?}");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--rate"), "{refused:?}");
+}
+
+#[test]
 fn noop_mode_measures_round_trips_without_touching_the_ledger() {
     let ledger = Ledgerd::start_fresh();
     let before = ledger.admin(&["audit", "verify"]).ok_json();

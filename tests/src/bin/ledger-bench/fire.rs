@@ -1,5 +1,8 @@
 //! The timed window: C workers over K connections, each sending its next call as soon as its
-//! previous one is answered, until the window closes or the calls run out.
+//! previous one is answered, until the window closes or the calls run out. With a rate, calls
+//! are due at fixed times instead (the n-th at n / rate seconds) and a worker waits for its
+//! call's time; a call's latency counts from when it was due, so a server that falls behind is
+//! charged for the wait too.
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -52,11 +55,19 @@ pub struct Outcome {
     pub server_cpu_s: Option<f64>,
 }
 
-/// Runs `call` on each of `jobs` with `concurrency` calls in flight spread over `channels`, for
-/// `duration` (calls in flight when it ends are awaited and counted).
+/// The calls, handed out in order with each one's number.
+struct Jobs<I> {
+    jobs: I,
+    taken: u64,
+}
+
+/// Runs `call` on each of `jobs` with at most `concurrency` calls in flight spread over
+/// `channels`, for `duration` (calls in flight when it ends are awaited and counted); at `rate`
+/// calls per second in all if given, else as fast as answers come back.
 pub async fn run<I, F, Fut>(
     channels: &[Channel],
     concurrency: u32,
+    rate: Option<f64>,
     duration: Duration,
     jobs: I,
     server_pid: Option<u32>,
@@ -68,7 +79,7 @@ where
     F: Fn(Channel, I::Item) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Vec<Answer>> + Send + 'static,
 {
-    let jobs = Arc::new(Mutex::new(jobs));
+    let jobs = Arc::new(Mutex::new(Jobs { jobs, taken: 0 }));
     let call = Arc::new(call);
     let client_clock = CpuClock::start(PathBuf::from("/proc/self/stat"));
     let server_clock = server_pid.map(|pid| CpuClock::start(PathBuf::from(format!("/proc/{pid}/stat"))));
@@ -85,12 +96,26 @@ where
                     break;
                 }
                 // The lock is held only to take the next job, never across an await.
-                let job = jobs.lock().expect("no worker panics holding the job lock").next();
+                let (job, number) = {
+                    let mut jobs = jobs.lock().expect("no worker panics holding the job lock");
+                    jobs.taken += 1;
+                    (jobs.jobs.next(), jobs.taken - 1)
+                };
                 let Some(job) = job else {
                     tally.ran_out = true;
                     break;
                 };
-                let sent = Instant::now();
+                let sent = match rate {
+                    Some(rate) => {
+                        let due = start + Duration::from_secs_f64(number as f64 / rate);
+                        if due >= deadline {
+                            break;
+                        }
+                        tokio::time::sleep_until(due.into()).await;
+                        due
+                    }
+                    None => Instant::now(),
+                };
                 let answers = call(channel.clone(), job).await;
                 let answered = Instant::now();
                 tally.latencies_us.push(u32::try_from((answered - sent).as_micros()).unwrap_or(u32::MAX));

@@ -86,6 +86,11 @@ struct Cli {
     #[arg(long, value_name = "K", default_value_t = 4,
           value_parser = clap::value_parser!(u32).range(1..=i64::from(CONNECTIONS_MAX)))]
     connections: u32,
+    /// Calls per second in all, each due at its own time (open loop: latency counts from when a
+    /// call was due), instead of each worker calling again as soon as it is answered. For
+    /// latency at a given load, such as half the peak; --concurrency still bounds calls in flight.
+    #[arg(long, value_name = "CALLS_PER_S", value_parser = parse_rate)]
+    rate: Option<f64>,
     /// Length of the timed window, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(1..=DURATION_MAX_S))]
@@ -192,6 +197,8 @@ struct RunConfig {
     random_ids: bool,
     /// Calls in flight.
     concurrency: u32,
+    /// Calls per second, when paced.
+    rate: Option<f64>,
     /// Connections.
     connections: u32,
     /// Payments per call.
@@ -220,6 +227,7 @@ async fn run(cli: Cli) -> Result<Report, CliError> {
         hot_accounts: cli.hot_accounts,
         random_ids: cli.random_ids,
         concurrency: cli.concurrency,
+        rate: cli.rate,
         connections: cli.connections,
         batch: cli.batch,
         duration_s: cli.duration,
@@ -232,14 +240,21 @@ async fn run(cli: Cli) -> Result<Report, CliError> {
             cli.duration, cli.concurrency, cli.connections
         ));
         let calls = std::iter::repeat(());
-        let outcome =
-            fire::run(&channels, cli.concurrency, duration, calls, cli.server_pid, |channel, ()| async move {
+        let outcome = fire::run(
+            &channels,
+            cli.concurrency,
+            cli.rate,
+            duration,
+            calls,
+            cli.server_pid,
+            |channel, ()| async move {
                 vec![match AccountsClient::new(channel).get_ledger(proto::GetLedgerRequest {}).await {
                     Ok(_) => Answer::Committed(None),
                     Err(status) => Answer::Failed(status.to_string()),
                 }]
-            })
-            .await;
+            },
+        )
+        .await;
         config.accounts = 0;
         return Ok(report("noop", outcome, config, None, None, None));
     }
@@ -282,37 +297,38 @@ async fn run(cli: Cli) -> Result<Report, CliError> {
         let call: Vec<_> = requests.by_ref().take(batch).collect();
         (!call.is_empty()).then_some(call)
     });
-    let outcome = fire::run(&channels, cli.concurrency, duration, calls, cli.server_pid, move |channel, call| {
-        let expected = expected.clone();
-        async move {
-            if let [(index, request)] = &call[..] {
-                let answer = TransfersClient::new(channel).create_payment(request.clone()).await;
-                return vec![payment_answer(&expected, *index, answer.map(tonic::Response::into_inner))];
+    let outcome =
+        fire::run(&channels, cli.concurrency, cli.rate, duration, calls, cli.server_pid, move |channel, call| {
+            let expected = expected.clone();
+            async move {
+                if let [(index, request)] = &call[..] {
+                    let answer = TransfersClient::new(channel).create_payment(request.clone()).await;
+                    return vec![payment_answer(&expected, *index, answer.map(tonic::Response::into_inner))];
+                }
+                let (indices, payments): (Vec<usize>, Vec<_>) = call.into_iter().unzip();
+                let request = proto::CreateTransfersRequest { payments, atomic: false };
+                match TransfersClient::new(channel).create_transfers(request).await {
+                    Ok(answer) if answer.get_ref().results.len() == indices.len() => answer
+                        .into_inner()
+                        .results
+                        .into_iter()
+                        .zip(indices)
+                        .map(|(result, index)| match (result.transfer, result.error) {
+                            (Some(transfer), _) => payment_answer(&expected, index, Ok(transfer)),
+                            (None, Some(error)) if error.code == "FAILED_PRECONDITION" => Answer::Refused(index),
+                            (None, error) => Answer::Failed(format!("payment {}: {error:?}", expected[index].id)),
+                        })
+                        .collect(),
+                    Ok(answer) => vec![Answer::Failed(format!(
+                        "{} results for a call of {} payments",
+                        answer.get_ref().results.len(),
+                        indices.len()
+                    ))],
+                    Err(status) => vec![Answer::Failed(status.to_string())],
+                }
             }
-            let (indices, payments): (Vec<usize>, Vec<_>) = call.into_iter().unzip();
-            let request = proto::CreateTransfersRequest { payments, atomic: false };
-            match TransfersClient::new(channel).create_transfers(request).await {
-                Ok(answer) if answer.get_ref().results.len() == indices.len() => answer
-                    .into_inner()
-                    .results
-                    .into_iter()
-                    .zip(indices)
-                    .map(|(result, index)| match (result.transfer, result.error) {
-                        (Some(transfer), _) => payment_answer(&expected, index, Ok(transfer)),
-                        (None, Some(error)) if error.code == "FAILED_PRECONDITION" => Answer::Refused(index),
-                        (None, error) => Answer::Failed(format!("payment {}: {error:?}", expected[index].id)),
-                    })
-                    .collect(),
-                Ok(answer) => vec![Answer::Failed(format!(
-                    "{} results for a call of {} payments",
-                    answer.get_ref().results.len(),
-                    indices.len()
-                ))],
-                Err(status) => vec![Answer::Failed(status.to_string())],
-            }
-        }
-    })
-    .await;
+        })
+        .await;
     output::note("checking the trial balance and the journal");
     let checks = check::run(
         &admin,
@@ -409,5 +425,13 @@ impl Render for Report {
             lines.push(checks.table());
         }
         lines.join("\n")
+    }
+}
+
+/// A rate of calls per second: a positive number, at most a million.
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(rate) if rate > 0.0 && rate <= 1e6 => Ok(rate),
+        _ => Err(format!("{text:?} is not a rate of calls per second between 0 and 1,000,000")),
     }
 }
