@@ -11,6 +11,9 @@
 //! - [`TestDatabase`]: a PostgreSQL database of one test, dropped with it.
 //! - [`on_both_backends!`]: one test definition, run on SQLite and on PostgreSQL.
 //! - [`Run`], [`finish`], [`key_new`]: running `ledgerctl`.
+//! - [`open_accounts`]: many accounts opened at once, for the load tools in `src/bin`.
+
+pub mod open_accounts;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -15,8 +15,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use clap::{Parser, ValueEnum};
@@ -27,17 +25,16 @@ use ledger_cli::error::CliError;
 use ledger_cli::keyfile;
 use ledger_cli::output;
 use ledger_cli::proto;
-use ledger_cli::proto::accounts_client::AccountsClient;
 use ledger_cli::proto::transfers_client::TransfersClient;
 use ledger_core::account::AccountKind;
 use ledger_core::amount::{Amount, Scale, format_minor};
 use ledger_core::clearing::synthetic::{self, Shape, Spec};
 use ledger_core::clearing::{Problem, check, solve};
 use ledger_core::command::Command as LedgerCommand;
-use ledger_core::keys::{PublicKey, SecretKey};
+use ledger_core::keys::SecretKey;
 use ledger_core::names::{DisplayName, Handle, LedgerId, Memo, UnitCode};
+use ledger_tests::open_accounts::{AccountTerms, open_accounts};
 use serde_json::Value;
-use tokio::task::JoinSet;
 use tonic::transport::Channel;
 
 /// Decimal places of the unit: the synthetic amounts are cents.
@@ -128,7 +125,8 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     // Two more accounts on no invoice, for the payments made while the run is applied.
     handles.extend(["payer", "payee"].map(|role| Handle::parse(&format!("{prefix}-{role}")).expect("a slug")));
     let channel = connect_channel(&cli.server).await?;
-    let mut keys = open_accounts(&admin, &admin_key, channel.clone(), &unit, &handles, cli.credit_limit).await?;
+    let mut keys =
+        open_business_accounts(&admin, &admin_key, channel.clone(), &unit, &handles, cli.credit_limit).await?;
     let payer = (handles[handles.len() - 2].clone(), keys.swap_remove(handles.len() - 2));
     let payee = handles.pop().expect("the payee was pushed last");
     handles.pop();
@@ -282,8 +280,8 @@ async fn create_unit(admin: &Client, unit: &UnitCode) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Opens one member account per handle, [`OPEN_CONCURRENCY`] calls at a time.
-async fn open_accounts(
+/// Opens one business account per handle, [`OPEN_CONCURRENCY`] calls at a time; their keys.
+async fn open_business_accounts(
     admin: &Client,
     admin_key: &SecretKey,
     channel: Channel,
@@ -297,22 +295,16 @@ async fn open_accounts(
     for _ in handles {
         keys.push(keyfile::generate()?);
     }
-    let requests = handles.iter().zip(&keys).map(|(handle, key)| (handle.clone(), key.public_key())).collect();
-    let opener = Arc::new(Opener {
+    let terms = AccountTerms {
         ledger_id: admin.ledger_id(),
         admin_key: admin_key.clone(),
         unit: unit.clone(),
+        scale: scale(),
+        kind: AccountKind::Business,
         credit_limit,
-        requests,
-        next: AtomicUsize::new(0),
-    });
-    let mut tasks = JoinSet::new();
-    for _ in 0..OPEN_CONCURRENCY {
-        tasks.spawn(opener.clone().run(AccountsClient::new(channel.clone())));
-    }
-    while let Some(joined) = tasks.join_next().await {
-        joined.map_err(|error| CliError::Failed(format!("an account-opening task failed: {error}")))??;
-    }
+    };
+    let accounts = handles.iter().zip(&keys).map(|(handle, key)| (handle.clone(), key.public_key())).collect();
+    open_accounts(terms, accounts, &[channel], OPEN_CONCURRENCY).await?;
     Ok(keys)
 }
 
@@ -364,50 +356,6 @@ async fn pay_until_stopped(
         let _ = tokio::time::timeout(std::time::Duration::from_millis(PAYMENT_PAUSE_MS), stopped.changed()).await;
     }
     Ok(paid)
-}
-
-/// Opens accounts from a shared list until it is exhausted.
-struct Opener {
-    ledger_id: LedgerId,
-    admin_key: SecretKey,
-    unit: UnitCode,
-    credit_limit: Amount,
-    /// Each account's handle and public key.
-    requests: Vec<(Handle, PublicKey)>,
-    next: AtomicUsize,
-}
-
-impl Opener {
-    async fn run(self: Arc<Self>, mut client: AccountsClient<Channel>) -> Result<(), CliError> {
-        while let Some((handle, public_key)) = self.requests.get(self.next.fetch_add(1, Ordering::Relaxed)) {
-            let command = LedgerCommand::OpenAccount {
-                handle: handle.clone(),
-                unit: self.unit.clone(),
-                kind: AccountKind::Business,
-                name: DisplayName::default(),
-                public_key: *public_key,
-                credit_limit: self.credit_limit,
-                ceiling: None,
-                soft_limit: None,
-            };
-            let signed = sign_command(self.ledger_id, fresh_request_id(), command, &self.admin_key);
-            client
-                .open_account(proto::OpenAccountRequest {
-                    request_id: signed.request_id,
-                    handle: handle.as_str().to_owned(),
-                    unit: self.unit.as_str().to_owned(),
-                    kind: AccountKind::Business.as_str().to_owned(),
-                    display_name: String::new(),
-                    public_key: public_key.to_hex(),
-                    credit_limit: self.credit_limit.format(scale()),
-                    ceiling: String::new(),
-                    soft_limit: String::new(),
-                    signatures: signed.signatures,
-                })
-                .await?;
-        }
-        Ok(())
-    }
 }
 
 /// Writes the graph as an import file, in the order drawn (which is each invoice's priority).

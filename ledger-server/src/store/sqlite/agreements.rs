@@ -7,6 +7,7 @@ use ledger_core::names::Handle;
 use ledger_core::state::State;
 use sqlx::SqliteConnection;
 
+use super::batch_reads::json_texts;
 use super::db;
 use crate::store::StoreError;
 use crate::store::agreement_rows::{AgreementRecord, AgreementRow, agreement_from_row, agreement_values};
@@ -58,7 +59,7 @@ pub(super) async fn load(
         "SELECT business, unit, levy_bp, recurring, effective_from FROM agreements
          WHERE business IN (SELECT value FROM json_each(?))",
     )
-    .bind(serde_json::to_string(&wanted).expect("a list of strings always serialises"))
+    .bind(json_texts(wanted))
     .fetch_all(conn)
     .await
     .map_err(db)?;

@@ -24,13 +24,13 @@ use crate::store::rows::{
 };
 
 /// A JSON array of texts for `json_each`.
-fn json_texts<'a>(texts: impl IntoIterator<Item = &'a str>) -> String {
+pub(super) fn json_texts<'a>(texts: impl IntoIterator<Item = &'a str>) -> String {
     let texts: Vec<&str> = texts.into_iter().collect();
     serde_json::to_string(&texts).expect("a list of strings always serialises")
 }
 
 /// A JSON array of hex texts for `json_each` and `unhex`.
-fn json_hex<'a>(blobs: impl IntoIterator<Item = &'a [u8]>) -> String {
+pub(super) fn json_hex<'a>(blobs: impl IntoIterator<Item = &'a [u8]>) -> String {
     let hex: Vec<String> = blobs.into_iter().map(hex::encode).collect();
     serde_json::to_string(&hex).expect("a list of strings always serialises")
 }

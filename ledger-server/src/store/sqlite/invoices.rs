@@ -8,6 +8,7 @@ use ledger_core::invoice::Invoice;
 use ledger_core::names::RequestId;
 use sqlx::sqlite::SqliteConnection;
 
+use super::batch_reads::json_hex;
 use super::db;
 use crate::store::rows::{InvoiceRow, invoice_from_row};
 use crate::store::{InvoiceFilter, StoreError};
@@ -17,12 +18,11 @@ pub(super) async fn read(conn: &mut SqliteConnection, ids: &[RequestId]) -> Resu
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let ids: Vec<String> = ids.iter().map(|id| hex::encode(id.as_bytes())).collect();
     let rows: Vec<InvoiceRow> = sqlx::query_as(
         "SELECT id, creditor, debtor, unit, amount, remaining, due, reference, status, created_ms
          FROM invoices WHERE id IN (SELECT unhex(value) FROM json_each(?))",
     )
-    .bind(serde_json::to_string(&ids).expect("texts serialise"))
+    .bind(json_hex(ids.iter().map(|id| id.as_bytes().as_slice())))
     .fetch_all(conn)
     .await
     .map_err(db)?;

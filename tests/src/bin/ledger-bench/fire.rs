@@ -55,12 +55,6 @@ pub struct Outcome {
     pub server_cpu_s: Option<f64>,
 }
 
-/// The calls, handed out in order with each one's number.
-struct Jobs<I> {
-    jobs: I,
-    taken: u64,
-}
-
 /// Runs `call` on each of `jobs` with at most `concurrency` calls in flight spread over
 /// `channels`, for `duration` (calls in flight when it ends are awaited and counted); at `rate`
 /// calls per second in all if given, else as fast as answers come back.
@@ -79,7 +73,8 @@ where
     F: Fn(Channel, I::Item) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Vec<Answer>> + Send + 'static,
 {
-    let jobs = Arc::new(Mutex::new(Jobs { jobs, taken: 0 }));
+    // Each call with its number in firing order (when it is due, with a rate).
+    let jobs = Arc::new(Mutex::new(jobs.enumerate()));
     let call = Arc::new(call);
     let client_clock = CpuClock::start(PathBuf::from("/proc/self/stat"));
     let server_clock = server_pid.map(|pid| CpuClock::start(PathBuf::from(format!("/proc/{pid}/stat"))));
@@ -96,12 +91,8 @@ where
                     break;
                 }
                 // The lock is held only to take the next job, never across an await.
-                let (job, number) = {
-                    let mut jobs = jobs.lock().expect("no worker panics holding the job lock");
-                    jobs.taken += 1;
-                    (jobs.jobs.next(), jobs.taken - 1)
-                };
-                let Some(job) = job else {
+                let job = jobs.lock().expect("no worker panics holding the job lock").next();
+                let Some((number, job)) = job else {
                     tally.ran_out = true;
                     break;
                 };
