@@ -37,6 +37,10 @@ use tracing::Instrument;
 use crate::error::ServerError;
 use crate::store::{PendingEntry, Store, StoreError};
 
+mod warm;
+
+use warm::Warm;
+
 /// A command whose signatures were checked. Only [`VerifiedCommand::verify`] and
 /// [`VerifiedCommand::verify_many`] make one, so the writer never applies an unverified command.
 #[derive(Clone, Debug)]
@@ -88,9 +92,10 @@ pub struct Committed {
 /// Bounds of the writer.
 #[derive(Clone, Copy, Debug)]
 pub struct WriterConfig {
-    /// Most commands in one batch (one transaction).
+    /// Most commands in one batch (one transaction). A call's commands are never split between
+    /// batches, so a batch may pass it by the commands of one call.
     pub batch_size_max: usize,
-    /// Most commands waiting for the writer; callers beyond it wait for room.
+    /// Most calls waiting for the writer (each with its commands); callers beyond it wait for room.
     pub queue_len_max: usize,
     /// Most times a batch is run again after a retryable failure before its callers are told the
     /// database is unavailable.
@@ -112,6 +117,9 @@ const RETRY_BACKOFF_MAX_MS: u64 = 500;
 enum Work {
     /// One command, committed or refused on its own.
     One(VerifiedCommand),
+    /// Commands each committed or refused on its own, handed over together so that they share
+    /// batches: sent one by one, each send woke the writer, which took the few already queued.
+    Each(Vec<VerifiedCommand>),
     /// Commands that commit all together or not at all.
     Atomic(Vec<VerifiedCommand>),
 }
@@ -120,6 +128,8 @@ enum Work {
 enum Outcome {
     /// For [`Work::One`].
     One(Result<Committed, ServerError>),
+    /// For [`Work::Each`]: one answer per command, in order.
+    Each(Vec<Result<Committed, ServerError>>),
     /// For [`Work::Atomic`]: every command committed, or the index of the first refused and why
     /// (none of them committed).
     Atomic(Result<Vec<Committed>, (usize, ServerError)>),
@@ -130,6 +140,9 @@ impl Outcome {
     fn last_seq(&self) -> Option<u64> {
         match self {
             Outcome::One(Ok(committed)) => Some(committed.entry.seq),
+            Outcome::Each(answers) => {
+                answers.iter().filter_map(|answer| answer.as_ref().ok()).map(|c| c.entry.seq).max()
+            }
             Outcome::Atomic(Ok(committed)) => committed.iter().map(|c| c.entry.seq).max(),
             Outcome::One(Err(_)) | Outcome::Atomic(Err(_)) => None,
         }
@@ -155,7 +168,7 @@ impl WriterHandle {
     pub async fn submit(&self, command: VerifiedCommand) -> Result<Committed, ServerError> {
         match self.send(Work::One(command)).await? {
             Outcome::One(answer) => answer,
-            Outcome::Atomic(_) => unreachable!("the writer answers one command with one outcome"),
+            Outcome::Each(_) | Outcome::Atomic(_) => unreachable!("the writer answers one command with one outcome"),
         }
     }
 
@@ -164,34 +177,23 @@ impl WriterHandle {
     pub async fn submit_atomic(&self, commands: Vec<VerifiedCommand>) -> Result<Vec<Committed>, (usize, ServerError)> {
         match self.send(Work::Atomic(commands)).await.map_err(|error| (0, error))? {
             Outcome::Atomic(answer) => answer,
-            Outcome::One(_) => unreachable!("the writer answers a group with a group outcome"),
+            Outcome::One(_) | Outcome::Each(_) => unreachable!("the writer answers a group with a group outcome"),
         }
     }
 
-    /// Submits commands each on its own: all are queued before any answer is awaited, so they
-    /// tend to share batches. One answer per command, in order.
+    /// Submits commands each on its own, handed to the writer together so that they share
+    /// batches. One answer per command, in order.
     pub async fn submit_each(&self, commands: Vec<VerifiedCommand>) -> Vec<Result<Committed, ServerError>> {
-        let mut answers = Vec::with_capacity(commands.len());
-        for command in commands {
-            let (reply, answer) = oneshot::channel();
-            let job = Job { work: Work::One(command), reply, span: tracing::Span::current() };
-            answers.push(match self.jobs.send(job).await {
-                Ok(()) => Ok(answer),
-                Err(_) => Err(ServerError::Unavailable("the server is shutting down".into())),
-            });
+        let count = commands.len();
+        match self.send(Work::Each(commands)).await {
+            Ok(Outcome::Each(answers)) => answers,
+            Ok(Outcome::One(_) | Outcome::Atomic(_)) => unreachable!("the writer answers commands each with theirs"),
+            Err(error) => {
+                // `send` fails only as unavailable (shutting down): each command is told so.
+                let message = error.to_string();
+                (0..count).map(|_| Err(ServerError::Unavailable(message.clone()))).collect()
+            }
         }
-        let mut results = Vec::with_capacity(answers.len());
-        for answer in answers {
-            results.push(match answer {
-                Ok(answer) => match answer.await {
-                    Ok(Outcome::One(result)) => result,
-                    Ok(Outcome::Atomic(_)) => unreachable!("the writer answers one command with one outcome"),
-                    Err(_) => Err(ServerError::Unavailable("the writer stopped before answering".into())),
-                },
-                Err(error) => Err(error),
-            });
-        }
-        results
     }
 
     /// Wakes whoever follows the journal (the live feed) after each commit of this writer. Only a
@@ -235,10 +237,12 @@ pub fn spawn(store: Arc<dyn Store>, config: WriterConfig) -> (WriterHandle, toki
 async fn run(store: Arc<dyn Store>, config: WriterConfig, mut receiver: mpsc::Receiver<Job>, head: watch::Sender<u64>) {
     let mut batch = Vec::with_capacity(config.batch_size_max);
     let mut ledger = LedgerIdentity::default();
-    while receiver.recv_many(&mut batch, config.batch_size_max.max(1)).await > 0 {
-        let size = batch.len();
+    let mut warm = Warm::default();
+    while next_batch(&mut receiver, &mut batch, config.batch_size_max.max(1)).await {
+        let size: usize = batch.iter().map(|job| commands(job).len()).sum();
         let span = tracing::info_span!("batch", size);
-        let answers = process(store.as_ref(), &mut ledger, &batch, config.batch_retries_max).instrument(span).await;
+        let answers =
+            process(store.as_ref(), &mut ledger, &mut warm, &batch, config.batch_retries_max).instrument(span).await;
         if let Some(seq) = answers.iter().filter_map(Outcome::last_seq).max() {
             head.send_if_modified(|last| {
                 let newer = seq > *last;
@@ -252,6 +256,25 @@ async fn run(store: Arc<dyn Store>, config: WriterConfig, mut receiver: mpsc::Re
         }
     }
     tracing::info!("writer stopped: no more submitters");
+}
+
+/// Waits for a job, then takes every job already queued up to `commands_max` commands (a job of
+/// several commands is never split, so a batch may pass it by one job). False once every handle
+/// is dropped and the queue is empty.
+async fn next_batch(receiver: &mut mpsc::Receiver<Job>, batch: &mut Vec<Job>, commands_max: usize) -> bool {
+    let Some(first) = receiver.recv().await else {
+        return false;
+    };
+    let mut size = commands(&first).len();
+    batch.push(first);
+    while size < commands_max {
+        let Ok(job) = receiver.try_recv() else {
+            break;
+        };
+        size += commands(&job).len();
+        batch.push(job);
+    }
+    true
 }
 
 /// The ledger's id and node key once its genesis entry is committed: they never change after, so
@@ -304,15 +327,25 @@ impl Stage {
 
 /// Applies and commits one batch, running it again after a retryable failure up to
 /// `retries_max` times; returns one answer per job, in order.
-async fn process(store: &dyn Store, ledger: &mut LedgerIdentity, batch: &[Job], retries_max: u32) -> Vec<Outcome> {
+async fn process(
+    store: &dyn Store,
+    ledger: &mut LedgerIdentity,
+    warm: &mut Warm,
+    batch: &[Job],
+    retries_max: u32,
+) -> Vec<Outcome> {
     let mut attempt: u32 = 0;
     // Whether some attempt's commit may have gone through unseen, not yet settled by a later
     // attempt looking the request ids up.
     let mut in_doubt = false;
     loop {
-        let (error, stage) = match apply_batch(store, ledger, batch).await {
+        let (error, stage) = match apply_batch(store, ledger, warm, batch).await {
             Ok(answers) => return answers,
-            Err(failure) => failure,
+            Err(failure) => {
+                // What the failed attempt took is gone, and what it committed may be unknown.
+                warm.forget();
+                failure
+            }
         };
         in_doubt = stage.in_doubt_after(in_doubt);
         if error.is_retryable() && attempt < retries_max {
@@ -332,8 +365,9 @@ async fn process(store: &dyn Store, ledger: &mut LedgerIdentity, batch: &[Job], 
         let unavailable = || ServerError::Unavailable(message.into());
         return batch
             .iter()
-            .map(|job| match job.work {
+            .map(|job| match &job.work {
                 Work::One(_) => Outcome::One(Err(unavailable())),
+                Work::Each(commands) => Outcome::Each(commands.iter().map(|_| Err(unavailable())).collect()),
                 Work::Atomic(_) => Outcome::Atomic(Err((0, unavailable()))),
             })
             .collect();
@@ -344,7 +378,7 @@ async fn process(store: &dyn Store, ledger: &mut LedgerIdentity, batch: &[Job], 
 fn commands(job: &Job) -> &[VerifiedCommand] {
     match &job.work {
         Work::One(command) => std::slice::from_ref(command),
-        Work::Atomic(commands) => commands,
+        Work::Each(commands) | Work::Atomic(commands) => commands,
     }
 }
 
@@ -425,9 +459,11 @@ impl Building {
 async fn apply_batch(
     store: &dyn Store,
     ledger: &mut LedgerIdentity,
+    warm: &mut Warm,
     batch: &[Job],
 ) -> Result<Vec<Outcome>, (StoreError, Stage)> {
     let at = |stage| move |error| (error, stage);
+    let started = std::time::Instant::now();
     let mut tx = store.begin().await.map_err(at(Stage::Lookup))?;
     let head = tx.head().await.map_err(at(Stage::Lookup))?;
     let state = ledger.state(store).await.map_err(at(Stage::Lookup))?;
@@ -450,13 +486,20 @@ async fn apply_batch(
     refs.dedup();
     let mut building =
         Building { state, head, pending: Vec::new(), changes: Changes::default(), in_batch: HashMap::new() };
+    let looked_up = started.elapsed();
+    warm.lend(head, &mut building.state, &refs);
     tx.load(&mut building.state, &refs).await.map_err(at(applying))?;
+    let loaded = started.elapsed();
 
     let mut answers = Vec::with_capacity(batch.len());
     for job in batch {
         match &job.work {
             Work::One(command) => {
                 answers.push(Outcome::One(building.step(&earlier, command, timestamp_ms, &job.span)));
+            }
+            Work::Each(commands) => {
+                let each = commands.iter().map(|command| building.step(&earlier, command, timestamp_ms, &job.span));
+                answers.push(Outcome::Each(each.collect()));
             }
             Work::Atomic(commands) => {
                 // Applied to a copy: the first refusal discards the whole group.
@@ -487,10 +530,24 @@ async fn apply_batch(
         return Err((StoreError::Corrupt(format!("batch would break an invariant: {message}")), applying));
     }
     if !building.pending.is_empty() {
+        let applied = started.elapsed();
         tx.append(&building.pending, &building.state, &building.changes).await.map_err(at(applying))?;
+        let appended = started.elapsed();
         tx.commit().await.map_err(at(Stage::Commit))?;
-        tracing::debug!(entries = building.pending.len(), head = building.head.0, "batch committed");
+        // Where the batch's time went, cumulative from its start (microseconds).
+        let us = |elapsed: Duration| elapsed.as_micros() as u64;
+        tracing::debug!(
+            entries = building.pending.len(),
+            head = building.head.0,
+            looked_up_us = us(looked_up),
+            loaded_us = us(loaded),
+            applied_us = us(applied),
+            appended_us = us(appended),
+            committed_us = us(started.elapsed()),
+            "batch committed"
+        );
     }
+    warm.keep(building.head, building.state);
     Ok(answers)
 }
 

@@ -38,7 +38,8 @@ use sqlx::migrate::{MigrateError, Migration, MigrationType, Migrator};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{QueryBuilder, SqlSafeStr, Sqlite, Transaction};
+use sqlx::{Connection, QueryBuilder, SqlSafeStr, Sqlite, Transaction};
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::AgreementRecord;
 use super::DeclarationFilter;
@@ -113,8 +114,10 @@ pub struct SqliteStore {
     /// The one connection every write goes through: the writer's batches and the checkpoints.
     /// SQLite lets one connection write at a time anyway, and a connection that alone writes keeps
     /// its page cache from one batch to the next; a connection that finds the file changed by
-    /// another drops its whole cache and reads every page again.
-    writing: SqlitePool,
+    /// another drops its whole cache and reads every page again. Held open rather than pooled: a
+    /// pooled connection goes back to its pool through a task of the runtime, so each batch
+    /// waited for the request tasks before it could begin.
+    writing: Arc<Mutex<Writing>>,
     /// Units already read.
     units: Arc<UnitCache>,
 }
@@ -137,21 +140,19 @@ impl SqliteStore {
         {
             create_dir(dir)?;
         }
-        let writing = SqlitePoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(Duration::from_millis(ACQUIRE_TIMEOUT_MS))
-            .connect_with(
-                options
-                    .clone()
-                    .pragma("cache_size", format!("-{WRITER_CACHE_KIB}"))
-                    // A multi-row statement inside a transaction keeps the pages it changes in a
-                    // statement journal, to undo itself alone if it fails; on disk that doubled
-                    // the pages a batch writes.
-                    .pragma("temp_store", "memory"),
-            )
-            .await
-            .map_err(db)?;
-        migrator().run(&writing).await.map_err(migrate_error)?;
+        let mut writing = SqliteConnection::connect_with(
+            &options
+                .clone()
+                .pragma("cache_size", format!("-{WRITER_CACHE_KIB}"))
+                // A multi-row statement inside a transaction keeps the pages it changes in a
+                // statement journal, to undo itself alone if it fails; on disk that doubled the
+                // pages a batch writes.
+                .pragma("temp_store", "memory"),
+        )
+        .await
+        .map_err(db)?;
+        migrator().run(&mut writing).await.map_err(migrate_error)?;
+        let writing = Arc::new(Mutex::new(Writing { conn: Some(writing), in_transaction: false }));
         let pool = SqlitePoolOptions::new()
             .max_connections(READERS_MAX)
             .acquire_timeout(Duration::from_millis(ACQUIRE_TIMEOUT_MS))
@@ -164,7 +165,11 @@ impl SqliteStore {
     /// Closes every connection, waiting for those in use (a clean shutdown checkpoints the WAL).
     pub async fn close(&self) {
         self.pool.close().await;
-        self.writing.close().await;
+        if let Some(conn) = self.writing.lock().await.conn.take()
+            && let Err(error) = conn.close().await
+        {
+            tracing::warn!(%error, "closing the writing connection");
+        }
     }
 
     /// Starts a read transaction: its statements all see one snapshot.
@@ -238,8 +243,12 @@ impl Store for SqliteStore {
     }
 
     async fn begin(&self) -> Result<Box<dyn BatchTx>, StoreError> {
-        let tx = self.writing.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
-        Ok(Box::new(SqliteBatch { tx }))
+        let mut writing = Arc::clone(&self.writing).lock_owned().await;
+        writing.settle().await?;
+        // Set first: if `BEGIN` fails half-way, the next user rolls back whatever it left.
+        writing.in_transaction = true;
+        sqlx::query("BEGIN IMMEDIATE").execute(writing.conn()?).await.map_err(db)?;
+        Ok(Box::new(SqliteBatch { writing }))
     }
 
     async fn key_owner(&self, key: &PublicKey) -> Result<Option<(KeyOwner, RoleSet)>, StoreError> {
@@ -429,7 +438,7 @@ impl Store for SqliteStore {
         .bind(checkpoint.timestamp_ms)
         .bind(checkpoint.signer.as_bytes().as_slice())
         .bind(checkpoint.signature.as_bytes().as_slice())
-        .execute(&self.writing)
+        .execute(self.writing.lock().await.settled().await?)
         .await
         .map_err(db)?;
         Ok(())
@@ -565,17 +574,52 @@ impl Store for SqliteStore {
     }
 }
 
-/// The writer's transaction: holds the write lock from `BEGIN IMMEDIATE` until commit or drop
-/// (which rolls back).
+/// The writing connection, and whether a transaction is open on it.
+#[derive(Debug)]
+struct Writing {
+    /// `None` once the store is closed.
+    conn: Option<SqliteConnection>,
+    /// Set by `BEGIN IMMEDIATE`, cleared by its commit. Still set when a batch was dropped
+    /// without committing: the next user of the connection rolls that transaction back first.
+    in_transaction: bool,
+}
+
+impl Writing {
+    fn conn(&mut self) -> Result<&mut SqliteConnection, StoreError> {
+        self.conn.as_mut().ok_or_else(|| StoreError::Unavailable("the store is closed".into()))
+    }
+
+    /// Rolls back the transaction of a batch dropped without committing, if any. Its failure is
+    /// only logged: a failed `COMMIT` may have rolled back already ("no transaction is active"),
+    /// and if a transaction is still open the next `BEGIN IMMEDIATE` fails and sets the flag again.
+    async fn settle(&mut self) -> Result<(), StoreError> {
+        if self.in_transaction {
+            if let Err(error) = sqlx::query("ROLLBACK").execute(self.conn()?).await {
+                tracing::debug!(%error, "rolling back a batch that did not commit");
+            }
+            self.in_transaction = false;
+        }
+        Ok(())
+    }
+
+    /// The connection, with no transaction left open on it.
+    async fn settled(&mut self) -> Result<&mut SqliteConnection, StoreError> {
+        self.settle().await?;
+        self.conn()
+    }
+}
+
+/// The writer's transaction: holds the writing connection, and the write lock from
+/// `BEGIN IMMEDIATE` until commit. Dropped without committing, it leaves its transaction to be
+/// rolled back by the connection's next user (a drop cannot wait for the database).
 struct SqliteBatch {
-    /// The transaction, owning its pooled connection.
-    tx: Transaction<'static, Sqlite>,
+    writing: OwnedMutexGuard<Writing>,
 }
 
 #[async_trait]
 impl BatchTx for SqliteBatch {
     async fn head(&mut self) -> Result<(u64, EntryHash), StoreError> {
-        read_head(&mut self.tx).await
+        read_head(self.writing.conn()?).await
     }
 
     async fn load(&mut self, state: &mut State, refs: &References) -> Result<(), StoreError> {
@@ -585,12 +629,12 @@ impl BatchTx for SqliteBatch {
             refs
         } else {
             let mut all = refs.clone();
-            all.extend(distribution_rows::load(&mut *self.tx, state, refs).await?);
+            all.extend(distribution_rows::load(self.writing.conn()?, state, refs).await?);
             all.dedup();
             with_companions = all;
             &with_companions
         };
-        let conn: &mut SqliteConnection = &mut self.tx;
+        let conn = self.writing.conn()?;
         let handles: Vec<&Handle> =
             refs.handles.iter().filter(|handle| !state.accounts.contains_key(*handle)).collect();
         let mut units: BTreeSet<&UnitCode> = refs.units.iter().collect();
@@ -639,13 +683,14 @@ impl BatchTx for SqliteBatch {
     }
 
     async fn find_request(&mut self, id: RequestId) -> Result<Option<Entry>, StoreError> {
-        read_entry_by_request(&mut self.tx, id).await
+        read_entry_by_request(self.writing.conn()?, id).await
     }
 
     async fn find_requests(&mut self, ids: &[RequestId]) -> Result<HashMap<RequestId, Entry>, StoreError> {
+        let conn = self.writing.conn()?;
         let mut found = HashMap::new();
-        for id in batch_reads::recorded_requests(&mut self.tx, ids).await? {
-            if let Some(entry) = read_entry_by_request(&mut self.tx, id).await? {
+        for id in batch_reads::recorded_requests(conn, ids).await? {
+            if let Some(entry) = read_entry_by_request(conn, id).await? {
                 found.insert(id, entry);
             }
         }
@@ -653,7 +698,7 @@ impl BatchTx for SqliteBatch {
     }
 
     async fn append(&mut self, entries: &[PendingEntry], state: &State, changes: &Changes) -> Result<(), StoreError> {
-        let conn: &mut SqliteConnection = &mut self.tx;
+        let conn = self.writing.conn()?;
         check_continues(read_head(conn).await?, entries)?;
         // Projections first: postings reference their accounts and units by foreign key.
         if changes.genesis {
@@ -704,7 +749,10 @@ impl BatchTx for SqliteBatch {
     }
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
-        self.tx.commit().await.map_err(db)
+        let mut writing = self.writing;
+        sqlx::query("COMMIT").execute(writing.conn()?).await.map_err(db)?;
+        writing.in_transaction = false;
+        Ok(())
     }
 }
 
