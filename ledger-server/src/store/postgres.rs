@@ -11,13 +11,16 @@
 //! after that lock, so the balances a batch checks limits against are the committed ones: a
 //! stronger isolation level would add nothing but serialization failures.
 //!
-//! The batch then locks the accounts it touches (`FOR UPDATE`, in handle order within each
-//! statement) as it loads them. The writer loads per command, so a later command may lock a handle
-//! that sorts before one an earlier command locked: the order across a batch is not globally
-//! sorted. That cannot deadlock, because every transaction that locks accounts holds the head lock
-//! first, and two transactions never both hold it: a batch waiting for an account lock would be
-//! waiting for a transaction that does not exist. The account locks make any writer that comes
-//! without the head lock (a repair script, a future path) wait for the batch instead of racing it.
+//! The batch then locks the accounts it loads (`FOR UPDATE`, in handle order within each
+//! statement). Accounts the writer still holds from its own last commit (`writer/warm.rs`) are not
+//! read again: the head it found under its lock is the one that commit left, so no entry, hence no
+//! change, has been committed since; their upsert at the end of the batch locks them. Locks are
+//! not taken in one global order across a batch. That cannot deadlock, because every transaction
+//! that locks accounts holds the head lock first, and two transactions never both hold it: a batch
+//! waiting for an account lock would be waiting for a transaction that does not exist. The account
+//! locks make any writer that comes without the head lock (a repair script, a future path) wait for
+//! the batch instead of racing it; such a writer also changes the ledger without an entry, which
+//! the writer's held accounts cannot see.
 //!
 //! What can still fail is retried by the writer from scratch: a serialization failure or deadlock
 //! (a distributed engine running it `SERIALIZABLE`), a wait for the head cut off by the statement

@@ -15,6 +15,7 @@ mod batch_reads;
 mod chamber;
 mod distributions;
 mod rules;
+mod wal_checkpoints;
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
@@ -147,12 +148,15 @@ impl SqliteStore {
                 // A multi-row statement inside a transaction keeps the pages it changes in a
                 // statement journal, to undo itself alone if it fails; on disk that doubled the
                 // pages a batch writes.
-                .pragma("temp_store", "memory"),
+                .pragma("temp_store", "memory")
+                // Checkpoints run on a connection of their own (`wal_checkpoints`).
+                .pragma("wal_autocheckpoint", "0"),
         )
         .await
         .map_err(db)?;
         migrator().run(&mut writing).await.map_err(migrate_error)?;
         let writing = Arc::new(Mutex::new(Writing { conn: Some(writing), in_transaction: false }));
+        wal_checkpoints::spawn(options.clone(), Arc::downgrade(&writing));
         let pool = SqlitePoolOptions::new()
             .max_connections(READERS_MAX)
             .acquire_timeout(Duration::from_millis(ACQUIRE_TIMEOUT_MS))
