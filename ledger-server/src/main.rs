@@ -110,6 +110,7 @@ async fn run(config: Config, init_admin: Option<AdminKey>) -> anyhow::Result<()>
     // Scripts and tests read the bound address from this line (port 0 picks a free port).
     println!("listening on {addr}");
     let checkpointer = Arc::new(Checkpointer::new(store.clone(), boot.meta.ledger_id, node.clone()));
+    let closing = store.clone();
     if config.checkpoint_interval_ms > 0 {
         tokio::spawn(checkpointer.clone().run_every(config.checkpoint_interval_ms));
     }
@@ -128,6 +129,8 @@ async fn run(config: Config, init_admin: Option<AdminKey>) -> anyhow::Result<()>
         Ok(joined) => joined.context("writer task")?,
         Err(_) => tracing::error!("the writer did not stop in time"),
     }
+    // On SQLite this also copies the write-ahead log back, so the next start has none to read.
+    closing.close().await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -174,6 +174,8 @@ pub struct DeclarationFilter {
 pub trait Store: Send + Sync + 'static {
     /// The ledger's identity and head; none before the genesis entry.
     async fn meta(&self) -> Result<Option<LedgerMeta>, StoreError>;
+    /// Closes every connection, waiting for those in use; called once the writer has stopped.
+    async fn close(&self);
     /// Starts the writer's transaction for one batch.
     async fn begin(&self) -> Result<Box<dyn BatchTx>, StoreError>;
     /// Whose a key is, with the holder's roles.

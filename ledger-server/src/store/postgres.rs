@@ -256,6 +256,10 @@ fn db(error: sqlx::Error) -> StoreError {
 
 #[async_trait]
 impl Store for PostgresStore {
+    async fn close(&self) {
+        PostgresStore::close(self).await;
+    }
+
     async fn meta(&self) -> Result<Option<LedgerMeta>, StoreError> {
         // One statement, so identity and head come from one snapshot.
         let row: Option<(Vec<u8>, Vec<u8>, i64, Vec<u8>)> = sqlx::query_as(

@@ -149,8 +149,9 @@ impl SqliteStore {
                 // statement journal, to undo itself alone if it fails; on disk that doubled the
                 // pages a batch writes.
                 .pragma("temp_store", "memory")
-                // Checkpoints run on a connection of their own (`wal_checkpoints`).
-                .pragma("wal_autocheckpoint", "0"),
+                // Checkpoints run on a connection of their own (`wal_checkpoints`); this one
+                // only finishes theirs now and then, so that the log starts over.
+                .pragma("wal_autocheckpoint", wal_checkpoints::WRITER_CHECKPOINT_PAGES.to_string()),
         )
         .await
         .map_err(db)?;
@@ -166,13 +167,22 @@ impl SqliteStore {
         Ok(SqliteStore { pool, writing, units: Arc::default() })
     }
 
-    /// Closes every connection, waiting for those in use (a clean shutdown checkpoints the WAL).
+    /// Closes every connection, waiting for those in use, after copying the write-ahead log back.
     pub async fn close(&self) {
         self.pool.close().await;
-        if let Some(conn) = self.writing.lock().await.conn.take()
-            && let Err(error) = conn.close().await
-        {
-            tracing::warn!(%error, "closing the writing connection");
+        let mut writing = self.writing.lock().await;
+        if let Err(error) = writing.settle().await {
+            tracing::warn!(%error, "rolling back before closing");
+        }
+        if let Some(mut conn) = writing.conn.take() {
+            // The whole log copied back and emptied, so the next start has none to read: the last
+            // connection to close would do it, but the checkpoints' own may close after this one.
+            if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&mut conn).await {
+                tracing::warn!(%error, "checkpointing the write-ahead log before closing");
+            }
+            if let Err(error) = conn.close().await {
+                tracing::warn!(%error, "closing the writing connection");
+            }
         }
     }
 
@@ -233,6 +243,10 @@ fn db(error: sqlx::Error) -> StoreError {
 
 #[async_trait]
 impl Store for SqliteStore {
+    async fn close(&self) {
+        SqliteStore::close(self).await;
+    }
+
     async fn meta(&self) -> Result<Option<LedgerMeta>, StoreError> {
         let row: Option<MetaRow> = sqlx::query_as(
             "SELECT m.ledger_id, m.node_key, j.seq, j.hash

@@ -23,7 +23,7 @@ use ledger_core::state::{Identity, KeyOwner, State};
 
 /// Most accounts held. Past it, everything is dropped and the cache fills again: a bound on memory
 /// (a few hundred bytes per member) at the price of a batch's reads after each drop.
-pub(super) const WARM_ACCOUNTS_MAX: usize = 65_536;
+pub(super) const WARM_ACCOUNTS_MAX: usize = 32_768;
 
 /// Records current at `head`.
 #[derive(Default)]

@@ -2,11 +2,16 @@
 //!
 //! By default SQLite copies the log back into the database file (a checkpoint, with its own
 //! fsync) inside the commit that takes the log past 1,000 pages, so every few batches one waited
-//! for the pages of several. The writing connection turns that off (`wal_autocheckpoint = 0`),
-//! and this task checkpoints on a connection of its own, every [`CHECKPOINT_INTERVAL`], in
-//! `PASSIVE` mode: it copies what no reader still needs, never waits for the writer nor makes it
-//! wait, and once it has copied the whole log the writer's next transaction starts the log over.
-//! The last connection to close checkpoints whatever is left.
+//! for the pages of several. This task checkpoints instead, on a connection of its own, every
+//! [`CHECKPOINT_INTERVAL`], in `PASSIVE` mode: it copies what no reader still needs, and never
+//! waits for the writer nor makes it wait.
+//!
+//! The log starts over only when a write transaction begins with every frame copied, which a
+//! writer that never pauses does not leave time for: checkpointed only from here, a log grew to
+//! 2 GB in a million payments. So the writing connection still checkpoints, passively too, after
+//! a commit that takes the log past [`WRITER_CHECKPOINT_PAGES`]: it finds nearly everything copied
+//! already, copies the rest, and its next transaction starts the log over. The last connection to
+//! close checkpoints whatever is left.
 
 use std::sync::Weak;
 use std::time::Duration;
@@ -19,6 +24,10 @@ use super::Writing;
 
 /// How often the log is copied back.
 const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(100);
+
+/// Pages in the log (64 MiB at 4 KiB) past which the writing connection checkpoints after its
+/// commit (SQLite's `wal_autocheckpoint`), so that the log starts over.
+pub(super) const WRITER_CHECKPOINT_PAGES: u32 = 16_384;
 
 /// Starts the task. It ends, closing its connection, when the store is closed or dropped
 /// (`writing` then has no connection, or is gone).
