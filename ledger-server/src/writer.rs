@@ -238,8 +238,7 @@ async fn run(store: Arc<dyn Store>, config: WriterConfig, mut receiver: mpsc::Re
     let mut batch = Vec::with_capacity(config.batch_size_max);
     let mut ledger = LedgerIdentity::default();
     let mut warm = Warm::default();
-    while next_batch(&mut receiver, &mut batch, config.batch_size_max.max(1)).await {
-        let size: usize = batch.iter().map(|job| commands(job).len()).sum();
+    while let Some(size) = next_batch(&mut receiver, &mut batch, config.batch_size_max.max(1)).await {
         let span = tracing::info_span!("batch", size);
         let answers =
             process(store.as_ref(), &mut ledger, &mut warm, &batch, config.batch_retries_max).instrument(span).await;
@@ -259,12 +258,10 @@ async fn run(store: Arc<dyn Store>, config: WriterConfig, mut receiver: mpsc::Re
 }
 
 /// Waits for a job, then takes every job already queued up to `commands_max` commands (a job of
-/// several commands is never split, so a batch may pass it by one job). False once every handle
-/// is dropped and the queue is empty.
-async fn next_batch(receiver: &mut mpsc::Receiver<Job>, batch: &mut Vec<Job>, commands_max: usize) -> bool {
-    let Some(first) = receiver.recv().await else {
-        return false;
-    };
+/// several commands is never split, so a batch may pass it by one job); returns how many commands
+/// it took. `None` once every handle is dropped and the queue is empty.
+async fn next_batch(receiver: &mut mpsc::Receiver<Job>, batch: &mut Vec<Job>, commands_max: usize) -> Option<usize> {
+    let first = receiver.recv().await?;
     let mut size = commands(&first).len();
     batch.push(first);
     while size < commands_max {
@@ -274,7 +271,7 @@ async fn next_batch(receiver: &mut mpsc::Receiver<Job>, batch: &mut Vec<Job>, co
         size += commands(&job).len();
         batch.push(job);
     }
-    true
+    Some(size)
 }
 
 /// The ledger's id and node key once its genesis entry is committed: they never change after, so

@@ -271,10 +271,10 @@ pub trait BatchTx: Send {
     /// Loads into `state` what `refs` names and `state` does not hold yet: for each handle its
     /// account and identity (roles, active keys, and the owner record of each of those keys);
     /// for each unit the unit; for each key its owner record and that owner's identity; and the
-    /// unit of every account loaded; for each transfer and invoice its record; for each commons and each
-    /// declaration its record; for each business in `refs.agreements` its agreement. What does
-    /// not exist stays absent. Never overwrites what
-    /// `state` already holds (earlier commands of the batch may have changed it).
+    /// unit of every account loaded; for each transfer and invoice its record; for each commons
+    /// and each declaration its record; for each business in `refs.agreements` its agreement.
+    /// What does not exist stays absent. Never overwrites what `state` already holds: what earlier
+    /// commands of the batch changed, or what the writer kept from its last commit.
     async fn load(&mut self, state: &mut State, refs: &References) -> Result<(), StoreError>;
     /// The entry made by a request id, if any.
     async fn find_request(&mut self, id: RequestId) -> Result<Option<Entry>, StoreError>;
