@@ -14,6 +14,7 @@ mod agreements;
 mod batch_reads;
 mod chamber;
 mod distributions;
+mod payment_rows;
 mod rules;
 mod wal_checkpoints;
 
@@ -25,12 +26,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use ledger_core::account::{Account, RoleSet, Unit};
-use ledger_core::amount::Amount;
 use ledger_core::chamber::{Commons, CommonsName, Declaration, DistributionRecord, RuleBook, RuleRecord};
 use ledger_core::checkpoint::Checkpoint;
 use ledger_core::command::References;
 use ledger_core::invoice::Invoice;
-use ledger_core::journal::{Entry, EntryHash, Posting};
+use ledger_core::journal::{Entry, EntryHash};
 use ledger_core::keys::PublicKey;
 use ledger_core::names::{DeclarationId, DistributionId, Handle, RequestId, RuleId, UnitCode};
 use ledger_core::state::{Changes, Identity, KeyOwner, State};
@@ -39,7 +39,7 @@ use sqlx::migrate::{MigrateError, Migration, MigrationType, Migrator};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Connection, QueryBuilder, SqlSafeStr, Sqlite, Transaction};
+use sqlx::{Connection, SqlSafeStr, Sqlite, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::AgreementRecord;
@@ -51,7 +51,7 @@ use super::rows::{
     AccountRow, CheckpointRow, JournalRow, MetaRow, PostingRow, TransferRow, UnitRow, absent, account_from_row,
     check_continues, check_request_id, checkpoint_from_row, corrupt, entries_as_stored, entries_from_rows,
     entry_from_rows, hash_from_row, history_rows, int, key_from_row, key_owner_from_row, meta_from_row, roles_from_row,
-    seq_from_row, signatures_bytes, transfer_from_row, unit_from_row,
+    seq_from_row, transfer_from_row, unit_from_row,
 };
 use super::unit_cache::UnitCache;
 use super::{BatchTx, HistoryFilter, HistoryRow, LedgerMeta, PendingEntry, Store, StoreError, StoredRun};
@@ -731,7 +731,7 @@ impl BatchTx for SqliteBatch {
             .iter()
             .map(|handle| state.accounts.get(handle).ok_or_else(|| absent("account", handle)))
             .collect::<Result<Vec<_>, _>>()?;
-        write_accounts(conn, &accounts).await?;
+        payment_rows::write_accounts(conn, &accounts).await?;
         // Identities before keys: a key references its holder's identity.
         for handle in &changes.identities {
             let identity = state.identities.get(handle).ok_or_else(|| absent("identity", handle))?;
@@ -746,7 +746,7 @@ impl BatchTx for SqliteBatch {
             .iter()
             .map(|id| state.transfers.get(id).ok_or_else(|| absent("transfer", id)))
             .collect::<Result<Vec<_>, _>>()?;
-        write_transfers(conn, &transfers).await?;
+        payment_rows::write_transfers(conn, &transfers).await?;
         let changed_invoices = changes
             .invoices
             .iter()
@@ -758,7 +758,7 @@ impl BatchTx for SqliteBatch {
         rules::write(&mut *conn, state, changes).await?;
         // After rules and declarations: a distribution names its rule and its lines' declarations.
         distributions::write(&mut *conn, state, changes).await?;
-        write_entries(conn, entries).await?;
+        payment_rows::write_entries(conn, entries).await?;
         // After the entries: a run's row names its entry.
         for run in runs_to_write(entries, state, changes)? {
             clearing_runs::write(conn, &run).await?;
@@ -805,35 +805,6 @@ async fn write_unit(conn: &mut SqliteConnection, unit: &Unit) -> Result<(), Stor
     Ok(())
 }
 
-/// Upserts accounts in multi-row statements: a batch of payments changes two accounts each.
-async fn write_accounts(conn: &mut SqliteConnection, accounts: &[&Account]) -> Result<(), StoreError> {
-    for chunk in accounts.chunks(INSERT_ROWS_MAX) {
-        let mut upsert = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO accounts (handle, kind, unit, name, balance, credit_limit, ceiling, soft_limit, status) ",
-        );
-        upsert.push_values(chunk, |mut row, account| {
-            row.push_bind(account.handle.as_str())
-                .push_bind(account.kind.as_str())
-                .push_bind(account.unit.as_str())
-                .push_bind(account.name.as_str())
-                .push_bind(account.balance)
-                .push_bind(account.limits.credit_limit.minor())
-                .push_bind(account.limits.ceiling.map(Amount::minor))
-                .push_bind(account.limits.soft_limit.map(Amount::minor))
-                .push_bind(account.status.as_str());
-        });
-        // An account's kind and unit never change once opened; leaving `unit` out of the update
-        // keeps SQLite from rewriting `accounts_by_unit` for every balance a payment moves.
-        upsert.push(
-            " ON CONFLICT (handle) DO UPDATE SET \
-             name = excluded.name, balance = excluded.balance, credit_limit = excluded.credit_limit, \
-             ceiling = excluded.ceiling, soft_limit = excluded.soft_limit, status = excluded.status",
-        );
-        upsert.build().execute(&mut *conn).await.map_err(db)?;
-    }
-    Ok(())
-}
-
 /// Writes an identity's roles; its keys are rows of `keys`, written from `changes.keys`.
 async fn write_identity(conn: &mut SqliteConnection, handle: &Handle, identity: &Identity) -> Result<(), StoreError> {
     sqlx::query(
@@ -859,109 +830,6 @@ async fn write_key(conn: &mut SqliteConnection, key: &PublicKey, owner: &KeyOwne
     .execute(conn)
     .await
     .map_err(db)?;
-    Ok(())
-}
-
-/// Writes transfers created or changed (a request answered, a payment reversed), in multi-row
-/// statements: an import makes thousands in one entry.
-async fn write_transfers(conn: &mut SqliteConnection, transfers: &[&Transfer]) -> Result<(), StoreError> {
-    for chunk in transfers.chunks(INSERT_ROWS_MAX) {
-        let mut upsert = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO transfers \
-             (id, kind, status, payer, payee, unit, amount, memo, created_ms, expires_at_ms, reverses, reversed_by) ",
-        );
-        upsert.push_values(chunk, |mut row, transfer| {
-            row.push_bind(transfer.id.as_bytes().to_vec())
-                .push_bind(transfer.kind.as_str())
-                .push_bind(transfer.status.as_str())
-                .push_bind(transfer.payer.as_str())
-                .push_bind(transfer.payee.as_str())
-                .push_bind(transfer.unit.as_str())
-                .push_bind(transfer.amount.minor())
-                .push_bind(transfer.memo.as_str())
-                .push_bind(transfer.created_ms)
-                .push_bind(transfer.expires_at_ms)
-                .push_bind(transfer.reverses.map(|id| id.as_bytes().to_vec()))
-                .push_bind(transfer.reversed_by.map(|id| id.as_bytes().to_vec()));
-        });
-        upsert.push(" ON CONFLICT (id) DO UPDATE SET status = excluded.status, reversed_by = excluded.reversed_by");
-        upsert.build().execute(&mut *conn).await.map_err(db)?;
-    }
-    Ok(())
-}
-
-/// Writes the entries: journal rows, postings and per-handle history rows, each table in
-/// multi-row statements of at most [`INSERT_ROWS_MAX`] rows. A batch holds up to about a thousand
-/// entries; one statement per row would cost one round trip to SQLite's worker thread each, which
-/// dominated the batch.
-async fn write_entries(conn: &mut SqliteConnection, entries: &[PendingEntry]) -> Result<(), StoreError> {
-    for chunk in entries.chunks(INSERT_ROWS_MAX) {
-        let mut insert = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO journal \
-             (seq, request_id, timestamp_ms, kind, command, signatures, prev_hash, hash) ",
-        );
-        insert.push_values(chunk, |mut row, pending| {
-            let entry = &pending.entry;
-            row.push_bind(int(entry.seq))
-                .push_bind(pending.request_id.as_bytes().as_slice())
-                .push_bind(entry.timestamp_ms)
-                .push_bind(entry.kind.as_str())
-                .push_bind(entry.command_bytes.as_slice())
-                .push_bind(signatures_bytes(entry))
-                .push_bind(entry.prev_hash.0.as_slice())
-                .push_bind(entry.hash.0.as_slice());
-        });
-        insert.build().execute(&mut *conn).await.map_err(db)?;
-    }
-
-    let postings: Vec<(i64, i64, &Posting, i64)> = entries
-        .iter()
-        .flat_map(|pending| {
-            let seq = int(pending.entry.seq);
-            pending
-                .entry
-                .postings
-                .iter()
-                .zip(&pending.balances_after)
-                .enumerate()
-                .map(move |(idx, (posting, after))| (seq, int(idx as u64), posting, *after))
-        })
-        .collect();
-    for chunk in postings.chunks(INSERT_ROWS_MAX) {
-        let mut insert =
-            QueryBuilder::<Sqlite>::new("INSERT INTO postings (seq, idx, account, unit, delta, balance_after) ");
-        insert.push_values(chunk, |mut row, (seq, idx, posting, balance_after)| {
-            row.push_bind(*seq)
-                .push_bind(*idx)
-                .push_bind(posting.account.as_str())
-                .push_bind(posting.unit.as_str())
-                .push_bind(posting.delta)
-                .push_bind(*balance_after);
-        });
-        insert.build().execute(&mut *conn).await.map_err(db)?;
-    }
-
-    // Each handle once per entry, whether it was touched, posted to, or both.
-    let history: Vec<(&str, i64)> = entries
-        .iter()
-        .flat_map(|pending| {
-            let seq = int(pending.entry.seq);
-            let handles: BTreeSet<&str> = pending
-                .touched
-                .iter()
-                .map(Handle::as_str)
-                .chain(pending.entry.postings.iter().map(|p| p.account.as_str()))
-                .collect();
-            handles.into_iter().map(move |handle| (handle, seq))
-        })
-        .collect();
-    for chunk in history.chunks(INSERT_ROWS_MAX) {
-        let mut insert = QueryBuilder::<Sqlite>::new("INSERT INTO account_entries (handle, seq) ");
-        insert.push_values(chunk, |mut row, (handle, seq)| {
-            row.push_bind(*handle).push_bind(*seq);
-        });
-        insert.build().execute(&mut *conn).await.map_err(db)?;
-    }
     Ok(())
 }
 
