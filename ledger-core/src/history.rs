@@ -30,7 +30,8 @@ pub fn handles(changes: &Changes, state: &State) -> BTreeSet<Handle> {
         .iter()
         .filter_map(|id| state.declarations.get(id))
         .map(|declaration| &declaration.contributor);
-    changes
+    // Distinct first, then cloned: an import names the same accounts in row after row.
+    let distinct: BTreeSet<&Handle> = changes
         .accounts
         .iter()
         .chain(&changes.identities)
@@ -38,8 +39,8 @@ pub fn handles(changes: &Changes, state: &State) -> BTreeSet<Handle> {
         .chain(invoiced)
         .chain(contributors)
         .chain(&changes.agreements)
-        .cloned()
-        .collect()
+        .collect();
+    distinct.into_iter().cloned().collect()
 }
 
 /// The other party of a transfer command as `subject` sees it; none for other commands, and for

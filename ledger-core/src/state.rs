@@ -662,21 +662,18 @@ impl State {
         rows: &[ImportRow],
         timestamp_ms: i64,
     ) -> Result<Applied, Refusal> {
-        let before: Vec<(Handle, i64)> = rows
-            .iter()
-            .flat_map(|row| [&row.payer, &row.payee])
-            .filter_map(|handle| self.accounts.get(handle).map(|account| (handle.clone(), account.balance)))
-            .collect();
         let changes_before = self.changes.clone();
+        // Each account's net change so far, which is also what undoes the rows already moved.
         let mut net: Vec<(Handle, i64)> = Vec::new();
         let mut place: HashMap<Handle, usize> = HashMap::new();
         let mut warnings = Vec::new();
         for (index, row) in rows.iter().enumerate() {
-            match self.move_value(&row.payer, &row.payee, unit, row.amount) {
-                Ok(applied) => warnings.extend(applied.warnings),
+            match self.move_balances(&row.payer, &row.payee, unit, row.amount) {
+                Ok(warning) => warnings.extend(warning),
                 Err(refusal) => {
-                    for (handle, balance) in before.into_iter().rev() {
-                        self.accounts.get_mut(&handle).expect("it was there before").balance = balance;
+                    // A refused row moved nothing: `move_balances` checks both sides first.
+                    for (handle, delta) in &net {
+                        self.accounts.get_mut(handle).expect("moved by an earlier row").balance -= delta;
                     }
                     self.changes = changes_before;
                     let line = first_line.saturating_add(u32::try_from(index).unwrap_or(u32::MAX));
@@ -746,18 +743,30 @@ impl State {
         unit: &UnitCode,
         amount: Amount,
     ) -> Result<Applied, Refusal> {
-        self.check_transfer(payer, payee, unit, amount)?;
-        let scale = self.unit(unit)?.scale;
-        let (payer_after, warning) = balance_after(self.account(payer)?, -amount.minor(), scale)?;
-        let (payee_after, _) = balance_after(self.account(payee)?, amount.minor(), scale)?;
-        let warnings = warning.into_iter().collect();
-        self.account_mut(payer).balance = payer_after;
-        self.account_mut(payee).balance = payee_after;
+        let warnings = self.move_balances(payer, payee, unit, amount)?.into_iter().collect();
         let postings = vec![
             Posting { account: payer.clone(), unit: unit.clone(), delta: -amount.minor() },
             Posting { account: payee.clone(), unit: unit.clone(), delta: amount.minor() },
         ];
         Ok(Applied { postings, warnings, collection: Vec::new() })
+    }
+
+    /// The balances of [`State::move_value`] without its postings: an import posts the net of its
+    /// rows.
+    fn move_balances(
+        &mut self,
+        payer: &Handle,
+        payee: &Handle,
+        unit: &UnitCode,
+        amount: Amount,
+    ) -> Result<Option<Warning>, Refusal> {
+        self.check_transfer(payer, payee, unit, amount)?;
+        let scale = self.unit(unit)?.scale;
+        let (payer_after, warning) = balance_after(self.account(payer)?, -amount.minor(), scale)?;
+        let (payee_after, _) = balance_after(self.account(payee)?, amount.minor(), scale)?;
+        self.account_mut(payer).balance = payer_after;
+        self.account_mut(payee).balance = payee_after;
+        Ok(warning)
     }
 
     /// A request still pending (expired or not).
@@ -869,7 +878,10 @@ impl State {
     }
 
     fn account_mut(&mut self, handle: &Handle) -> &mut Account {
-        self.changes.accounts.insert(handle.clone());
+        // Cloned only the first time: an import moves the same accounts row after row.
+        if !self.changes.accounts.contains(handle) {
+            self.changes.accounts.insert(handle.clone());
+        }
         self.accounts.get_mut(handle).expect("checked to exist before any change")
     }
 
