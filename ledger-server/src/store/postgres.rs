@@ -74,8 +74,8 @@ use super::distribution_rows;
 use super::rows::{
     AccountRow, CheckpointRow, JournalRow, PostingRow, TransferRow, UnitRow, absent, account_from_row, check_continues,
     check_request_id, checkpoint_from_row, corrupt, entries_as_stored, entries_from_rows, entry_from_rows,
-    group_postings, hash_from_row, history_rows, int, key_from_row, key_owner_from_row, meta_from_row, roles_from_row,
-    seq_from_row, signatures_bytes, transfer_from_row, unit_from_row,
+    group_postings, hash_from_row, history_handles, history_rows, int, key_from_row, key_owner_from_row, meta_from_row,
+    roles_from_row, seq_from_row, signatures_bytes, transfer_from_row, unit_from_row,
 };
 use super::unit_cache::UnitCache;
 use super::{BatchTx, HistoryFilter, HistoryRow, LedgerMeta, PendingEntry, Store, StoreError, StoreOptions, StoredRun};
@@ -1020,16 +1020,9 @@ async fn write_entries(conn: &mut PgConnection, entries: &[PendingEntry]) -> Res
         .map_err(db)?;
     }
 
-    // Each handle once per entry, whether it was touched, posted to, or both.
     let (mut handles, mut seqs): (Vec<&str>, Vec<i64>) = (Vec::new(), Vec::new());
     for pending in entries {
-        let touched: BTreeSet<&str> = pending
-            .touched
-            .iter()
-            .map(Handle::as_str)
-            .chain(pending.entry.postings.iter().map(|p| p.account.as_str()))
-            .collect();
-        for handle in touched {
+        for handle in history_handles(pending) {
             handles.push(handle);
             seqs.push(int(pending.entry.seq));
         }

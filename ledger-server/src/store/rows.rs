@@ -3,7 +3,7 @@
 //! (hash and conservation) before it is returned, the read-side half of the invariant asserted
 //! when it was sealed; only an export hands entries over as stored, for the auditor to judge.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use ledger_core::account::{Account, AccountKind, AccountStatus, Limits, RoleSet, Unit};
 use ledger_core::amount::{Amount, BALANCE_MAX, Scale};
@@ -40,6 +40,13 @@ pub(super) fn signatures_bytes(entry: &Entry) -> Vec<u8> {
         bytes.extend_from_slice(signature.as_bytes());
     }
     bytes
+}
+
+/// The handles whose history an entry joins: each once, whether the entry touched it, posted to
+/// it, or both.
+pub(super) fn history_handles(pending: &PendingEntry) -> BTreeSet<&str> {
+    let posted = pending.entry.postings.iter().map(|posting| posting.account.as_str());
+    pending.touched.iter().map(Handle::as_str).chain(posted).collect()
 }
 
 /// Something `changes` names that `state` does not hold: a bug in the caller, refused before

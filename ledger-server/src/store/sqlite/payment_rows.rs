@@ -1,24 +1,22 @@
 //! The rows every payment writes (its two accounts, its transfer, its journal row, postings and
 //! history rows), written with SQLite's own prepared statements on the writer's thread.
 //!
-//! Through sqlx each statement crosses to the connection's worker thread and back, and each bound
-//! value is copied into an argument list first; a batch of 2,000 payments spent as long in that as
-//! in SQLite. Here the writer takes sqlx's connection for the duration of one write
-//! ([`SqliteConnection::lock_handle`]: sqlx's worker waits meanwhile), and rusqlite drives the same
-//! handle, inside the batch's transaction, with multi-row statements prepared once per write.
-
-use std::collections::BTreeSet;
+//! Through sqlx each statement crossed to the connection's worker thread and back, and each bound
+//! value was first copied into an argument list (in a profile of an import, a good share of the
+//! writer's own time went to building those lists). Here the writer takes sqlx's connection
+//! for the duration of one write ([`SqliteConnection::lock_handle`]: sqlx's worker waits
+//! meanwhile), and rusqlite drives the same handle, inside the batch's transaction, with
+//! multi-row statements prepared once per write ([`ROWS_PER_RUN`] says why not one row a run).
 
 use ledger_core::account::Account;
 use ledger_core::amount::Amount;
 use ledger_core::journal::Posting;
-use ledger_core::names::Handle;
 use ledger_core::transfer::Transfer;
 use rusqlite::{Statement, ToSql, params};
 use sqlx::sqlite::SqliteConnection;
 
 use super::{SQLITE_CONSTRAINT, SQLITE_CORRUPT, SQLITE_MISMATCH, SQLITE_NOTADB, db};
-use crate::store::rows::{int, signatures_bytes};
+use crate::store::rows::{history_handles, int, signatures_bytes};
 use crate::store::{PendingEntry, StoreError};
 
 /// Rows bound to one run of a statement. Each run builds the look-up table of every
@@ -114,18 +112,11 @@ pub(super) async fn write_entries(conn: &mut SqliteConnection, entries: &[Pendin
             balances.enumerate().map(move |(idx, (posting, after))| (seq, int(idx as u64), posting, *after))
         })
         .collect();
-    // Each handle once per entry, whether it was touched, posted to, or both.
     let history: Vec<(&str, i64)> = entries
         .iter()
         .flat_map(|pending| {
             let seq = int(pending.entry.seq);
-            let handles: BTreeSet<&str> = pending
-                .touched
-                .iter()
-                .map(Handle::as_str)
-                .chain(pending.entry.postings.iter().map(|p| p.account.as_str()))
-                .collect();
-            handles.into_iter().map(move |handle| (handle, seq))
+            history_handles(pending).into_iter().map(move |handle| (handle, seq))
         })
         .collect();
     with_handle(conn, |direct| {
