@@ -15,7 +15,7 @@ use ledger_core::transfer::Transfer;
 use rusqlite::{Statement, ToSql, params};
 use sqlx::sqlite::SqliteConnection;
 
-use super::{SQLITE_CONSTRAINT, SQLITE_CORRUPT, SQLITE_MISMATCH, SQLITE_NOTADB, db};
+use super::direct::with_handle;
 use crate::store::rows::{history_handles, int, signatures_bytes};
 use crate::store::{PendingEntry, StoreError};
 
@@ -209,31 +209,4 @@ fn bind(statement: &mut Statement<'_>, first: usize, values: &[&dyn ToSql]) -> r
         statement.raw_bind_parameter(first + offset, value)?;
     }
     Ok(())
-}
-
-/// Runs `write` on the raw handle of `conn`, which sqlx's worker leaves alone meanwhile.
-async fn with_handle(
-    conn: &mut SqliteConnection,
-    write: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<()>,
-) -> Result<(), StoreError> {
-    let mut locked = conn.lock_handle().await.map_err(db)?;
-    // SAFETY: the handle is sqlx's open connection, locked for us until `locked` drops, after
-    // `direct`. `from_handle` does not take ownership: dropping `direct` finalizes the statements
-    // it prepared and leaves the connection open, inside its transaction.
-    let direct = unsafe { rusqlite::Connection::from_handle(locked.as_raw_handle().as_ptr()) };
-    let result = direct.and_then(|direct| write(&direct));
-    drop(locked);
-    result.map_err(direct_error)
-}
-
-/// Classified as [`db`] classifies sqlx's errors: a result code that says the data is wrong is
-/// corruption, anything else leaves the store unavailable.
-fn direct_error(error: rusqlite::Error) -> StoreError {
-    let corrupt = match &error {
-        rusqlite::Error::SqliteFailure(failure, _) => {
-            matches!(failure.extended_code & 0xff, SQLITE_CORRUPT | SQLITE_CONSTRAINT | SQLITE_MISMATCH | SQLITE_NOTADB)
-        }
-        _ => false,
-    };
-    if corrupt { StoreError::Corrupt(error.to_string()) } else { StoreError::Unavailable(error.to_string()) }
 }
