@@ -6,7 +6,7 @@
 //! writer's own time went to building those lists). Here the writer takes sqlx's connection
 //! for the duration of one write ([`SqliteConnection::lock_handle`]: sqlx's worker waits
 //! meanwhile), and rusqlite drives the same handle, inside the batch's transaction, with
-//! multi-row statements prepared once per write ([`ROWS_PER_RUN`] says why not one row a run).
+//! multi-row statements prepared once per write ([`INSERT_ROWS_MAX`] says why not one row a run).
 
 use ledger_core::account::Account;
 use ledger_core::amount::Amount;
@@ -15,15 +15,10 @@ use ledger_core::transfer::Transfer;
 use rusqlite::{Statement, ToSql, params};
 use sqlx::sqlite::SqliteConnection;
 
+use super::INSERT_ROWS_MAX;
 use super::direct::with_handle;
 use crate::store::rows::{history_handles, int, signatures_bytes};
 use crate::store::{PendingEntry, StoreError};
-
-/// Rows bound to one run of a statement. Each run builds the look-up table of every
-/// `CHECK (column IN (...))` of more than two values again (accounts have two such checks,
-/// transfers three, counting the upsert's); at one row a run that cost more than the rows' own
-/// inserts.
-const ROWS_PER_RUN: usize = 64;
 
 /// Upserts accounts: a batch of payments changes two accounts each.
 pub(super) async fn write_accounts(conn: &mut SqliteConnection, accounts: &[&Account]) -> Result<(), StoreError> {
@@ -169,7 +164,7 @@ struct Insert {
 }
 
 impl Insert {
-    /// Inserts `rows`, [`ROWS_PER_RUN`] a run: full runs share one prepared statement, the rest
+    /// Inserts `rows`, [`INSERT_ROWS_MAX`] a run: full runs share one prepared statement, the rest
     /// has one of its own. `bind_row` binds a row's values from the parameter index it is given.
     fn run<T>(
         &self,
@@ -178,12 +173,12 @@ impl Insert {
         mut bind_row: impl FnMut(&mut Statement<'_>, usize, &T) -> rusqlite::Result<()>,
     ) -> rusqlite::Result<()> {
         let mut full: Option<Statement<'_>> = None;
-        for chunk in rows.chunks(ROWS_PER_RUN) {
+        for chunk in rows.chunks(INSERT_ROWS_MAX) {
             let mut rest;
-            let statement = if chunk.len() == ROWS_PER_RUN {
+            let statement = if chunk.len() == INSERT_ROWS_MAX {
                 match &mut full {
                     Some(statement) => statement,
-                    None => full.insert(direct.prepare(&self.sql(ROWS_PER_RUN))?),
+                    None => full.insert(direct.prepare(&self.sql(INSERT_ROWS_MAX))?),
                 }
             } else {
                 rest = direct.prepare(&self.sql(chunk.len()))?;
