@@ -35,7 +35,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tracing::Instrument;
 
 use crate::error::ServerError;
-use crate::store::{PendingEntry, Store, StoreError};
+use crate::store::{BatchTx, PendingEntry, Store, StoreError};
 
 mod warm;
 
@@ -217,11 +217,17 @@ pub fn spawn(store: Arc<dyn Store>, config: WriterConfig) -> (WriterHandle, toki
     let (jobs, receiver) = mpsc::channel(config.queue_len_max.max(1));
     let (head_sender, head) = watch::channel(0);
     let (stopped, stop) = oneshot::channel();
-    // Polled on a thread of its own: among the runtime's tasks, each time a statement returned,
-    // the writer waited in the workers' queues behind request tasks checking signatures, and a
-    // batch waits on dozens of statements. The runtime's workers still drive its IO and timers,
-    // so the connections it opens are like any other.
-    let runtime = tokio::runtime::Handle::current();
+    // Run by a runtime of its own, on a thread of its own. Among the server's tasks, each time a
+    // statement returned the writer waited in the workers' queues behind request tasks checking
+    // signatures, and a batch waits on dozens of statements; polled on its own thread but with its
+    // IO driven by the server's workers, each round trip to PostgreSQL still waited for one of
+    // them to look. Here, the connections the writer opens (PostgreSQL's writing connection is
+    // opened by the first batch) are watched by the thread that waits for them.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .thread_name("ledger-writer")
+        .build()
+        .expect("the writer's runtime starts");
     std::thread::Builder::new()
         .name("ledger-writer".into())
         .spawn(move || {
@@ -280,11 +286,11 @@ async fn next_batch(receiver: &mut mpsc::Receiver<Job>, batch: &mut Vec<Job>, co
 struct LedgerIdentity(Option<(LedgerId, PublicKey)>);
 
 impl LedgerIdentity {
-    /// An empty state for this ledger. Called inside a batch's transaction, after its head is
-    /// read: a genesis committed before that (by this process or another replica) is seen.
-    async fn state(&mut self, store: &dyn Store) -> Result<State, StoreError> {
+    /// An empty state for this ledger. Read inside the batch's transaction, after its head: a
+    /// genesis committed before that (by this process or another replica) is seen.
+    async fn state(&mut self, tx: &mut dyn BatchTx) -> Result<State, StoreError> {
         if self.0.is_none() {
-            self.0 = store.meta().await?.map(|meta| (meta.ledger_id, meta.node_key));
+            self.0 = tx.meta().await?.map(|meta| (meta.ledger_id, meta.node_key));
         }
         Ok(match self.0 {
             Some((ledger_id, node_key)) => State::for_ledger(ledger_id, node_key),
@@ -463,7 +469,7 @@ async fn apply_batch(
     let started = std::time::Instant::now();
     let mut tx = store.begin().await.map_err(at(Stage::Lookup))?;
     let head = tx.head().await.map_err(at(Stage::Lookup))?;
-    let state = ledger.state(store).await.map_err(at(Stage::Lookup))?;
+    let state = ledger.state(tx.as_mut()).await.map_err(at(Stage::Lookup))?;
     let timestamp_ms = now_ms();
 
     // Everything the batch needs, asked for once, up front: one round trip per kind of row instead

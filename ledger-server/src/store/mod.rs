@@ -268,6 +268,8 @@ pub trait Store: Send + Sync + 'static {
 pub trait BatchTx: Send {
     /// Seq and hash of the last entry; `(0, EntryHash::GENESIS_PREV)` on an empty journal.
     async fn head(&mut self) -> Result<(u64, EntryHash), StoreError>;
+    /// As [`Store::meta`], read inside this transaction, on its connection.
+    async fn meta(&mut self) -> Result<Option<LedgerMeta>, StoreError>;
     /// Loads into `state` what `refs` names and `state` does not hold yet: for each handle its
     /// account and identity (roles, active keys, and the owner record of each of those keys);
     /// for each unit the unit; for each key its owner record and that owner's identity; and the

@@ -252,16 +252,7 @@ impl Store for SqliteStore {
     }
 
     async fn meta(&self) -> Result<Option<LedgerMeta>, StoreError> {
-        let row: Option<MetaRow> = sqlx::query_as(
-            "SELECT m.ledger_id, m.node_key, j.seq, j.hash
-             FROM ledger_meta m
-             LEFT JOIN journal j ON j.seq = (SELECT MAX(seq) FROM journal)
-             WHERE m.id = 1",
-        )
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?;
-        row.map(meta_from_row).transpose()
+        read_meta(&mut *self.pool.acquire().await.map_err(db)?).await
     }
 
     async fn begin(&self) -> Result<Box<dyn BatchTx>, StoreError> {
@@ -634,6 +625,10 @@ impl BatchTx for SqliteBatch {
         read_head(self.writing.conn()?).await
     }
 
+    async fn meta(&mut self) -> Result<Option<LedgerMeta>, StoreError> {
+        read_meta(self.writing.conn()?).await
+    }
+
     async fn load(&mut self, state: &mut State, refs: &References) -> Result<(), StoreError> {
         // A distribution proposed or approved brings more than its command names.
         let with_companions;
@@ -856,6 +851,20 @@ fn read_balances(direct: &rusqlite::Connection, unit: Option<&str>) -> rusqlite:
 
 // ---------------------------------------------------------------------------------------------
 // Reads shared by the store and the writer's transaction.
+
+/// The ledger's identity and head, in one statement so that both come from one snapshot.
+async fn read_meta(conn: &mut SqliteConnection) -> Result<Option<LedgerMeta>, StoreError> {
+    let row: Option<MetaRow> = sqlx::query_as(
+        "SELECT m.ledger_id, m.node_key, j.seq, j.hash
+         FROM ledger_meta m
+         LEFT JOIN journal j ON j.seq = (SELECT MAX(seq) FROM journal)
+         WHERE m.id = 1",
+    )
+    .fetch_optional(conn)
+    .await
+    .map_err(db)?;
+    row.map(meta_from_row).transpose()
+}
 
 async fn read_head(conn: &mut SqliteConnection) -> Result<(u64, EntryHash), StoreError> {
     let row: Option<(i64, Vec<u8>)> = sqlx::query_as("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1")
