@@ -22,4 +22,5 @@ pub mod error;
 pub mod grpc;
 pub mod proto;
 pub mod store;
+pub mod verifier;
 pub mod writer;

@@ -14,6 +14,7 @@ use ledger_core::keys::PublicKey;
 use ledger_server::bootstrap::{self, AdminKey};
 use ledger_server::checkpointer::Checkpointer;
 use ledger_server::config::{Config, ConfigArgs};
+use ledger_server::verifier::Verifier;
 use ledger_server::{grpc, store, writer};
 use tracing_subscriber::EnvFilter;
 
@@ -117,6 +118,7 @@ async fn run(config: Config, init_admin: Option<AdminKey>) -> anyhow::Result<()>
     let context = Arc::new(grpc::Context {
         store,
         writer,
+        verifier: Verifier::spawn(),
         ledger_id: boot.meta.ledger_id,
         node_key: node.public_key(),
         limits: config.api,

@@ -56,13 +56,21 @@ impl VerifiedCommand {
     /// Checks the signatures of many commands at once, in ed25519 batches (about twice as fast as
     /// one by one); one result per command, in order. CPU-bound: callers run it off the runtime.
     pub fn verify_many(commands: Vec<SignedCommand>) -> Vec<Result<Self, ServerError>> {
+        Self::verify_many_with(&mut SignatureChecker::new(), commands)
+    }
+
+    /// As [`VerifiedCommand::verify_many`], with a checker that keeps the keys it decompressed.
+    pub fn verify_many_with(
+        checker: &mut SignatureChecker,
+        commands: Vec<SignedCommand>,
+    ) -> Vec<Result<Self, ServerError>> {
         let bytes: Vec<Vec<u8>> = commands.iter().map(SignedCommand::signing_bytes).collect();
         let signed: Vec<Signed> = commands
             .iter()
             .zip(&bytes)
             .map(|(command, message)| Signed { message, signatures: &command.signatures })
             .collect();
-        let verdicts = SignatureChecker::new().check_signed(&signed);
+        let verdicts = checker.check_signed(&signed);
         commands
             .into_iter()
             .zip(verdicts)

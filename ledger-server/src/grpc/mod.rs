@@ -44,7 +44,8 @@ use crate::proto::chamber_server::ChamberServer;
 use crate::proto::clearing_server::ClearingServer;
 use crate::proto::transfers_server::TransfersServer;
 use crate::store::Store;
-use crate::writer::{Committed, VerifiedCommand, WriterHandle};
+use crate::verifier::Verifier;
+use crate::writer::{Committed, WriterHandle};
 
 /// How long one call may run before it fails with `CANCELLED`; a batch commit takes far less.
 const REQUEST_TIMEOUT_MS: u64 = 30_000;
@@ -65,6 +66,8 @@ pub struct Context {
     pub store: Arc<dyn Store>,
     /// Submits mutations to the one writer.
     pub writer: WriterHandle,
+    /// Checks the signatures of single mutations, many at a time.
+    pub verifier: Verifier,
     /// This ledger's id, part of every signed byte string.
     pub ledger_id: LedgerId,
     /// The server's own public key.
@@ -164,7 +167,7 @@ fn request_span(request: &http::Request<()>) -> tracing::Span {
 /// Verifies a mutation's signatures, submits it to the writer and waits for its commit.
 pub(crate) async fn submit(ctx: &Context, signed: SignedCommand) -> Result<Committed, ServerError> {
     tracing::Span::current().record("request_id", tracing::field::display(signed.request_id));
-    let verified = VerifiedCommand::verify(signed)?;
+    let verified = ctx.verifier.verify(signed).await?;
     ctx.writer.submit(verified).await
 }
 
@@ -287,6 +290,7 @@ mod tests {
         let ctx = Arc::new(Context {
             store,
             writer,
+            verifier: Verifier::spawn(),
             ledger_id,
             node_key: node.public_key(),
             limits: ApiLimits::default(),

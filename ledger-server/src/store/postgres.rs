@@ -845,31 +845,8 @@ impl BatchTx for PostgresBatch {
             .collect::<Result<Vec<_>, _>>()?;
         write_accounts(conn, &accounts).await?;
         // Identities before keys: a key references its holder's identity.
-        for handle in &changes.identities {
-            let identity = state.identities.get(handle).ok_or_else(|| absent("identity", handle))?;
-            sqlx::query(
-                "INSERT INTO identities (handle, roles) VALUES ($1, $2)
-                 ON CONFLICT (handle) DO UPDATE SET roles = excluded.roles",
-            )
-            .bind(handle.as_str())
-            .bind(i16::from(identity.roles.bits()))
-            .execute(&mut *conn)
-            .await
-            .map_err(db)?;
-        }
-        for key in &changes.keys {
-            let owner = state.keys.get(key).ok_or_else(|| absent("key", key))?;
-            sqlx::query(
-                "INSERT INTO keys (public_key, handle, revoked) VALUES ($1, $2, $3)
-                 ON CONFLICT (public_key) DO UPDATE SET handle = excluded.handle, revoked = excluded.revoked",
-            )
-            .bind(key.as_bytes().as_slice())
-            .bind(owner.handle.as_str())
-            .bind(owner.revoked)
-            .execute(&mut *conn)
-            .await
-            .map_err(db)?;
-        }
+        write_identities(conn, state, &changes.identities).await?;
+        write_keys(conn, state, &changes.keys).await?;
         let transfers = changes
             .transfers
             .iter()
@@ -998,6 +975,53 @@ async fn read_key_owners(
             Ok((key, key_owner_from_row(&key, handle, i64::from(revoked))?))
         })
         .collect()
+}
+
+/// Upserts the identities of `handles` in one statement: opening members in bulk makes one each.
+async fn write_identities(
+    conn: &mut PgConnection,
+    state: &State,
+    handles: &BTreeSet<Handle>,
+) -> Result<(), StoreError> {
+    if handles.is_empty() {
+        return Ok(());
+    }
+    let roles = handles
+        .iter()
+        .map(|handle| state.identities.get(handle).ok_or_else(|| absent("identity", handle)))
+        .map(|identity| identity.map(|identity| i16::from(identity.roles.bits())))
+        .collect::<Result<Vec<_>, _>>()?;
+    sqlx::query(
+        "INSERT INTO identities (handle, roles) SELECT * FROM UNNEST($1::TEXT[], $2::SMALLINT[])
+         ON CONFLICT (handle) DO UPDATE SET roles = excluded.roles",
+    )
+    .bind(handles.iter().map(Handle::as_str).collect::<Vec<_>>())
+    .bind(roles)
+    .execute(conn)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+/// Upserts the owner records of `keys` in one statement.
+async fn write_keys(conn: &mut PgConnection, state: &State, keys: &BTreeSet<PublicKey>) -> Result<(), StoreError> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let owners =
+        keys.iter().map(|key| state.keys.get(key).ok_or_else(|| absent("key", key))).collect::<Result<Vec<_>, _>>()?;
+    sqlx::query(
+        "INSERT INTO keys (public_key, handle, revoked)
+         SELECT * FROM UNNEST($1::BYTEA[], $2::TEXT[], $3::BOOLEAN[])
+         ON CONFLICT (public_key) DO UPDATE SET handle = excluded.handle, revoked = excluded.revoked",
+    )
+    .bind(keys.iter().map(|key| key.as_bytes().as_slice()).collect::<Vec<_>>())
+    .bind(owners.iter().map(|owner| owner.handle.as_str()).collect::<Vec<_>>())
+    .bind(owners.iter().map(|owner| owner.revoked).collect::<Vec<_>>())
+    .execute(conn)
+    .await
+    .map_err(db)?;
+    Ok(())
 }
 
 /// Upserts accounts in one statement: a batch of payments changes two accounts each.
