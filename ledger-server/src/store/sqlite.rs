@@ -260,8 +260,15 @@ impl Store for SqliteStore {
         writing.settle().await?;
         // Set first: if `BEGIN` fails half-way, the next user rolls back whatever it left.
         writing.in_transaction = true;
-        sqlx::query("BEGIN IMMEDIATE").execute(writing.conn()?).await.map_err(db)?;
-        Ok(Box::new(SqliteBatch { writing }))
+        // With the head, in one hand-over to and from sqlx's worker (see `payment_rows`).
+        let row = direct::with_handle(writing.conn()?, |direct| {
+            direct.execute_batch("BEGIN IMMEDIATE")?;
+            let mut statement = direct.prepare("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1")?;
+            let mut rows = statement.query([])?;
+            rows.next()?.map(|row| Ok((row.get::<_, i64>(0)?, row.get::<_, Vec<u8>>(1)?))).transpose()
+        })
+        .await?;
+        Ok(Box::new(SqliteBatch { writing, head: head_from_row(row)? }))
     }
 
     async fn key_owner(&self, key: &PublicKey) -> Result<Option<(KeyOwner, RoleSet)>, StoreError> {
@@ -617,12 +624,15 @@ impl Writing {
 /// rolled back by the connection's next user (a drop cannot wait for the database).
 struct SqliteBatch {
     writing: OwnedMutexGuard<Writing>,
+    /// Seq and hash of the last entry, as read at `begin` and moved by `append`: nothing else
+    /// writes while the transaction holds the write lock.
+    head: (u64, EntryHash),
 }
 
 #[async_trait]
 impl BatchTx for SqliteBatch {
     async fn head(&mut self) -> Result<(u64, EntryHash), StoreError> {
-        read_head(self.writing.conn()?).await
+        Ok(self.head)
     }
 
     async fn meta(&mut self) -> Result<Option<LedgerMeta>, StoreError> {
@@ -705,8 +715,8 @@ impl BatchTx for SqliteBatch {
     }
 
     async fn append(&mut self, entries: &[PendingEntry], state: &State, changes: &Changes) -> Result<(), StoreError> {
+        check_continues(self.head, entries)?;
         let conn = self.writing.conn()?;
-        check_continues(read_head(conn).await?, entries)?;
         // Projections first: postings reference their accounts and units by foreign key.
         if changes.genesis {
             write_meta(conn, state).await?;
@@ -715,12 +725,6 @@ impl BatchTx for SqliteBatch {
             let unit = state.units.get(code).ok_or_else(|| absent("unit", code))?;
             write_unit(conn, unit).await?;
         }
-        let accounts = changes
-            .accounts
-            .iter()
-            .map(|handle| state.accounts.get(handle).ok_or_else(|| absent("account", handle)))
-            .collect::<Result<Vec<_>, _>>()?;
-        payment_rows::write_accounts(conn, &accounts).await?;
         // Identities before keys: a key references its holder's identity.
         for handle in &changes.identities {
             let identity = state.identities.get(handle).ok_or_else(|| absent("identity", handle))?;
@@ -730,12 +734,18 @@ impl BatchTx for SqliteBatch {
             let owner = state.keys.get(key).ok_or_else(|| absent("key", key))?;
             write_key(conn, key, owner).await?;
         }
+        let accounts = changes
+            .accounts
+            .iter()
+            .map(|handle| state.accounts.get(handle).ok_or_else(|| absent("account", handle)))
+            .collect::<Result<Vec<_>, _>>()?;
         let transfers = changes
             .transfers
             .iter()
             .map(|id| state.transfers.get(id).ok_or_else(|| absent("transfer", id)))
             .collect::<Result<Vec<_>, _>>()?;
-        payment_rows::write_transfers(conn, &transfers).await?;
+        // Before what names accounts (invoices, agreements, the chamber's rows), in one hand-over.
+        payment_rows::write(conn, &accounts, &transfers, entries).await?;
         let changed_invoices = changes
             .invoices
             .iter()
@@ -747,10 +757,12 @@ impl BatchTx for SqliteBatch {
         rules::write(&mut *conn, state, changes).await?;
         // After rules and declarations: a distribution names its rule and its lines' declarations.
         distributions::write(&mut *conn, state, changes).await?;
-        payment_rows::write_entries(conn, entries).await?;
         // After the entries: a run's row names its entry.
         for run in runs_to_write(entries, state, changes)? {
             clearing_runs::write(conn, &run).await?;
+        }
+        if let Some(last) = entries.last() {
+            self.head = (last.entry.seq, last.entry.hash);
         }
         Ok(())
     }
@@ -866,11 +878,8 @@ async fn read_meta(conn: &mut SqliteConnection) -> Result<Option<LedgerMeta>, St
     row.map(meta_from_row).transpose()
 }
 
-async fn read_head(conn: &mut SqliteConnection) -> Result<(u64, EntryHash), StoreError> {
-    let row: Option<(i64, Vec<u8>)> = sqlx::query_as("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1")
-        .fetch_optional(conn)
-        .await
-        .map_err(db)?;
+/// The head from the journal's last row (seq and hash), or before the first entry if none.
+fn head_from_row(row: Option<(i64, Vec<u8>)>) -> Result<(u64, EntryHash), StoreError> {
     match row {
         None => Ok((0, EntryHash::GENESIS_PREV)),
         Some((seq, hash)) => Ok((seq_from_row(seq)?, hash_from_row(seq, "hash", &hash)?)),
