@@ -33,22 +33,36 @@ impl<'a> From<&'a Entry> for Signed<'a> {
     }
 }
 
-/// Keys remembered by one [`SignatureChecker`]; past this it forgets them all, so a journal
-/// naming endless made-up keys cannot grow memory without bound.
+/// Keys remembered by a [`SignatureChecker::new`]; past this it forgets them all, so a journal
+/// naming endless made-up keys cannot grow memory without bound (about 30 MB at this bound: a
+/// decompressed key and its slot take over 200 bytes).
 const KEYS_CACHED_MAX: usize = 65_536;
 
 /// Checks entry signatures in batches, remembering decompressed keys between batches (a ledger
 /// has far fewer keys than entries).
-#[derive(Default)]
 pub struct SignatureChecker {
     /// Decompressed key, or none for a weak key.
     keys: HashMap<PublicKey, Option<VerifyingKey>>,
+    /// Past this many keys, all are forgotten.
+    keys_max: usize,
+}
+
+impl Default for SignatureChecker {
+    fn default() -> Self {
+        Self::remembering(KEYS_CACHED_MAX)
+    }
 }
 
 impl SignatureChecker {
     /// A checker with an empty key cache.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A checker that remembers at most about `keys_max` keys: one that lives as long as a server
+    /// holds that memory all the while.
+    pub fn remembering(keys_max: usize) -> Self {
+        Self { keys: HashMap::new(), keys_max }
     }
 
     /// Checks every signature of every entry; one result per entry, in order.
@@ -60,8 +74,9 @@ impl SignatureChecker {
     /// Checks every signature of every signed item (an entry, a command); one result per item,
     /// in order.
     pub fn check_signed(&mut self, entries: &[Signed]) -> Vec<Result<(), SignatureError>> {
-        if self.keys.len() > KEYS_CACHED_MAX {
-            self.keys.clear();
+        if self.keys.len() > self.keys_max {
+            // A new map: `clear` would keep the old one's memory.
+            self.keys = HashMap::new();
         }
         let mut results: Vec<Result<(), SignatureError>> = entries.iter().map(|entry| self.shape(entry)).collect();
         let well_formed: Vec<(usize, &Signed)> =

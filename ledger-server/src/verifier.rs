@@ -24,6 +24,10 @@ const BATCH_MAX: usize = 256;
 /// Most commands waiting to be checked; callers beyond it wait for room.
 const QUEUE_MAX: usize = 4096;
 
+/// Most decompressed keys remembered (under 8 MB): the checker lives as long as the server. A
+/// ledger with more active signers decompresses some keys again, a third of a check each.
+const KEYS_REMEMBERED_MAX: usize = 16_384;
+
 struct Job {
     command: SignedCommand,
     reply: oneshot::Sender<Result<VerifiedCommand, ServerError>>,
@@ -58,7 +62,7 @@ impl Verifier {
 /// Waits for a command, takes every one already waiting (up to [`BATCH_MAX`]), checks them
 /// together and answers each; until every handle is dropped.
 fn run(mut receiver: mpsc::Receiver<Job>) {
-    let mut checker = SignatureChecker::new();
+    let mut checker = SignatureChecker::remembering(KEYS_REMEMBERED_MAX);
     let mut batch = Vec::with_capacity(BATCH_MAX);
     while let Some(first) = receiver.blocking_recv() {
         batch.push(first);
