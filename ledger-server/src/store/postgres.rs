@@ -988,9 +988,11 @@ async fn write_identities(
     }
     let roles = handles
         .iter()
-        .map(|handle| state.identities.get(handle).ok_or_else(|| absent("identity", handle)))
-        .map(|identity| identity.map(|identity| i16::from(identity.roles.bits())))
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|handle| {
+            let identity = state.identities.get(handle).ok_or_else(|| absent("identity", handle))?;
+            Ok(i16::from(identity.roles.bits()))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
     sqlx::query(
         "INSERT INTO identities (handle, roles) SELECT * FROM UNNEST($1::TEXT[], $2::SMALLINT[])
          ON CONFLICT (handle) DO UPDATE SET roles = excluded.roles",

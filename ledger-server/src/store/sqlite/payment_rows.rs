@@ -33,7 +33,7 @@ pub(super) async fn write(
         return Ok(());
     }
     let postings = posting_rows(entries);
-    let history = history_rows(entries);
+    let history = account_entry_rows(entries);
     with_handle(conn, |direct| {
         write_accounts(direct, accounts)?;
         write_transfers(direct, transfers)?;
@@ -116,8 +116,8 @@ fn posting_rows(entries: &[PendingEntry]) -> Vec<(i64, i64, &Posting, i64)> {
         .collect()
 }
 
-/// Handle and seq of every history row of `entries`.
-fn history_rows(entries: &[PendingEntry]) -> Vec<(&str, i64)> {
+/// Handle and seq of every history row (`account_entries`) of `entries`.
+fn account_entry_rows(entries: &[PendingEntry]) -> Vec<(&str, i64)> {
     entries
         .iter()
         .flat_map(|pending| {
