@@ -35,6 +35,9 @@
 //! Distributions added tags 40 and 41 (`ProposeDistribution`: unit, period, the rule's id, the
 //! amount distributed as an `i64` of minor units, the 32-byte digest of the lines as in
 //! `crate::chamber::lines_digest`; `ApproveDistribution`: the distribution's id, 16 bytes).
+//! Tag 42 is `ImportTransfers` again, its fields as under tag 15, for a batch whose rows' transfer
+//! ids increase in time ([`crate::import::RowIds::InTimeOrder`]); tag 15 now only decodes, so the
+//! entries signed under it replay with the hashed ids they were committed with.
 
 use crate::account::{AccountKind, AccountStatus, Role};
 use crate::amount::{Amount, Scale};
@@ -44,7 +47,7 @@ use crate::chamber::{
 };
 use crate::clearing::settlement::{CreditPosting, SET_OFFS_MAX, SetOffLine};
 use crate::date::Date;
-use crate::import::{IMPORT_ROWS_MAX, ImportRow};
+use crate::import::{IMPORT_ROWS_MAX, ImportRow, RowIds};
 use crate::invoice::{self, ImportedInvoice};
 use crate::journal::POSTINGS_MAX;
 use crate::keys::{PublicKey, SecretKey, Signature};
@@ -223,6 +226,8 @@ pub enum Command {
         first_line: u32,
         /// The transfers, in file order: 1 to [`crate::import::IMPORT_ROWS_MAX`].
         rows: Vec<ImportRow>,
+        /// How the rows' transfer ids are derived (tag 42 in time order, tag 15 hashed).
+        row_ids: RowIds,
     },
     /// Issues an invoice: the debtor owes the creditor `amount`, outside the mutual-credit
     /// balances. Signed by the creditor; the invoice's id is the request id.
@@ -590,7 +595,8 @@ impl Command {
             Command::AcceptRequest { .. } => 12,
             Command::RejectRequest { .. } => 13,
             Command::Reverse { .. } => 14,
-            Command::ImportTransfers { .. } => 15,
+            Command::ImportTransfers { row_ids: RowIds::Hashed, .. } => 15,
+            Command::ImportTransfers { row_ids: RowIds::InTimeOrder, .. } => 42,
             Command::IssueInvoice { .. } => 16,
             Command::AcceptInvoice { .. } => 17,
             Command::RejectInvoice { .. } => 18,
@@ -875,7 +881,7 @@ impl Command {
                     .i64(amount.minor())
                     .text(reason.as_str());
             }
-            Command::ImportTransfers { unit, file_sha256, first_line, rows } => {
+            Command::ImportTransfers { unit, file_sha256, first_line, rows, row_ids: _ } => {
                 let count = u32::try_from(rows.len()).expect("a batch holds at most IMPORT_ROWS_MAX rows");
                 out.text(unit.as_str()).fixed(file_sha256).u32(*first_line).u32(count);
                 for row in rows {
@@ -1039,7 +1045,7 @@ impl Command {
                 amount: amount(d)?,
                 reason: Reason::parse(d.text()?).map_err(invalid)?,
             },
-            15 => {
+            15 | 42 => {
                 let unit = unit(d)?;
                 let file_sha256 = d.array()?;
                 let first_line = d.u32()?;
@@ -1056,7 +1062,8 @@ impl Command {
                         memo: Memo::parse(d.text()?).map_err(invalid)?,
                     });
                 }
-                Command::ImportTransfers { unit, file_sha256, first_line, rows }
+                let row_ids = if tag == 15 { RowIds::Hashed } else { RowIds::InTimeOrder };
+                Command::ImportTransfers { unit, file_sha256, first_line, rows, row_ids }
             }
             16 => Command::IssueInvoice {
                 creditor: handle(d)?,

@@ -28,7 +28,7 @@ use crate::chamber::{
 };
 use crate::clearing::settlement::AppliedRun;
 use crate::command::{Command, SignedCommand, admin_handle};
-use crate::import::{self, ImportRow};
+use crate::import::{ImportRow, RowIds};
 use crate::invoice::Invoice;
 use crate::journal::Posting;
 use crate::keys::PublicKey;
@@ -490,10 +490,10 @@ impl State {
                 });
                 Ok(applied)
             }
-            Command::ImportTransfers { unit, first_line, rows, .. } => {
+            Command::ImportTransfers { unit, first_line, rows, row_ids, .. } => {
                 require(has_role(Role::Treasurer), "importing transfers needs the treasurer role")?;
                 self.unit(unit)?;
-                self.import(signed.request_id, unit, *first_line, rows, timestamp_ms)
+                self.import(signed.request_id, *row_ids, unit, *first_line, rows, timestamp_ms)
             }
             Command::IssueInvoice { creditor, debtor, unit, amount, due, reference } => {
                 require(is(creditor), "only a key of the creditor may issue its invoice")?;
@@ -657,6 +657,7 @@ impl State {
     fn import(
         &mut self,
         batch: RequestId,
+        row_ids: RowIds,
         unit: &UnitCode,
         first_line: u32,
         rows: &[ImportRow],
@@ -692,7 +693,7 @@ impl State {
         }
         for (index, row) in rows.iter().enumerate() {
             self.insert_transfer(Transfer {
-                id: import::row_id(batch, index),
+                id: row_ids.row_id(batch, index, timestamp_ms),
                 kind: TransferKind::Import,
                 status: TransferStatus::Committed,
                 payer: row.payer.clone(),
@@ -1138,7 +1139,8 @@ mod tests {
     }
 
     fn import(rows: Vec<ImportRow>) -> Command {
-        Command::ImportTransfers { unit: UnitCode::parse("COMMUN").unwrap(), file_sha256: [5; 32], first_line: 2, rows }
+        let unit = UnitCode::parse("COMMUN").unwrap();
+        Command::ImportTransfers { unit, file_sha256: [5; 32], first_line: 2, rows, row_ids: RowIds::InTimeOrder }
     }
 
     #[test]
@@ -1157,8 +1159,9 @@ mod tests {
         let deltas: Vec<(&str, i64)> = applied.postings.iter().map(|p| (p.account.as_str(), p.delta)).collect();
         assert_eq!(deltas, [("alice", -2_000), ("bob", 2_000)], "carol's net change is zero: no posting");
         assert_eq!(ledger.state.accounts[&Handle::parse("carol").unwrap()].balance, 0);
+        let timestamp_ms = 1_000 * ledger.next as i64;
         for index in 0..3 {
-            let transfer = &ledger.state.transfers[&import::row_id(batch, index)];
+            let transfer = &ledger.state.transfers[&RowIds::InTimeOrder.row_id(batch, index, timestamp_ms)];
             assert_eq!((transfer.kind, transfer.status), (TransferKind::Import, TransferStatus::Committed));
         }
     }

@@ -13,7 +13,7 @@ use ledger_core::account::AccountKind;
 use ledger_core::amount::{Amount, Scale, format_minor};
 use ledger_core::audit::Record;
 use ledger_core::command::{Command, SignedCommand, decode_signing_bytes};
-use ledger_core::import::{IMPORT_ROWS_MAX, ImportRow};
+use ledger_core::import::{IMPORT_ROWS_MAX, ImportRow, RowIds};
 use ledger_core::journal::{Entry, EntryHash, Posting};
 use ledger_core::keys::SecretKey;
 use ledger_core::names::{DisplayName, Handle, LedgerId, Memo, Reason, RequestId, UnitCode};
@@ -709,7 +709,9 @@ fn an_export_line_of_several_mib_verifies_and_a_line_past_the_bound_is_refused_n
             memo: memo.clone(),
         })
         .collect();
-    let import = Command::ImportTransfers { unit: chain.unit.clone(), file_sha256: [7; 32], first_line: 2, rows };
+    let unit = chain.unit.clone();
+    let import =
+        Command::ImportTransfers { unit, file_sha256: [7; 32], first_line: 2, rows, row_ids: RowIds::InTimeOrder };
     let admin = chain.admin.clone();
     chain.push(import, &admin);
     let dir = tempfile::tempdir().unwrap();

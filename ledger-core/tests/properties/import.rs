@@ -7,7 +7,7 @@
 
 use ledger_core::account::AccountKind;
 use ledger_core::command::{Command, SignedCommand};
-use ledger_core::import::{ImportRow, row_id};
+use ledger_core::import::{ImportRow, RowIds};
 use ledger_core::journal::{Entry, EntryHash};
 use ledger_core::keys::SecretKey;
 use ledger_core::names::{DisplayName, Memo};
@@ -106,7 +106,10 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     #[test]
-    fn an_import_is_its_rows_paid_in_order(rows in rows()) {
+    fn an_import_is_its_rows_paid_in_order(
+        rows in rows(),
+        row_ids in prop_oneof![Just(RowIds::Hashed), Just(RowIds::InTimeOrder)],
+    ) {
         let mut ledger = Ledger::new();
         let import_rows: Vec<ImportRow> = rows
             .iter()
@@ -153,6 +156,7 @@ proptest! {
             file_sha256: [9; 32],
             first_line: FIRST_LINE,
             rows: import_rows.clone(),
+            row_ids,
         };
         let signed = ledger.signed(import, admin_key());
         match (ledger.try_apply(&signed), first_refused) {
@@ -160,8 +164,9 @@ proptest! {
                 prop_assert_eq!(ledger.balances(), paid.balances());
                 net.retain(|(_, delta)| *delta != 0);
                 prop_assert_eq!(postings, net);
+                let timestamp_ms = ledger.entries.last().expect("the import's entry").timestamp_ms;
                 for (index, row) in import_rows.iter().enumerate() {
-                    let transfer = &ledger.state.transfers[&row_id(signed.request_id, index)];
+                    let transfer = &ledger.state.transfers[&row_ids.row_id(signed.request_id, index, timestamp_ms)];
                     prop_assert_eq!((transfer.kind, transfer.status), (TransferKind::Import, TransferStatus::Committed));
                     prop_assert_eq!((&transfer.payer, &transfer.payee, transfer.amount), (&row.payer, &row.payee, row.amount));
                 }
@@ -170,6 +175,8 @@ proptest! {
                     replayer.push(entry).map_err(|error| TestCaseError::fail(error.to_string()))?;
                 }
                 prop_assert_eq!(replayer.state().accounts.clone(), ledger.state.accounts.clone());
+                // Each tag replays with the row ids its entry was committed with.
+                prop_assert_eq!(replayer.state().transfers.clone(), ledger.state.transfers.clone());
             }
             (Err(refusal), Some((index, expected))) => {
                 let line = FIRST_LINE + index as u32;

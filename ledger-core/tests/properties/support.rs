@@ -7,7 +7,7 @@ use ledger_core::amount::{AMOUNT_MAX, Amount, Scale};
 use ledger_core::clearing::settlement::{CreditPosting, SetOffLine};
 use ledger_core::command::Command;
 use ledger_core::date::Date;
-use ledger_core::import::ImportRow;
+use ledger_core::import::{ImportRow, RowIds};
 use ledger_core::invoice::ImportedInvoice;
 use ledger_core::keys::{PublicKey, SecretKey};
 use ledger_core::names::{DisplayName, Handle, LedgerId, Memo, Reason, Reference, RequestId, UnitCode};
@@ -270,8 +270,9 @@ impl Fields {
                     (self.handle.clone(), self.handle.clone(), self.amount.clone(), self.memo.clone()),
                     1..4
                 ),
+                prop_oneof![Just(RowIds::Hashed), Just(RowIds::InTimeOrder)],
             )
-                .prop_map(|(unit, file_sha256, first_line, rows)| Command::ImportTransfers {
+                .prop_map(|(unit, file_sha256, first_line, rows, row_ids)| Command::ImportTransfers {
                     unit,
                     file_sha256,
                     first_line,
@@ -279,6 +280,7 @@ impl Fields {
                         .into_iter()
                         .map(|(payer, payee, amount, memo)| ImportRow { payer, payee, amount, memo })
                         .collect(),
+                    row_ids,
                 }),
             (
                 self.handle.clone(),
@@ -625,9 +627,26 @@ pub fn one_field_changes(command: &Command) -> Vec<(&'static str, Command)> {
             let reason2 = Reason::parse(other_text(reason.as_str())).expect("valid");
             push("reason", c(transfer, payer, payee, unit, amount, reason2));
         }
-        Command::ImportTransfers { unit, file_sha256, first_line, rows } => {
-            let c =
-                |unit, file_sha256, first_line, rows| Command::ImportTransfers { unit, file_sha256, first_line, rows };
+        Command::ImportTransfers { unit, file_sha256, first_line, rows, row_ids } => {
+            let c = |unit, file_sha256, first_line, rows| Command::ImportTransfers {
+                unit,
+                file_sha256,
+                first_line,
+                rows,
+                row_ids,
+            };
+            let other_ids = match row_ids {
+                RowIds::Hashed => RowIds::InTimeOrder,
+                RowIds::InTimeOrder => RowIds::Hashed,
+            };
+            let ids_changed = Command::ImportTransfers {
+                unit: unit.clone(),
+                file_sha256,
+                first_line,
+                rows: rows.clone(),
+                row_ids: other_ids,
+            };
+            push("row_ids", ids_changed);
             push("unit", c(other_unit(&unit), file_sha256, first_line, rows.clone()));
             let mut other_file = file_sha256;
             other_file[31] ^= 1;

@@ -5,7 +5,7 @@
 
 use ledger_core::amount::{Scale, format_minor};
 use ledger_core::command::{Command, SignedCommand};
-use ledger_core::import::{IMPORT_ROWS_MAX, ImportRow};
+use ledger_core::import::{IMPORT_ROWS_MAX, ImportRow, RowIds};
 use ledger_core::names::LedgerId;
 
 use super::{Context, submit};
@@ -60,7 +60,9 @@ async fn command(
         let line = req.first_line.saturating_add(u32::try_from(index).unwrap_or(u32::MAX));
         rows.push(import_row(row, scale).map_err(|error| on_line(line, error))?);
     }
-    let command = Command::ImportTransfers { unit, file_sha256, first_line: req.first_line, rows };
+    // Only the current tag is accepted from clients; tag 15 (hashed row ids) is kept for replays.
+    let row_ids = RowIds::InTimeOrder;
+    let command = Command::ImportTransfers { unit, file_sha256, first_line: req.first_line, rows, row_ids };
     Ok((SignedCommand { ledger_id, request_id, command, signatures }, scale))
 }
 

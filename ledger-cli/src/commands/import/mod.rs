@@ -23,7 +23,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use ledger_core::amount::format_minor;
 use ledger_core::command::Command;
-use ledger_core::import::{IMPORT_ROWS_MAX, ImportRow, batch_id};
+use ledger_core::import::{IMPORT_ROWS_MAX, ImportRow, RowIds, batch_id};
 use ledger_core::names::UnitCode;
 use serde::Serialize;
 
@@ -140,6 +140,7 @@ async fn transfers(args: TransfersArgs, ctx: &Context) -> Result<(), CliError> {
             file_sha256: file.sha256,
             first_line,
             rows: chunk.iter().map(|row| row.transfer.clone()).collect::<Vec<ImportRow>>(),
+            row_ids: RowIds::InTimeOrder,
         };
         let signed = client.sign(request_id, command);
         let request = proto::ImportTransfersRequest {
