@@ -476,6 +476,7 @@ async fn apply_batch(
     let at = |stage| move |error| (error, stage);
     let started = std::time::Instant::now();
     let mut tx = store.begin().await.map_err(at(Stage::Lookup))?;
+    let begun = started.elapsed();
     let head = tx.head().await.map_err(at(Stage::Lookup))?;
     let state = ledger.state(tx.as_mut()).await.map_err(at(Stage::Lookup))?;
     let timestamp_ms = now_ms();
@@ -550,6 +551,7 @@ async fn apply_batch(
         tracing::debug!(
             entries = building.pending.len(),
             head = building.head.0,
+            begun_us = us(begun),
             looked_up_us = us(looked_up),
             loaded_us = us(loaded),
             applied_us = us(applied),

@@ -107,6 +107,8 @@ const MIGRATION_0009: &str = include_str!("../../migrations/postgres/0009_rules.
 const MIGRATION_0010: &str = include_str!("../../migrations/postgres/0010_distributions.sql");
 /// Indexes a payment does not need: none on postings by account, pending transfers only.
 const MIGRATION_0011: &str = include_str!("../../migrations/postgres/0011_lean_indexes.sql");
+/// A posting's and a transfer's accounts checked with their unit, one foreign key each.
+const MIGRATION_0012: &str = include_str!("../../migrations/postgres/0012_unit_keys.sql");
 
 /// How many times start-up runs the migrations when a replica starting at the same moment makes
 /// them fail. A run that lost a race finds the other's migrations applied, but the other may still
@@ -220,6 +222,7 @@ fn migrator() -> Migrator {
         Migration::new(9, "rules".into(), MigrationType::Simple, MIGRATION_0009.into_sql_str(), false),
         Migration::new(10, "distributions".into(), MigrationType::Simple, MIGRATION_0010.into_sql_str(), false),
         Migration::new(11, "lean_indexes".into(), MigrationType::Simple, MIGRATION_0011.into_sql_str(), false),
+        Migration::new(12, "unit_keys".into(), MigrationType::Simple, MIGRATION_0012.into_sql_str(), false),
     ]);
     // sqlx would take an advisory lock, which CockroachDB and YugabyteDB lack; see the module doc.
     migrator.set_locking(false);
