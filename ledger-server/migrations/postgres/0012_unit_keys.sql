@@ -3,10 +3,11 @@
 --
 -- PostgreSQL checks every foreign key of every row inserted with a trigger of its own, and those
 -- triggers were most of the time a payment's postings and transfer took to insert: a payment
--- checked six accounts or units (its transfer's payer, payee and unit, each posting's account
--- and unit). A key on (unit, handle) checks the account and its unit at once, and says more than
--- the two keys it replaces: a posting, a payer or a payee is of an account that holds the
--- posting's or the transfer's unit (the unit itself exists, by `accounts_unit_fkey`).
+-- checked seven accounts or units (its transfer's payer, payee and unit, each of its two
+-- postings' account and unit), now four. A key on (unit, handle) checks the account and its unit
+-- at once, and says more than the keys it replaces: a posting, a payer or a payee is of an
+-- account that holds the posting's or the transfer's unit (the unit itself exists, by
+-- `accounts_unit_fkey`).
 --
 -- An account's unit never changes, so the unique index is written when an account opens, never
 -- when its balance moves; it replaces `accounts_by_unit` (the same columns, which served the
