@@ -64,16 +64,34 @@ impl RowIds {
                 let index = u32::from(index).to_be_bytes();
                 RequestId::derived(b"commons-ledger/import-row/v1\0", &[batch.as_bytes(), &index])
             }
-            RowIds::InTimeOrder => in_time_order(batch, index, timestamp_ms),
+            RowIds::InTimeOrder => in_time_order(&batch_hash(batch), index, timestamp_ms),
         }
     }
+
+    /// The transfer ids of the first `count` rows of a batch, as [`RowIds::row_id`] gives each
+    /// (the batch's hash taken once).
+    pub fn ids(self, batch: RequestId, count: usize, timestamp_ms: i64) -> Vec<RequestId> {
+        match self {
+            RowIds::Hashed => (0..count).map(|index| self.row_id(batch, index, timestamp_ms)).collect(),
+            RowIds::InTimeOrder => {
+                let count = u16::try_from(count).ok().filter(|count| usize::from(*count) <= IMPORT_ROWS_MAX);
+                let count = count.expect("a batch holds at most IMPORT_ROWS_MAX rows");
+                let hash = batch_hash(batch);
+                (0..count).map(|index| in_time_order(&hash, index, timestamp_ms)).collect()
+            }
+        }
+    }
+}
+
+/// The bits a batch gives each of its rows' ids in time order.
+fn batch_hash(batch: RequestId) -> RequestId {
+    RequestId::derived(b"commons-ledger/import-row/v2\0", &[batch.as_bytes()])
 }
 
 /// A UUIDv7 (RFC 9562) whose 48-bit time is the entry's, whose 14-bit counter (the 12 bits of
 /// `rand_a`, then the first 2 of `rand_b`) is the row's place, and whose other 60 bits come from
 /// the batch: rows of one batch are distinct by place, batches of one millisecond by their hash.
-fn in_time_order(batch: RequestId, index: u16, timestamp_ms: i64) -> RequestId {
-    let batch = RequestId::derived(b"commons-ledger/import-row/v2\0", &[batch.as_bytes()]);
+fn in_time_order(batch: &RequestId, index: u16, timestamp_ms: i64) -> RequestId {
     let batch = batch.as_bytes();
     let mut bytes = [0u8; 16];
     // A time before 1970 or past year 10889 cannot be an entry's; it is clamped, never wrapped.
@@ -102,6 +120,10 @@ mod tests {
             assert_eq!(ids.row_id(batch, 0, 5), ids.row_id(batch, 0, 5));
             assert_ne!(ids.row_id(batch, 0, 5), ids.row_id(batch, 1, 5));
             assert_ne!(ids.row_id(batch, 0, 5), ids.row_id(batch_id(&file, 3), 0, 5));
+        }
+        for ids in [RowIds::Hashed, RowIds::InTimeOrder] {
+            let each: Vec<_> = (0..3).map(|index| ids.row_id(batch, index, 5)).collect();
+            assert_eq!(ids.ids(batch, 3, 5), each);
         }
         assert_eq!(RowIds::Hashed.row_id(batch, 0, 5), RowIds::Hashed.row_id(batch, 0, 6));
         assert_ne!(RowIds::InTimeOrder.row_id(batch, 0, 5), RowIds::InTimeOrder.row_id(batch, 0, 6));

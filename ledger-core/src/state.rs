@@ -653,7 +653,9 @@ impl State {
     /// unit, within their limits at that point); the first refused row refuses the whole batch,
     /// naming its line, and leaves the state as it was. The entry's postings are each account's
     /// net change, in the order the accounts first appear (rows are in the signed command, and
-    /// each is a transfer of its own).
+    /// each is a transfer of its own). A row whose transfer id is taken (a client chooses the id
+    /// of its own transfers) refuses the batch too: callers holding part of the ledger load the
+    /// rows' ids first ([`RowIds::ids`]).
     fn import(
         &mut self,
         batch: RequestId,
@@ -663,6 +665,12 @@ impl State {
         rows: &[ImportRow],
         timestamp_ms: i64,
     ) -> Result<Applied, Refusal> {
+        let line = |index: usize| first_line.saturating_add(u32::try_from(index).unwrap_or(u32::MAX));
+        let ids = row_ids.ids(batch, rows.len(), timestamp_ms);
+        for (index, id) in ids.iter().enumerate() {
+            self.require_new_transfer(*id)
+                .map_err(|refusal| Refusal::ImportRow { line: line(index), refusal: Box::new(refusal) })?;
+        }
         let changes_before = self.changes.clone();
         // Each account's net change so far, which is also what undoes the rows already moved.
         let mut net: Vec<(Handle, i64)> = Vec::new();
@@ -677,8 +685,7 @@ impl State {
                         self.accounts.get_mut(handle).expect("moved by an earlier row").balance -= delta;
                     }
                     self.changes = changes_before;
-                    let line = first_line.saturating_add(u32::try_from(index).unwrap_or(u32::MAX));
-                    return Err(Refusal::ImportRow { line, refusal: Box::new(refusal) });
+                    return Err(Refusal::ImportRow { line: line(index), refusal: Box::new(refusal) });
                 }
             }
             for (handle, delta) in [(&row.payer, -row.amount.minor()), (&row.payee, row.amount.minor())] {
@@ -691,9 +698,9 @@ impl State {
                 }
             }
         }
-        for (index, row) in rows.iter().enumerate() {
+        for (row, id) in rows.iter().zip(ids) {
             self.insert_transfer(Transfer {
-                id: row_ids.row_id(batch, index, timestamp_ms),
+                id,
                 kind: TransferKind::Import,
                 status: TransferStatus::Committed,
                 payer: row.payer.clone(),
@@ -1182,6 +1189,32 @@ mod tests {
             "{refused:?}"
         );
         assert_eq!(refused.reason(), "CREDIT_LIMIT_EXCEEDED");
+        assert_eq!(ledger.state, before);
+    }
+
+    #[test]
+    fn a_row_whose_transfer_id_is_taken_refuses_its_batch_by_line_and_changes_nothing() {
+        let mut ledger = Ledger::new();
+        let alice = SecretKey::from_seed([3; 32]);
+        ledger.open("alice", alice.public_key()).unwrap();
+        ledger.open("bob", SecretKey::from_seed([4; 32]).public_key()).unwrap();
+        // A payment made under the id the import's second row will get at that time.
+        let (batch, at) = (RequestId::from_uuid(uuid::Uuid::from_u128(77)), 1_764_576_000_000);
+        let taken = RowIds::InTimeOrder.row_id(batch, 1, at);
+        let pay = Command::Pay {
+            payer: Handle::parse("alice").unwrap(),
+            payee: Handle::parse("bob").unwrap(),
+            unit: UnitCode::parse("COMMUN").unwrap(),
+            amount: Amount::from_minor(500).unwrap(),
+            memo: Memo::default(),
+        };
+        ledger.state.apply(&SignedCommand::sign(ledger.id, taken, pay, &alice), at - 10).unwrap();
+        ledger.state.take_changes();
+        let before = ledger.state.clone();
+        let rows = vec![import_row("bob", "alice", 100), import_row("alice", "bob", 200)];
+        let signed = SignedCommand::sign(ledger.id, batch, import(rows), &ledger.admin);
+        let refused = ledger.state.apply(&signed, at).unwrap_err();
+        assert_eq!(refused, Refusal::ImportRow { line: 3, refusal: Box::new(Refusal::TransferExists(taken)) });
         assert_eq!(ledger.state, before);
     }
 

@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ledger_core::chamber::CollectLine;
-use ledger_core::command::{References, SignedCommand};
+use ledger_core::command::{Command, References, SignedCommand};
 use ledger_core::entry_signatures::{SignatureChecker, Signed};
 use ledger_core::journal::{Entry, EntryHash};
 use ledger_core::keys::PublicKey;
@@ -493,7 +493,7 @@ async fn apply_batch(
     let applying = Stage::Apply { none_committed: earlier.is_empty() };
     let mut refs = References::default();
     for command in batch.iter().flat_map(commands).filter(|c| !earlier.contains_key(&c.signed().request_id)) {
-        refs.extend(references_with_signers(command.signed()));
+        refs.extend(references_with_signers(command.signed(), timestamp_ms));
     }
     refs.dedup();
     let mut building =
@@ -577,9 +577,15 @@ fn replayed(entry: &Entry, signed: &SignedCommand, bytes: &[u8]) -> Result<Commi
     }
 }
 
-fn references_with_signers(signed: &SignedCommand) -> References {
+/// What applying `signed` at `timestamp_ms` reads: its references, its signers' keys, and the
+/// transfer ids an import's rows will take at that time (one already taken refuses the import,
+/// which `State::import` can tell only if it is loaded).
+fn references_with_signers(signed: &SignedCommand, timestamp_ms: i64) -> References {
     let mut refs = signed.references();
     refs.keys.extend(signed.signers().copied());
+    if let Command::ImportTransfers { rows, row_ids, .. } = &signed.command {
+        refs.transfers.extend(row_ids.ids(signed.request_id, rows.len(), timestamp_ms));
+    }
     refs
 }
 
@@ -594,7 +600,7 @@ mod tests {
     use ledger_core::keys::{SecretKey, Signature};
     use ledger_core::names::{Handle, LedgerId, Memo, RequestId, UnitCode};
 
-    use super::{Stage, VerifiedCommand};
+    use super::{Stage, VerifiedCommand, references_with_signers};
     use crate::error::ServerError;
 
     fn payment(n: u8, key: &SecretKey) -> SignedCommand {
@@ -629,6 +635,28 @@ mod tests {
         assert!(together[0].is_ok() && together[3].is_ok(), "{together:?}");
         assert!(together[1].as_ref().unwrap_err().contains("does not verify"), "{together:?}");
         assert!(together[2].as_ref().unwrap_err().contains("no signature"), "{together:?}");
+    }
+
+    #[test]
+    fn an_import_names_the_transfer_ids_its_rows_take_at_the_batch_time() {
+        use ledger_core::import::{ImportRow, RowIds};
+        let row = ImportRow {
+            payer: Handle::parse("alice").unwrap(),
+            payee: Handle::parse("bob").unwrap(),
+            amount: ledger_core::amount::Amount::from_minor(100).unwrap(),
+            memo: Memo::default(),
+        };
+        let rows = vec![row; 3];
+        let unit = UnitCode::parse("COMMUN").unwrap();
+        let import =
+            Command::ImportTransfers { unit, file_sha256: [1; 32], first_line: 2, rows, row_ids: RowIds::InTimeOrder };
+        let batch = RequestId::from_uuid(uuid::Uuid::from_bytes([5; 16]));
+        let signed =
+            SignedCommand::sign(LedgerId::from_uuid(uuid::Uuid::nil()), batch, import, &SecretKey::from_seed([7; 32]));
+        let refs = references_with_signers(&signed, 1_000);
+        for id in RowIds::InTimeOrder.ids(batch, 3, 1_000) {
+            assert!(refs.transfers.contains(&id), "{id} not loaded: {:?}", refs.transfers);
+        }
     }
 
     #[test]
