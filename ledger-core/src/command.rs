@@ -1246,14 +1246,17 @@ impl SignedCommand {
         self.signatures.iter().map(|(key, _)| key)
     }
 
-    /// What applying it reads, besides the signers' keys and handles: the command's references
-    /// and, for a command that creates a transfer, that transfer's id (its own request id), so a
-    /// caller holding part of the ledger loads it and `State::apply` can refuse a second
-    /// transfer under an id already taken.
-    pub fn references(&self) -> References {
+    /// What applying it at `timestamp_ms` reads, besides the signers' keys and handles: the
+    /// command's references and the ids of the transfers it creates (its own request id; an
+    /// import's rows' ids, which depend on that time), so a caller holding part of the ledger
+    /// loads them and `State::apply` can refuse a second transfer under an id already taken.
+    pub fn references(&self, timestamp_ms: i64) -> References {
         let mut refs = self.command.references();
         if self.command.creates_transfer() {
             refs.transfers.push(self.request_id);
+        }
+        if let Command::ImportTransfers { rows, row_ids, .. } = &self.command {
+            refs.transfers.extend(row_ids.ids(self.request_id, rows.len(), timestamp_ms));
         }
         if matches!(self.command, Command::ProposeRule { .. }) {
             refs.rules.push(RuleId::from_uuid(self.request_id.uuid()));

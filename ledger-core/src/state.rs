@@ -655,7 +655,7 @@ impl State {
     /// net change, in the order the accounts first appear (rows are in the signed command, and
     /// each is a transfer of its own). A row whose transfer id is taken (a client chooses the id
     /// of its own transfers) refuses the batch too: callers holding part of the ledger load the
-    /// rows' ids first ([`RowIds::ids`]).
+    /// rows' ids first ([`SignedCommand::references`]).
     fn import(
         &mut self,
         batch: RequestId,
@@ -1086,7 +1086,7 @@ mod tests {
         let back = Command::Reverse { transfer: taken, payer: b, payee: a, unit, amount, reason };
         for (command, key) in [(pay, &alice), (ask, &bob), (back, &bob)] {
             let signed = SignedCommand::sign(ledger.id, taken, command, key);
-            assert!(signed.references().transfers.contains(&taken), "{:?}", signed.command);
+            assert!(signed.references(6_000).transfers.contains(&taken), "{:?}", signed.command);
             assert_eq!(ledger.state.apply(&signed, 6_000), Err(Refusal::TransferExists(taken)));
             assert_eq!(ledger.state, before);
         }

@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ledger_core::chamber::CollectLine;
-use ledger_core::command::{Command, References, SignedCommand};
+use ledger_core::command::{References, SignedCommand};
 use ledger_core::entry_signatures::{SignatureChecker, Signed};
 use ledger_core::journal::{Entry, EntryHash};
 use ledger_core::keys::PublicKey;
@@ -41,8 +41,9 @@ mod warm;
 
 use warm::Warm;
 
-/// A command whose signatures were checked. Only [`VerifiedCommand::verify`] and
-/// [`VerifiedCommand::verify_many`] make one, so the writer never applies an unverified command.
+/// A command whose signatures were checked. Only [`VerifiedCommand::verify`] and the batched
+/// [`VerifiedCommand::verify_many`] and [`VerifiedCommand::verify_many_with`] make one, so the
+/// writer never applies an unverified command.
 #[derive(Clone, Debug)]
 pub struct VerifiedCommand(SignedCommand);
 
@@ -577,15 +578,9 @@ fn replayed(entry: &Entry, signed: &SignedCommand, bytes: &[u8]) -> Result<Commi
     }
 }
 
-/// What applying `signed` at `timestamp_ms` reads: its references, its signers' keys, and the
-/// transfer ids an import's rows will take at that time (one already taken refuses the import,
-/// which `State::import` can tell only if it is loaded).
 fn references_with_signers(signed: &SignedCommand, timestamp_ms: i64) -> References {
-    let mut refs = signed.references();
+    let mut refs = signed.references(timestamp_ms);
     refs.keys.extend(signed.signers().copied());
-    if let Command::ImportTransfers { rows, row_ids, .. } = &signed.command {
-        refs.transfers.extend(row_ids.ids(signed.request_id, rows.len(), timestamp_ms));
-    }
     refs
 }
 

@@ -175,13 +175,12 @@ impl Ledger {
         let mut all_changes = Changes::default();
         for signed in &commands {
             assert_eq!(tx.find_request(signed.request_id).await.expect("find request"), None);
-            let mut refs = signed.references();
+            let timestamp_ms = TIMESTAMP_MS + seq as i64 + 1;
+            let mut refs = signed.references(timestamp_ms);
             refs.keys.extend(signed.signers().copied());
             tx.load(&mut state, &refs).await.expect("load");
-            let applied = state
-                .apply(signed, TIMESTAMP_MS + seq as i64 + 1)
-                .expect("the store loaded everything the command needs");
-            model.apply(signed, TIMESTAMP_MS + seq as i64 + 1).expect("the model accepts it too");
+            let applied = state.apply(signed, timestamp_ms).expect("the store loaded everything the command needs");
+            model.apply(signed, timestamp_ms).expect("the model accepts it too");
             model.take_changes();
             let changes = state.take_changes();
             let touched = changes.accounts.iter().chain(&changes.identities).cloned().collect();

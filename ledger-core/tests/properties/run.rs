@@ -106,12 +106,12 @@ fn verify_and_apply(state: &mut State, signed: &SignedCommand, timestamp_ms: i64
 /// identities, the units it references and the unit of every account loaded. (`State`'s
 /// documentation names the references and the signers only; without the units of the accounts,
 /// `SetLimits` on the part is refused with `UNIT_NOT_FOUND`.)
-fn partial(full: &State, signed: &SignedCommand) -> State {
+fn partial(full: &State, signed: &SignedCommand, timestamp_ms: i64) -> State {
     let mut part = match (full.ledger_id, full.node_key) {
         (Some(ledger), Some(node)) => State::for_ledger(ledger, node),
         _ => State::new(),
     };
-    let refs = signed.references();
+    let refs = signed.references(timestamp_ms);
     let mut units = refs.units.clone();
     for handle in &refs.handles {
         if let Some(account) = full.accounts.get(handle) {
@@ -153,7 +153,7 @@ fn check_partial_agrees(
     result: &Result<Applied, Refusal>,
     step: usize,
 ) -> Result<(), TestCaseError> {
-    let mut part = partial(before, signed);
+    let mut part = partial(before, signed, timestamp_ms);
     let part_result = verify_and_apply(&mut part, signed, timestamp_ms);
     let part_changes = part.take_changes();
     match (result, &part_result) {

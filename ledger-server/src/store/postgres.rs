@@ -1029,7 +1029,6 @@ async fn write_keys(conn: &mut PgConnection, state: &State, keys: &BTreeSet<Publ
     Ok(())
 }
 
-/// Upserts accounts in one statement: a batch of payments changes two accounts each.
 /// Writes transfers created or changed (a request answered, a payment reversed) in one statement
 /// (arrays bound as single parameters): an import makes thousands in one entry.
 async fn write_transfers(conn: &mut PgConnection, transfers: &[&Transfer]) -> Result<(), StoreError> {
@@ -1079,6 +1078,7 @@ async fn read_transfers(conn: &mut PgConnection, ids: &[RequestId]) -> Result<Ve
     rows.into_iter().map(transfer_from_row).collect()
 }
 
+/// Upserts accounts in one statement: a batch of payments changes two accounts each.
 async fn write_accounts(conn: &mut PgConnection, accounts: &[&Account]) -> Result<(), StoreError> {
     if accounts.is_empty() {
         return Ok(());

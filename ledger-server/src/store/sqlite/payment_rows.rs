@@ -32,12 +32,10 @@ pub(super) async fn write(
     if accounts.is_empty() && transfers.is_empty() && entries.is_empty() {
         return Ok(());
     }
-    let postings = posting_rows(entries);
-    let history = account_entry_rows(entries);
     with_handle(conn, |direct| {
         write_accounts(direct, accounts)?;
         write_transfers(direct, transfers)?;
-        write_entries(direct, entries, &postings, &history)
+        write_entries(direct, entries)
     })
     .await
 }
@@ -128,12 +126,7 @@ fn account_entry_rows(entries: &[PendingEntry]) -> Vec<(&str, i64)> {
 }
 
 /// Writes the entries: journal rows, postings, and per-handle history rows.
-fn write_entries(
-    direct: &rusqlite::Connection,
-    entries: &[PendingEntry],
-    postings: &[(i64, i64, &Posting, i64)],
-    history: &[(&str, i64)],
-) -> rusqlite::Result<()> {
+fn write_entries(direct: &rusqlite::Connection, entries: &[PendingEntry]) -> rusqlite::Result<()> {
     let journal = Insert {
         head: "INSERT INTO journal \
                (seq, request_id, timestamp_ms, kind, command, signatures, prev_hash, hash) VALUES ",
@@ -162,7 +155,7 @@ fn write_entries(
         columns: 6,
         tail: "",
     };
-    insert.run(direct, postings, |statement, at, (seq, idx, posting, balance_after)| {
+    insert.run(direct, &posting_rows(entries), |statement, at, (seq, idx, posting, balance_after)| {
         bind(
             statement,
             at,
@@ -170,7 +163,8 @@ fn write_entries(
         )
     })?;
     let insert = Insert { head: "INSERT INTO account_entries (handle, seq) VALUES ", columns: 2, tail: "" };
-    insert.run(direct, history, |statement, at, (handle, seq)| bind(statement, at, params![handle, seq]))
+    let history = account_entry_rows(entries);
+    insert.run(direct, &history, |statement, at, (handle, seq)| bind(statement, at, params![handle, seq]))
 }
 
 /// A multi-row INSERT: `head`, a `(?, …)` of `columns` parameters per row, then `tail`.
