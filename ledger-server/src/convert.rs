@@ -1476,7 +1476,7 @@ mod tests {
         let url = format!("sqlite://{}/ledger.db", dir.path().display());
         let store: std::sync::Arc<dyn Store> =
             std::sync::Arc::new(crate::store::sqlite::SqliteStore::open(&url).await.expect("a fresh database"));
-        let (writer, writer_task) = crate::writer::spawn(store.clone(), WriterConfig::default());
+        let (writer, writer_task, store) = crate::writer::spawn(store, WriterConfig::default());
         let (node, admin) = (SecretKey::from_seed([1; 32]), SecretKey::from_seed([2; 32]));
         let boot = ensure_genesis(store.as_ref(), &writer, dir.path(), &node, AdminKey::Given(admin.public_key()))
             .await

@@ -85,7 +85,10 @@ async fn run(config: Config, init_admin: Option<AdminKey>) -> anyhow::Result<()>
     let store = store::open_with(&config.database, &config.store).await.context("open database")?;
     // After the database: a server joining a ledger that exists is given its node key, never makes one.
     let node = bootstrap::node_key_for(store.as_ref(), &config.data_dir).await?;
-    let (writer, writer_task) = writer::spawn(store.clone(), config.writer);
+    let closing = store.clone();
+    // From here on everything reads through the writer's `reads`, which answer only with what is
+    // durable.
+    let (writer, writer_task, store) = writer::spawn(store, config.writer);
     let only_init = init_admin.is_some();
     let boot = bootstrap::ensure_genesis(
         store.as_ref(),
@@ -111,7 +114,6 @@ async fn run(config: Config, init_admin: Option<AdminKey>) -> anyhow::Result<()>
     // Scripts and tests read the bound address from this line (port 0 picks a free port).
     println!("listening on {addr}");
     let checkpointer = Arc::new(Checkpointer::new(store.clone(), boot.meta.ledger_id, node.clone()));
-    let closing = store.clone();
     if config.checkpoint_interval_ms > 0 {
         tokio::spawn(checkpointer.clone().run_every(config.checkpoint_interval_ms));
     }

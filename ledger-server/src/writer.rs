@@ -3,7 +3,10 @@
 //! It takes a bounded batch of pending commands, applies them in order to the state they touch
 //! (loaded inside the batch's transaction, so limits are checked against committed balances plus
 //! the batch's own earlier commands), appends one entry per accepted command with its hash chain,
-//! commits the whole batch in one transaction (one fsync), and only then answers every caller.
+//! commits the whole batch in one transaction (one fsync), and answers every caller only once the
+//! batch is durable (`release`: on SQLite the log is flushed on a thread of its own, behind the
+//! commit, while the writer builds the next batch; readers go through [`DurableReads`], which
+//! hold back what they read until it is durable too).
 //! A refused command is answered with its refusal and does not disturb the rest of its batch.
 //! An atomic group (`submit_atomic`) is applied to a copy of what the batch has built so far: if
 //! every command of the group applies, the copy replaces it; at the first refusal the copy is
@@ -35,10 +38,13 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tracing::Instrument;
 
 use crate::error::ServerError;
-use crate::store::{BatchTx, PendingEntry, Store, StoreError};
+use crate::store::durable_reads::{Durability, DurableReads};
+use crate::store::{BatchTx, LogFlush, PendingEntry, Store, StoreError};
 
+mod release;
 mod warm;
 
+use release::{Done, Release, Releaser};
 use warm::Warm;
 
 /// A command whose signatures were checked. Only [`VerifiedCommand::verify`] and the batched
@@ -221,10 +227,27 @@ impl WriterHandle {
 }
 
 /// Starts the writer task. It runs until every [`WriterHandle`] is dropped, finishing the batch
-/// in flight and answering its callers; await the returned task for a clean shutdown.
-pub fn spawn(store: Arc<dyn Store>, config: WriterConfig) -> (WriterHandle, tokio::task::JoinHandle<()>) {
+/// in flight and answering its callers; await the returned task for a clean shutdown. Also
+/// returns the store everyone else reads through: its reads wait until what they saw is durable.
+pub fn spawn(
+    store: Arc<dyn Store>,
+    config: WriterConfig,
+) -> (WriterHandle, tokio::task::JoinHandle<()>, Arc<dyn Store>) {
+    let log = store.log_flush();
+    spawn_with(store, config, log)
+}
+
+/// As [`spawn`], with `log` making the store's commits durable (`None`: they are on their own).
+fn spawn_with(
+    store: Arc<dyn Store>,
+    config: WriterConfig,
+    log: Option<Arc<dyn LogFlush>>,
+) -> (WriterHandle, tokio::task::JoinHandle<()>, Arc<dyn Store>) {
     let (jobs, receiver) = mpsc::channel(config.queue_len_max.max(1));
     let (head_sender, head) = watch::channel(0);
+    let durability = Arc::new(Durability::default());
+    // Where a commit is durable on its own, whatever a reader sees is durable already.
+    let reads = if log.is_some() { DurableReads::of(store.clone(), durability.clone()) } else { store.clone() };
     let (stopped, stop) = oneshot::channel();
     // Run by a runtime of its own, on a thread of its own. Among the server's tasks, each time a
     // statement returned the writer waited in the workers' queues behind request tasks checking
@@ -240,34 +263,40 @@ pub fn spawn(store: Arc<dyn Store>, config: WriterConfig) -> (WriterHandle, toki
     std::thread::Builder::new()
         .name("ledger-writer".into())
         .spawn(move || {
-            runtime.block_on(run(store, config, receiver, head_sender));
+            let release = Release { head: head_sender, durability: durability.clone() };
+            let (releaser, flushing) = Releaser::new(log, release);
+            runtime.block_on(run(store, config, receiver, &durability, releaser));
+            // The last batches are released (and the log flushed) before the writer counts as
+            // stopped, so that a store closed after it has nothing left to flush.
+            if let Some(flushing) = flushing {
+                flushing.join().expect("the flushing thread ends cleanly");
+            }
             let _ = stopped.send(());
         })
         .expect("the writer's thread starts");
     // Joined like a task: it ends when the thread does, and fails if the thread panicked.
     let task = tokio::spawn(async move { stop.await.expect("the writer's thread panicked") });
-    (WriterHandle { jobs, head }, task)
+    (WriterHandle { jobs, head }, task, reads)
 }
 
-async fn run(store: Arc<dyn Store>, config: WriterConfig, mut receiver: mpsc::Receiver<Job>, head: watch::Sender<u64>) {
+async fn run(
+    store: Arc<dyn Store>,
+    config: WriterConfig,
+    mut receiver: mpsc::Receiver<Job>,
+    durability: &Durability,
+    releaser: Releaser,
+) {
     let mut batch = Vec::with_capacity(config.batch_size_max);
     let mut ledger = LedgerIdentity::default();
     let mut warm = Warm::default();
     while let Some(size) = next_batch(&mut receiver, &mut batch, config.batch_size_max.max(1)).await {
         let span = tracing::info_span!("batch", size);
-        let answers =
-            process(store.as_ref(), &mut ledger, &mut warm, &batch, config.batch_retries_max).instrument(span).await;
-        if let Some(seq) = answers.iter().filter_map(Outcome::last_seq).max() {
-            head.send_if_modified(|last| {
-                let newer = seq > *last;
-                *last = (*last).max(seq);
-                newer
-            });
-        }
-        for (job, answer) in batch.drain(..).zip(answers) {
-            // A caller that went away no longer needs its answer; the commit stands.
-            let _ = job.reply.send(answer);
-        }
+        let outcomes = process(store.as_ref(), &mut ledger, &mut warm, durability, &batch, config.batch_retries_max)
+            .instrument(span)
+            .await;
+        let last_seq = outcomes.iter().filter_map(Outcome::last_seq).max();
+        let answers = batch.drain(..).map(|job| job.reply).zip(outcomes).collect();
+        releaser.hand_over(Done { answers, last_seq, commits: durability.begun() });
     }
     tracing::info!("writer stopped: no more submitters");
 }
@@ -343,6 +372,7 @@ async fn process(
     store: &dyn Store,
     ledger: &mut LedgerIdentity,
     warm: &mut Warm,
+    durability: &Durability,
     batch: &[Job],
     retries_max: u32,
 ) -> Vec<Outcome> {
@@ -351,7 +381,7 @@ async fn process(
     // attempt looking the request ids up.
     let mut in_doubt = false;
     loop {
-        let (error, stage) = match apply_batch(store, ledger, warm, batch).await {
+        let (error, stage) = match apply_batch(store, ledger, warm, durability, batch).await {
             Ok(answers) => return answers,
             Err(failure) => {
                 // What the failed attempt took is gone, and what it committed may be unknown.
@@ -472,6 +502,7 @@ async fn apply_batch(
     store: &dyn Store,
     ledger: &mut LedgerIdentity,
     warm: &mut Warm,
+    durability: &Durability,
     batch: &[Job],
 ) -> Result<Vec<Outcome>, (StoreError, Stage)> {
     let at = |stage| move |error| (error, stage);
@@ -546,6 +577,8 @@ async fn apply_batch(
         let applied = started.elapsed();
         tx.append(&building.pending, &building.state, &building.changes).await.map_err(at(applying))?;
         let appended = started.elapsed();
+        // Counted first: a reader that sees the batch's rows must find it counted.
+        durability.commit_begins();
         tx.commit().await.map_err(at(Stage::Commit))?;
         // Where the batch's time went, cumulative from its start (microseconds).
         let us = |elapsed: Duration| elapsed.as_micros() as u64;
@@ -652,6 +685,66 @@ mod tests {
         for id in RowIds::InTimeOrder.ids(batch, 3, 1_000) {
             assert!(refs.transfers.contains(&id), "{id} not loaded: {:?}", refs.transfers);
         }
+    }
+
+    /// A log flush that waits for the test's permit, and says when it starts waiting.
+    struct GatedFlush {
+        started: std::sync::mpsc::SyncSender<()>,
+        permits: std::sync::Mutex<std::sync::mpsc::Receiver<()>>,
+    }
+
+    impl crate::store::LogFlush for GatedFlush {
+        fn flush(&self) -> std::io::Result<()> {
+            let _ = self.started.try_send(());
+            // Once the test drops its sender every flush passes, as the writer's last one must.
+            let _ = self.permits.lock().unwrap().recv();
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_batch_is_answered_and_shown_to_readers_only_once_its_log_is_flushed() {
+        use std::sync::Arc;
+        use std::time::Duration;
+
+        use crate::store::Store;
+
+        let dir = tempfile::TempDir::new().unwrap();
+        let url = format!("sqlite://{}/ledger.db", dir.path().display());
+        let store: Arc<dyn Store> = Arc::new(crate::store::sqlite::SqliteStore::open(&url).await.unwrap());
+        let (started_sender, started) = std::sync::mpsc::sync_channel(8);
+        let (permit, permits) = std::sync::mpsc::channel();
+        let gate = GatedFlush { started: started_sender, permits: std::sync::Mutex::new(permits) };
+        let (writer, writer_task, reads) =
+            super::spawn_with(store.clone(), super::WriterConfig::default(), Some(Arc::new(gate)));
+
+        let node = SecretKey::from_seed([1; 32]);
+        let genesis =
+            Command::Genesis { admin_key: SecretKey::from_seed([2; 32]).public_key(), node_key: node.public_key() };
+        let ids = |byte| uuid::Uuid::from_bytes([byte; 16]);
+        let signed = SignedCommand::sign(LedgerId::from_uuid(ids(1)), RequestId::from_uuid(ids(2)), genesis, &node);
+        let submitting = tokio::spawn({
+            let writer = writer.clone();
+            async move { writer.submit(VerifiedCommand::verify(signed).unwrap()).await }
+        });
+        tokio::task::spawn_blocking(move || started.recv()).await.unwrap().expect("the batch's flush starts");
+
+        // Committed: the database shows it. Not durable yet: neither its caller nor a reader is told.
+        assert_eq!(store.meta().await.unwrap().expect("committed").head_seq, 1);
+        let reading = tokio::spawn({
+            let reads = reads.clone();
+            async move { reads.meta().await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!submitting.is_finished(), "answered before its batch was durable");
+        assert!(!reading.is_finished(), "a read showed a batch before it was durable");
+
+        permit.send(()).unwrap();
+        let committed = submitting.await.unwrap().expect("committed once flushed");
+        assert_eq!(committed.entry.seq, 1);
+        assert_eq!(reading.await.unwrap().unwrap().expect("read once flushed").head_seq, 1);
+        drop((writer, permit));
+        writer_task.await.unwrap();
     }
 
     #[test]

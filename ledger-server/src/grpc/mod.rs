@@ -279,7 +279,7 @@ mod tests {
         let dir = TempDir(std::env::temp_dir().join(format!("ledgerd-grpc-{}", uuid())));
         std::fs::create_dir_all(&dir.0).unwrap();
         let store = crate::store::open(&format!("sqlite://{}/ledger.db", dir.0.display())).await.unwrap();
-        let (writer, writer_task) = crate::writer::spawn(store.clone(), crate::writer::WriterConfig::default());
+        let (writer, writer_task, store) = crate::writer::spawn(store, crate::writer::WriterConfig::default());
         let node = SecretKey::from_seed([1; 32]);
         let admin = SecretKey::from_seed([2; 32]);
         let (alice, bob) = (SecretKey::from_seed([3; 32]), SecretKey::from_seed([4; 32]));

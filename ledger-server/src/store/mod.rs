@@ -15,11 +15,13 @@
 //! - `agreement_rows`: the same for businesses' agreements ([`AgreementRecord`]).
 //! - `rule_rows`: the same for the rule book's rules and quorum.
 //! - `unit_cache`: units read once and kept, since a unit never changes.
+//! - [`durable_reads`]: reads answered only once what they saw is on disk.
 
 mod agreement_rows;
 mod chamber_rows;
 mod clearing_rows;
 mod distribution_rows;
+pub mod durable_reads;
 pub mod postgres;
 mod rows;
 mod rule_rows;
@@ -178,6 +180,11 @@ pub trait Store: Send + Sync + 'static {
     async fn close(&self);
     /// Starts the writer's transaction for one batch.
     async fn begin(&self) -> Result<Box<dyn BatchTx>, StoreError>;
+    /// What makes a batch durable after [`BatchTx::commit`], for a backend whose commit does not
+    /// wait for the disk; `None` (the default) when the commit itself is durable.
+    fn log_flush(&self) -> Option<Arc<dyn LogFlush>> {
+        None
+    }
     /// Whose a key is, with the holder's roles.
     async fn key_owner(&self, key: &PublicKey) -> Result<Option<(KeyOwner, RoleSet)>, StoreError>;
     /// Roles and active keys of a handle.
@@ -296,8 +303,15 @@ pub trait BatchTx: Send {
     /// transfers, invoices, commons, declarations, and (after the entries, which they name)
     /// clearing runs.
     async fn append(&mut self, entries: &[PendingEntry], state: &State, changes: &Changes) -> Result<(), StoreError>;
-    /// Commits durably.
+    /// Commits: the batch is visible to readers on return, and durable too unless the store has
+    /// a [`Store::log_flush`].
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
+}
+
+/// Makes durable every batch committed before it is called (blocking: it waits for the disk).
+pub trait LogFlush: Send + Sync {
+    /// Flushes what the commits wrote; an error means they may not survive a power cut.
+    fn flush(&self) -> std::io::Result<()>;
 }
 
 /// Which database a URL names.

@@ -1,7 +1,9 @@
 //! The SQLite backend: the embedded default, one file owned by one `ledgerd` process.
 //!
-//! The database runs in WAL mode so reads never wait for the writer, with `synchronous = FULL` so
-//! a committed batch survives a power cut. The writer's transaction starts with `BEGIN IMMEDIATE`:
+//! The database runs in WAL mode so reads never wait for the writer. A batch's commit returns once
+//! its frames are in the log, and the writer's flushing thread then makes them durable
+//! (`wal_flush`) before anyone is told of the batch; every other connection runs with
+//! `synchronous = FULL`. The writer's transaction starts with `BEGIN IMMEDIATE`:
 //! it takes the write lock when the batch starts, so the head it reads cannot move under it and a
 //! second writer waits (up to the busy timeout) instead of failing at commit.
 //!
@@ -18,6 +20,7 @@ mod distributions;
 mod payment_rows;
 mod rules;
 mod wal_checkpoints;
+mod wal_flush;
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
@@ -55,7 +58,7 @@ use super::rows::{
     seq_from_row, transfer_from_row, unit_from_row,
 };
 use super::unit_cache::UnitCache;
-use super::{BatchTx, HistoryFilter, HistoryRow, LedgerMeta, PendingEntry, Store, StoreError, StoredRun};
+use super::{BatchTx, HistoryFilter, HistoryRow, LedgerMeta, LogFlush, PendingEntry, Store, StoreError, StoredRun};
 
 /// Most connections the readers' pool opens.
 const READERS_MAX: u32 = 8;
@@ -116,7 +119,9 @@ const SQLITE_NOTADB: i32 = 26;
 pub struct SqliteStore {
     /// Connections that only read.
     pool: SqlitePool,
-    /// The one connection every write goes through: the writer's batches and the checkpoints.
+    /// The one connection every write goes through: the writer's batches and the checkpoints
+    /// (whose rows the next flush of the log makes durable, or the next checkpoint of the log,
+    /// which syncs it first, within `wal_checkpoints::CHECKPOINT_INTERVAL`).
     /// SQLite lets one connection write at a time anyway, and a connection that alone writes keeps
     /// its page cache from one batch to the next; a connection that finds the file changed by
     /// another drops its whole cache and reads every page again. Held open rather than pooled: a
@@ -125,6 +130,8 @@ pub struct SqliteStore {
     writing: Arc<Mutex<Writing>>,
     /// Units already read.
     units: Arc<UnitCache>,
+    /// Makes the writing connection's commits durable.
+    wal: Arc<wal_flush::WalFlush>,
 }
 
 impl SqliteStore {
@@ -149,6 +156,9 @@ impl SqliteStore {
             &options
                 .clone()
                 .pragma("cache_size", format!("-{WRITER_CACHE_KIB}"))
+                // A commit does not wait for the disk: the writer's flushing thread syncs the
+                // log behind it (`wal_flush`), while the next batch is built.
+                .synchronous(SqliteSynchronous::Normal)
                 // A multi-row statement inside a transaction keeps the pages it changes in a
                 // statement journal, to undo itself alone if it fails; on disk that doubled the
                 // pages a batch writes.
@@ -162,13 +172,14 @@ impl SqliteStore {
         migrator().run(&mut writing).await.map_err(migrate_error)?;
         let writing = Arc::new(Mutex::new(Writing { conn: Some(writing), in_transaction: false }));
         wal_checkpoints::spawn(options.clone(), Arc::downgrade(&writing));
+        let wal = Arc::new(wal_flush::WalFlush::of(options.get_filename()));
         let pool = SqlitePoolOptions::new()
             .max_connections(READERS_MAX)
             .acquire_timeout(Duration::from_millis(ACQUIRE_TIMEOUT_MS))
             .connect_with(options)
             .await
             .map_err(db)?;
-        Ok(SqliteStore { pool, writing, units: Arc::default() })
+        Ok(SqliteStore { pool, writing, units: Arc::default(), wal })
     }
 
     /// Closes every connection, waiting for those in use, after copying the write-ahead log back.
@@ -253,6 +264,10 @@ impl Store for SqliteStore {
 
     async fn meta(&self) -> Result<Option<LedgerMeta>, StoreError> {
         read_meta(&mut *self.pool.acquire().await.map_err(db)?).await
+    }
+
+    fn log_flush(&self) -> Option<Arc<dyn LogFlush>> {
+        Some(self.wal.clone())
     }
 
     async fn begin(&self) -> Result<Box<dyn BatchTx>, StoreError> {
