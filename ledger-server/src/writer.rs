@@ -702,49 +702,125 @@ mod tests {
         }
     }
 
-    #[tokio::test]
+    /// A writer on a fresh SQLite ledger whose log flushes wait for the test's permits.
+    struct Gated {
+        store: std::sync::Arc<dyn crate::store::Store>,
+        writer: super::WriterHandle,
+        writer_task: tokio::task::JoinHandle<()>,
+        reads: std::sync::Arc<dyn crate::store::Store>,
+        /// One message each time a flush starts waiting.
+        started: std::sync::mpsc::Receiver<()>,
+        permit: std::sync::mpsc::Sender<()>,
+        _dir: tempfile::TempDir,
+    }
+
+    impl Gated {
+        async fn new() -> Self {
+            use std::sync::Arc;
+            let dir = tempfile::TempDir::new().unwrap();
+            let url = format!("sqlite://{}/ledger.db", dir.path().display());
+            let store: Arc<dyn crate::store::Store> =
+                Arc::new(crate::store::sqlite::SqliteStore::open(&url).await.unwrap());
+            let (started_sender, started) = std::sync::mpsc::sync_channel(8);
+            let (permit, permits) = std::sync::mpsc::channel();
+            let gate = GatedFlush { started: started_sender, permits: std::sync::Mutex::new(permits) };
+            let (writer, writer_task, reads) =
+                super::spawn_with(store.clone(), super::WriterConfig::default(), Some(Arc::new(gate)));
+            Gated { store, writer, writer_task, reads, started, permit, _dir: dir }
+        }
+
+        /// Submits a command signed by `key` and waits until its batch's flush has started.
+        async fn submit(
+            &mut self,
+            n: u8,
+            command: Command,
+            key: &SecretKey,
+        ) -> tokio::task::JoinHandle<super::Committed> {
+            let ids = |byte| uuid::Uuid::from_bytes([byte; 16]);
+            let signed = SignedCommand::sign(LedgerId::from_uuid(ids(1)), RequestId::from_uuid(ids(n)), command, key);
+            let writer = self.writer.clone();
+            let submitting =
+                tokio::spawn(async move { writer.submit(VerifiedCommand::verify(signed).unwrap()).await.unwrap() });
+            tokio::task::block_in_place(|| self.started.recv()).expect("the batch's flush starts");
+            submitting
+        }
+
+        async fn stop(self) {
+            drop((self.writer, self.permit));
+            self.writer_task.await.unwrap();
+        }
+    }
+
+    /// Long enough for a task that is not held back to have finished.
+    async fn a_moment() {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_batch_is_answered_and_shown_to_readers_only_once_its_log_is_flushed() {
-        use std::sync::Arc;
-        use std::time::Duration;
-
-        use crate::store::Store;
-
-        let dir = tempfile::TempDir::new().unwrap();
-        let url = format!("sqlite://{}/ledger.db", dir.path().display());
-        let store: Arc<dyn Store> = Arc::new(crate::store::sqlite::SqliteStore::open(&url).await.unwrap());
-        let (started_sender, started) = std::sync::mpsc::sync_channel(8);
-        let (permit, permits) = std::sync::mpsc::channel();
-        let gate = GatedFlush { started: started_sender, permits: std::sync::Mutex::new(permits) };
-        let (writer, writer_task, reads) =
-            super::spawn_with(store.clone(), super::WriterConfig::default(), Some(Arc::new(gate)));
-
-        let node = SecretKey::from_seed([1; 32]);
-        let genesis =
-            Command::Genesis { admin_key: SecretKey::from_seed([2; 32]).public_key(), node_key: node.public_key() };
-        let ids = |byte| uuid::Uuid::from_bytes([byte; 16]);
-        let signed = SignedCommand::sign(LedgerId::from_uuid(ids(1)), RequestId::from_uuid(ids(2)), genesis, &node);
-        let submitting = tokio::spawn({
-            let writer = writer.clone();
-            async move { writer.submit(VerifiedCommand::verify(signed).unwrap()).await }
-        });
-        tokio::task::spawn_blocking(move || started.recv()).await.unwrap().expect("the batch's flush starts");
+        let mut gated = Gated::new().await;
+        let (node, admin) = (SecretKey::from_seed([1; 32]), SecretKey::from_seed([2; 32]));
+        let genesis = Command::Genesis { admin_key: admin.public_key(), node_key: node.public_key() };
+        let submitting = gated.submit(2, genesis, &node).await;
 
         // Committed: the database shows it. Not durable yet: neither its caller nor a reader is told.
-        assert_eq!(store.meta().await.unwrap().expect("committed").head_seq, 1);
-        let reading = tokio::spawn({
-            let reads = reads.clone();
-            async move { reads.meta().await }
-        });
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(gated.store.meta().await.unwrap().expect("committed").head_seq, 1);
+        let reads = gated.reads.clone();
+        let reading = tokio::spawn(async move { reads.meta().await });
+        a_moment().await;
         assert!(!submitting.is_finished(), "answered before its batch was durable");
         assert!(!reading.is_finished(), "a read showed a batch before it was durable");
 
-        permit.send(()).unwrap();
-        let committed = submitting.await.unwrap().expect("committed once flushed");
-        assert_eq!(committed.entry.seq, 1);
+        gated.permit.send(()).unwrap();
+        assert_eq!(submitting.await.unwrap().entry.seq, 1);
         assert_eq!(reading.await.unwrap().unwrap().expect("read once flushed").head_seq, 1);
-        drop((writer, permit));
-        writer_task.await.unwrap();
+        gated.stop().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_unit_read_once_durable_is_read_again_without_waiting() {
+        use ledger_core::amount::Scale;
+        use ledger_core::names::DisplayName;
+
+        let mut gated = Gated::new().await;
+        let (node, admin) = (SecretKey::from_seed([1; 32]), SecretKey::from_seed([2; 32]));
+        let genesis = Command::Genesis { admin_key: admin.public_key(), node_key: node.public_key() };
+        let submitting = gated.submit(2, genesis, &node).await;
+        gated.permit.send(()).unwrap();
+        submitting.await.unwrap();
+        let unit = |code: &str| Command::CreateUnit {
+            code: UnitCode::parse(code).unwrap(),
+            scale: Scale::new(2).unwrap(),
+            name: DisplayName::parse("Commun").unwrap(),
+        };
+        let commun = UnitCode::parse("COMMUN").unwrap();
+        let read_commun = |reads: std::sync::Arc<dyn crate::store::Store>, code: UnitCode| {
+            tokio::spawn(async move { reads.unit(&code).await.unwrap() })
+        };
+
+        // A unit whose batch is not durable yet is read only once it is.
+        let creating = gated.submit(3, unit("COMMUN"), &admin).await;
+        let reading = read_commun(gated.reads.clone(), commun.clone());
+        a_moment().await;
+        assert!(!reading.is_finished(), "a unit shown before it was durable");
+        gated.permit.send(()).unwrap();
+        creating.await.unwrap();
+        assert!(reading.await.unwrap().is_some());
+
+        // Another batch not durable yet holds back other reads, but not this unit's, which never changes.
+        let other = gated.submit(4, unit("AUTRE"), &admin).await;
+        let meta = tokio::spawn({
+            let reads = gated.reads.clone();
+            async move { reads.meta().await }
+        });
+        let unheld = tokio::time::timeout(std::time::Duration::from_secs(10), read_commun(gated.reads.clone(), commun));
+        assert!(unheld.await.expect("a durable unit read without waiting").unwrap().is_some());
+        a_moment().await;
+        assert!(!meta.is_finished(), "a read showed a batch before it was durable");
+        gated.permit.send(()).unwrap();
+        other.await.unwrap();
+        assert_eq!(meta.await.unwrap().unwrap().expect("read once flushed").head_seq, 3);
+        gated.stop().await;
     }
 
     #[test]

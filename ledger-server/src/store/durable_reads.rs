@@ -9,6 +9,7 @@
 //! flushed. That wait is a flush at most (a few milliseconds under load) and nothing when the
 //! writer is idle. The writer answers its own callers the same way, after their batch's flush.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -81,12 +82,16 @@ impl Durability {
 pub struct DurableReads {
     store: Arc<dyn Store>,
     durability: Arc<Durability>,
+    /// Units read once they were durable. A unit never changes nor goes away, so these are
+    /// answered without waiting: every payment reads its unit (for the amount's scale) before
+    /// it reaches the writer, and under load it waited for a flush each time.
+    durable_units: std::sync::RwLock<HashSet<UnitCode>>,
 }
 
 impl DurableReads {
     /// Reads of `store`, settled against the commits `durability` counts (the writer's).
     pub fn of(store: Arc<dyn Store>, durability: Arc<Durability>) -> Arc<dyn Store> {
-        Arc::new(Self { store, durability })
+        Arc::new(Self { store, durability, durable_units: Default::default() })
     }
 }
 
@@ -126,7 +131,17 @@ impl Store for DurableReads {
     }
 
     async fn unit(&self, code: &UnitCode) -> Result<Option<Unit>, StoreError> {
-        settled!(self.unit(code))
+        let known = |units: &HashSet<UnitCode>| units.contains(code);
+        if self.durable_units.read().is_ok_and(|units| known(&units)) {
+            return self.store.unit(code).await;
+        }
+        let unit = settled!(self.unit(code))?;
+        if unit.is_some()
+            && let Ok(mut units) = self.durable_units.write()
+        {
+            units.insert(code.clone());
+        }
+        Ok(unit)
     }
 
     async fn units(&self, after: Option<&UnitCode>, limit: u32) -> Result<Vec<Unit>, StoreError> {
