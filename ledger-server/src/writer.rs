@@ -729,7 +729,8 @@ mod tests {
             Gated { store, writer, writer_task, reads, started, permit, _dir: dir }
         }
 
-        /// Submits a command signed by `key` and waits until its batch's flush has started.
+        /// Submits a command signed by `key` (request id: 16 bytes `n`) and waits until its batch's
+        /// flush has started.
         async fn submit(
             &mut self,
             n: u8,
@@ -745,10 +746,27 @@ mod tests {
             submitting
         }
 
+        /// Submits the genesis entry (the admin key `[2; 32]`) and waits until its flush started.
+        async fn submit_genesis(&mut self) -> tokio::task::JoinHandle<super::Committed> {
+            let node = SecretKey::from_seed([1; 32]);
+            let genesis = Command::Genesis { admin_key: admin().public_key(), node_key: node.public_key() };
+            self.submit(2, genesis, &node).await
+        }
+
+        /// Reads the ledger's head through the durable reads.
+        fn read_meta(&self) -> tokio::task::JoinHandle<Option<crate::store::LedgerMeta>> {
+            let reads = self.reads.clone();
+            tokio::spawn(async move { reads.meta().await.unwrap() })
+        }
+
         async fn stop(self) {
             drop((self.writer, self.permit));
             self.writer_task.await.unwrap();
         }
+    }
+
+    fn admin() -> SecretKey {
+        SecretKey::from_seed([2; 32])
     }
 
     /// Long enough for a task that is not held back to have finished.
@@ -759,21 +777,18 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_batch_is_answered_and_shown_to_readers_only_once_its_log_is_flushed() {
         let mut gated = Gated::new().await;
-        let (node, admin) = (SecretKey::from_seed([1; 32]), SecretKey::from_seed([2; 32]));
-        let genesis = Command::Genesis { admin_key: admin.public_key(), node_key: node.public_key() };
-        let submitting = gated.submit(2, genesis, &node).await;
+        let submitting = gated.submit_genesis().await;
 
         // Committed: the database shows it. Not durable yet: neither its caller nor a reader is told.
         assert_eq!(gated.store.meta().await.unwrap().expect("committed").head_seq, 1);
-        let reads = gated.reads.clone();
-        let reading = tokio::spawn(async move { reads.meta().await });
+        let reading = gated.read_meta();
         a_moment().await;
         assert!(!submitting.is_finished(), "answered before its batch was durable");
         assert!(!reading.is_finished(), "a read showed a batch before it was durable");
 
         gated.permit.send(()).unwrap();
         assert_eq!(submitting.await.unwrap().entry.seq, 1);
-        assert_eq!(reading.await.unwrap().unwrap().expect("read once flushed").head_seq, 1);
+        assert_eq!(reading.await.unwrap().expect("read once flushed").head_seq, 1);
         gated.stop().await;
     }
 
@@ -783,9 +798,7 @@ mod tests {
         use ledger_core::names::DisplayName;
 
         let mut gated = Gated::new().await;
-        let (node, admin) = (SecretKey::from_seed([1; 32]), SecretKey::from_seed([2; 32]));
-        let genesis = Command::Genesis { admin_key: admin.public_key(), node_key: node.public_key() };
-        let submitting = gated.submit(2, genesis, &node).await;
+        let submitting = gated.submit_genesis().await;
         gated.permit.send(()).unwrap();
         submitting.await.unwrap();
         let unit = |code: &str| Command::CreateUnit {
@@ -799,7 +812,7 @@ mod tests {
         };
 
         // A unit whose batch is not durable yet is read only once it is.
-        let creating = gated.submit(3, unit("COMMUN"), &admin).await;
+        let creating = gated.submit(3, unit("COMMUN"), &admin()).await;
         let reading = read_commun(gated.reads.clone(), commun.clone());
         a_moment().await;
         assert!(!reading.is_finished(), "a unit shown before it was durable");
@@ -808,18 +821,15 @@ mod tests {
         assert!(reading.await.unwrap().is_some());
 
         // Another batch not durable yet holds back other reads, but not this unit's, which never changes.
-        let other = gated.submit(4, unit("AUTRE"), &admin).await;
-        let meta = tokio::spawn({
-            let reads = gated.reads.clone();
-            async move { reads.meta().await }
-        });
+        let other = gated.submit(4, unit("AUTRE"), &admin()).await;
+        let meta = gated.read_meta();
         let unheld = tokio::time::timeout(std::time::Duration::from_secs(10), read_commun(gated.reads.clone(), commun));
         assert!(unheld.await.expect("a durable unit read without waiting").unwrap().is_some());
         a_moment().await;
         assert!(!meta.is_finished(), "a read showed a batch before it was durable");
         gated.permit.send(()).unwrap();
         other.await.unwrap();
-        assert_eq!(meta.await.unwrap().unwrap().expect("read once flushed").head_seq, 3);
+        assert_eq!(meta.await.unwrap().expect("read once flushed").head_seq, 3);
         gated.stop().await;
     }
 
