@@ -130,8 +130,9 @@ pub struct SqliteStore {
     writing: Arc<Mutex<Writing>>,
     /// Units already read.
     units: Arc<UnitCache>,
-    /// Makes the writing connection's commits durable.
-    wal: Arc<wal_flush::WalFlush>,
+    /// Makes the writing connection's commits durable; `None` without a write-ahead log (an
+    /// in-memory database), where the connection commits with `synchronous = FULL`.
+    wal: Option<Arc<wal_flush::WalFlush>>,
 }
 
 impl SqliteStore {
@@ -170,9 +171,18 @@ impl SqliteStore {
         .await
         .map_err(db)?;
         migrator().run(&mut writing).await.map_err(migrate_error)?;
+        let journal_mode: String =
+            sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut writing).await.map_err(db)?;
+        let wal = if journal_mode.eq_ignore_ascii_case("wal") {
+            Some(Arc::new(wal_flush::WalFlush::of(options.get_filename())))
+        } else {
+            // No log to flush behind the writer (an in-memory database keeps none on disk): each
+            // commit is made as durable as it can be on its own.
+            sqlx::query("PRAGMA synchronous = FULL").execute(&mut writing).await.map_err(db)?;
+            None
+        };
         let writing = Arc::new(Mutex::new(Writing { conn: Some(writing), in_transaction: false }));
         wal_checkpoints::spawn(options.clone(), Arc::downgrade(&writing));
-        let wal = Arc::new(wal_flush::WalFlush::of(options.get_filename()));
         let pool = SqlitePoolOptions::new()
             .max_connections(READERS_MAX)
             .acquire_timeout(Duration::from_millis(ACQUIRE_TIMEOUT_MS))
@@ -267,7 +277,7 @@ impl Store for SqliteStore {
     }
 
     fn log_flush(&self) -> Option<Arc<dyn LogFlush>> {
-        Some(self.wal.clone())
+        self.wal.clone().map(|wal| wal as Arc<dyn LogFlush>)
     }
 
     async fn begin(&self) -> Result<Box<dyn BatchTx>, StoreError> {

@@ -58,7 +58,19 @@ impl LogFlush for WalFlush {
 #[cfg(test)]
 mod tests {
     use super::WalFlush;
-    use crate::store::LogFlush;
+    use crate::store::sqlite::SqliteStore;
+    use crate::store::{LogFlush, Store};
+
+    #[tokio::test]
+    async fn a_database_on_disk_is_flushed_behind_its_writer_and_one_in_memory_is_not() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let on_disk = SqliteStore::open(&format!("sqlite://{}/ledger.db", dir.path().display())).await.unwrap();
+        on_disk.log_flush().expect("a log to flush").flush().expect("the log synced");
+        on_disk.close().await;
+        let in_memory = SqliteStore::open("sqlite::memory:").await.unwrap();
+        assert!(in_memory.log_flush().is_none(), "an in-memory database has no log on disk");
+        in_memory.close().await;
+    }
 
     #[test]
     fn syncs_the_log_of_its_database_and_follows_it_when_replaced() {
