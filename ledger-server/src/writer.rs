@@ -759,9 +759,19 @@ mod tests {
             tokio::spawn(async move { reads.meta().await.unwrap() })
         }
 
-        async fn stop(self) {
+        /// Stops the writer, every flush let through; returns the ledger's directory.
+        async fn stop(self) -> tempfile::TempDir {
             drop((self.writer, self.permit));
             self.writer_task.await.unwrap();
+            self._dir
+        }
+    }
+
+    fn create_unit(code: &str) -> Command {
+        Command::CreateUnit {
+            code: UnitCode::parse(code).unwrap(),
+            scale: ledger_core::amount::Scale::new(2).unwrap(),
+            name: ledger_core::names::DisplayName::parse("Commun").unwrap(),
         }
     }
 
@@ -794,25 +804,17 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_unit_read_once_durable_is_read_again_without_waiting() {
-        use ledger_core::amount::Scale;
-        use ledger_core::names::DisplayName;
-
         let mut gated = Gated::new().await;
         let submitting = gated.submit_genesis().await;
         gated.permit.send(()).unwrap();
         submitting.await.unwrap();
-        let unit = |code: &str| Command::CreateUnit {
-            code: UnitCode::parse(code).unwrap(),
-            scale: Scale::new(2).unwrap(),
-            name: DisplayName::parse("Commun").unwrap(),
-        };
         let commun = UnitCode::parse("COMMUN").unwrap();
         let read_commun = |reads: std::sync::Arc<dyn crate::store::Store>, code: UnitCode| {
             tokio::spawn(async move { reads.unit(&code).await.unwrap() })
         };
 
         // A unit whose batch is not durable yet is read only once it is.
-        let creating = gated.submit(3, unit("COMMUN"), &admin()).await;
+        let creating = gated.submit(3, create_unit("COMMUN"), &admin()).await;
         let reading = read_commun(gated.reads.clone(), commun.clone());
         a_moment().await;
         assert!(!reading.is_finished(), "a unit shown before it was durable");
@@ -821,7 +823,7 @@ mod tests {
         assert!(reading.await.unwrap().is_some());
 
         // Another batch not durable yet holds back other reads, but not this unit's, which never changes.
-        let other = gated.submit(4, unit("AUTRE"), &admin()).await;
+        let other = gated.submit(4, create_unit("AUTRE"), &admin()).await;
         let meta = gated.read_meta();
         let unheld = tokio::time::timeout(std::time::Duration::from_secs(10), read_commun(gated.reads.clone(), commun));
         assert!(unheld.await.expect("a durable unit read without waiting").unwrap().is_some());
@@ -831,6 +833,32 @@ mod tests {
         other.await.unwrap();
         assert_eq!(meta.await.unwrap().expect("read once flushed").head_seq, 3);
         gated.stop().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_closed_store_has_finalized_the_statements_it_kept_and_removed_its_log() {
+        let mut gated = Gated::new().await;
+        let submitting = gated.submit_genesis().await;
+        gated.permit.send(()).unwrap();
+        submitting.await.unwrap();
+        // A unit and its fund account: rows written by the statements the writing connection keeps.
+        let creating = gated.submit(3, create_unit("COMMUN"), &admin()).await;
+        gated.permit.send(()).unwrap();
+        creating.await.unwrap();
+        let store = gated.store.clone();
+        let dir = gated.stop().await;
+        store.close().await;
+        // The last connection to close removes the log, which it cannot do while a statement
+        // prepared on the writing connection is still open (the checkpoints' connection closes
+        // at its next tick).
+        let log = dir.path().join("ledger.db-wal");
+        for _ in 0..100 {
+            if !log.exists() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("{} is still there after the store closed", log.display());
     }
 
     #[test]

@@ -73,7 +73,8 @@ const WRITER_CACHE_KIB: u32 = 65_536;
 const ACQUIRE_TIMEOUT_MS: u64 = 10_000;
 
 /// Most rows in one multi-row INSERT. At 12 columns at most that is 768 bound parameters, far
-/// below SQLite's limit of 32766; full chunks share one prepared statement. Each run of a
+/// below SQLite's limit of 32766; the statement for each number of rows is prepared once and kept
+/// by the writing connection. Each run of a
 /// statement builds the look-up table of every `CHECK (column IN (...))` of more than two values
 /// again (accounts have two such checks, transfers three, counting the upsert's): at one row a
 /// run that cost more than the rows' own inserts. 256 rows did no better than 64.
@@ -181,7 +182,7 @@ impl SqliteStore {
             sqlx::query("PRAGMA synchronous = FULL").execute(&mut writing).await.map_err(db)?;
             None
         };
-        let writing = Arc::new(Mutex::new(Writing { conn: Some(writing), in_transaction: false }));
+        let writing = Arc::new(Mutex::new(Writing { direct: None, conn: Some(writing), in_transaction: false }));
         wal_checkpoints::spawn(options.clone(), Arc::downgrade(&writing));
         let pool = SqlitePoolOptions::new()
             .max_connections(READERS_MAX)
@@ -199,6 +200,8 @@ impl SqliteStore {
         if let Err(error) = writing.settle().await {
             tracing::warn!(%error, "rolling back before closing");
         }
+        // Its statements finalized before the connection they were prepared on closes.
+        writing.direct = None;
         if let Some(mut conn) = writing.conn.take() {
             // The whole log copied back and emptied, so the next start has none to read: the last
             // connection to close would do it, but the checkpoints' own may close after this one.
@@ -286,13 +289,14 @@ impl Store for SqliteStore {
         // Set first: if `BEGIN` fails half-way, the next user rolls back whatever it left.
         writing.in_transaction = true;
         // With the head, in one hand-over to and from sqlx's worker (see `payment_rows`).
-        let row = direct::with_handle(writing.conn()?, |direct| {
-            direct.execute_batch("BEGIN IMMEDIATE")?;
-            let mut statement = direct.prepare("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1")?;
-            let mut rows = statement.query([])?;
-            rows.next()?.map(|row| Ok((row.get::<_, i64>(0)?, row.get::<_, Vec<u8>>(1)?))).transpose()
-        })
-        .await?;
+        let row = writing
+            .with_direct(|direct| {
+                direct.execute_batch("BEGIN IMMEDIATE")?;
+                let mut statement = direct.prepare_cached("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1")?;
+                let mut rows = statement.query([])?;
+                rows.next()?.map(|row| Ok((row.get::<_, i64>(0)?, row.get::<_, Vec<u8>>(1)?))).transpose()
+            })
+            .await?;
         Ok(Box::new(SqliteBatch { writing, head: head_from_row(row)? }))
     }
 
@@ -612,6 +616,9 @@ impl Store for SqliteStore {
 /// The writing connection, and whether a transaction is open on it.
 #[derive(Debug)]
 struct Writing {
+    /// rusqlite on `conn`'s handle, kept with the statements it prepared ([`Writing::with_direct`]).
+    /// Declared before `conn`, so that it is dropped first, finalizing them before `conn` closes.
+    direct: Option<rusqlite::Connection>,
     /// `None` once the store is closed.
     conn: Option<SqliteConnection>,
     /// Set by `BEGIN IMMEDIATE`, cleared by its commit. Still set when a batch was dropped
@@ -622,6 +629,16 @@ struct Writing {
 impl Writing {
     fn conn(&mut self) -> Result<&mut SqliteConnection, StoreError> {
         self.conn.as_mut().ok_or_else(|| StoreError::Unavailable("the store is closed".into()))
+    }
+
+    /// Runs `work` on the writing connection through rusqlite, in one hand-over from sqlx's
+    /// worker, with the statements prepared by earlier calls (`direct::with_kept`).
+    async fn with_direct<T>(
+        &mut self,
+        work: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        let conn = self.conn.as_mut().ok_or_else(|| StoreError::Unavailable("the store is closed".into()))?;
+        direct::with_kept(conn, &mut self.direct, work).await
     }
 
     /// Rolls back the transaction of a batch dropped without committing, if any. Its failure is
@@ -770,7 +787,8 @@ impl BatchTx for SqliteBatch {
             .map(|id| state.transfers.get(id).ok_or_else(|| absent("transfer", id)))
             .collect::<Result<Vec<_>, _>>()?;
         // Before what names accounts (invoices, agreements, the chamber's rows), in one hand-over.
-        payment_rows::write(conn, &accounts, &transfers, entries).await?;
+        payment_rows::write(&mut self.writing, &accounts, &transfers, entries).await?;
+        let conn = self.writing.conn()?;
         let changed_invoices = changes
             .invoices
             .iter()

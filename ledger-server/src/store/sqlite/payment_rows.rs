@@ -7,24 +7,23 @@
 //! once for all of a batch's payment rows ([`SqliteConnection::lock_handle`]: sqlx's worker waits
 //! meanwhile; each hand-over to and from that thread is a wait for a core on a busy server), and
 //! rusqlite drives the same handle, inside the batch's transaction, with multi-row statements
-//! prepared once per write ([`INSERT_ROWS_MAX`] says why not one row a run).
+//! ([`INSERT_ROWS_MAX`] says why not one row a run) prepared once for each number of rows and
+//! kept from one batch to the next (`direct::with_kept`).
 
 use ledger_core::account::Account;
 use ledger_core::amount::Amount;
 use ledger_core::journal::Posting;
 use ledger_core::transfer::Transfer;
 use rusqlite::{Statement, ToSql, params};
-use sqlx::sqlite::SqliteConnection;
 
-use super::INSERT_ROWS_MAX;
-use super::direct::with_handle;
+use super::{INSERT_ROWS_MAX, Writing};
 use crate::store::rows::{history_handles, int, signatures_bytes};
 use crate::store::{PendingEntry, StoreError};
 
 /// Writes, in this order (transfers and postings name accounts by foreign key), the accounts and
 /// transfers a batch created or changed, then its entries.
 pub(super) async fn write(
-    conn: &mut SqliteConnection,
+    writing: &mut Writing,
     accounts: &[&Account],
     transfers: &[&Transfer],
     entries: &[PendingEntry],
@@ -32,12 +31,13 @@ pub(super) async fn write(
     if accounts.is_empty() && transfers.is_empty() && entries.is_empty() {
         return Ok(());
     }
-    with_handle(conn, |direct| {
-        write_accounts(direct, accounts)?;
-        write_transfers(direct, transfers)?;
-        write_entries(direct, entries)
-    })
-    .await
+    writing
+        .with_direct(|direct| {
+            write_accounts(direct, accounts)?;
+            write_transfers(direct, transfers)?;
+            write_entries(direct, entries)
+        })
+        .await
 }
 
 /// Upserts accounts: a batch of payments changes two accounts each.
@@ -175,28 +175,18 @@ struct Insert {
 }
 
 impl Insert {
-    /// Inserts `rows`, [`INSERT_ROWS_MAX`] a run: full runs share one prepared statement, the rest
-    /// has one of its own. `bind_row` binds a row's values from the parameter index it is given.
+    /// Inserts `rows`, [`INSERT_ROWS_MAX`] a run, each run with the statement kept for its number
+    /// of rows. `bind_row` binds a row's values from the parameter index it is given.
     fn run<T>(
         &self,
         direct: &rusqlite::Connection,
         rows: &[T],
         mut bind_row: impl FnMut(&mut Statement<'_>, usize, &T) -> rusqlite::Result<()>,
     ) -> rusqlite::Result<()> {
-        let mut full: Option<Statement<'_>> = None;
         for chunk in rows.chunks(INSERT_ROWS_MAX) {
-            let mut rest;
-            let statement = if chunk.len() == INSERT_ROWS_MAX {
-                match &mut full {
-                    Some(statement) => statement,
-                    None => full.insert(direct.prepare(&self.sql(INSERT_ROWS_MAX))?),
-                }
-            } else {
-                rest = direct.prepare(&self.sql(chunk.len()))?;
-                &mut rest
-            };
+            let mut statement = direct.prepare_cached(&self.sql(chunk.len()))?;
             for (index, row) in chunk.iter().enumerate() {
-                bind_row(statement, 1 + index * self.columns, row)?;
+                bind_row(&mut statement, 1 + index * self.columns, row)?;
             }
             statement.raw_execute()?;
         }
