@@ -753,6 +753,12 @@ mod tests {
             self.submit(2, genesis, &node).await
         }
 
+        /// Lets the flush of a submitted command's batch through and waits for its answer.
+        async fn commit(&mut self, submitting: tokio::task::JoinHandle<super::Committed>) -> super::Committed {
+            self.permit.send(()).unwrap();
+            submitting.await.unwrap()
+        }
+
         /// Reads the ledger's head through the durable reads.
         fn read_meta(&self) -> tokio::task::JoinHandle<Option<crate::store::LedgerMeta>> {
             let reads = self.reads.clone();
@@ -796,8 +802,7 @@ mod tests {
         assert!(!submitting.is_finished(), "answered before its batch was durable");
         assert!(!reading.is_finished(), "a read showed a batch before it was durable");
 
-        gated.permit.send(()).unwrap();
-        assert_eq!(submitting.await.unwrap().entry.seq, 1);
+        assert_eq!(gated.commit(submitting).await.entry.seq, 1);
         assert_eq!(reading.await.unwrap().expect("read once flushed").head_seq, 1);
         gated.stop().await;
     }
@@ -805,9 +810,8 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_unit_read_once_durable_is_read_again_without_waiting() {
         let mut gated = Gated::new().await;
-        let submitting = gated.submit_genesis().await;
-        gated.permit.send(()).unwrap();
-        submitting.await.unwrap();
+        let genesis = gated.submit_genesis().await;
+        gated.commit(genesis).await;
         let commun = UnitCode::parse("COMMUN").unwrap();
         let read_commun = |reads: std::sync::Arc<dyn crate::store::Store>, code: UnitCode| {
             tokio::spawn(async move { reads.unit(&code).await.unwrap() })
@@ -818,8 +822,7 @@ mod tests {
         let reading = read_commun(gated.reads.clone(), commun.clone());
         a_moment().await;
         assert!(!reading.is_finished(), "a unit shown before it was durable");
-        gated.permit.send(()).unwrap();
-        creating.await.unwrap();
+        gated.commit(creating).await;
         assert!(reading.await.unwrap().is_some());
 
         // Another batch not durable yet holds back other reads, but not this unit's, which never changes.
@@ -829,8 +832,7 @@ mod tests {
         assert!(unheld.await.expect("a durable unit read without waiting").unwrap().is_some());
         a_moment().await;
         assert!(!meta.is_finished(), "a read showed a batch before it was durable");
-        gated.permit.send(()).unwrap();
-        other.await.unwrap();
+        gated.commit(other).await;
         assert_eq!(meta.await.unwrap().expect("read once flushed").head_seq, 3);
         gated.stop().await;
     }
@@ -838,13 +840,11 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_closed_store_has_finalized_the_statements_it_kept_and_removed_its_log() {
         let mut gated = Gated::new().await;
-        let submitting = gated.submit_genesis().await;
-        gated.permit.send(()).unwrap();
-        submitting.await.unwrap();
+        let genesis = gated.submit_genesis().await;
+        gated.commit(genesis).await;
         // A unit and its fund account: rows written by the statements the writing connection keeps.
         let creating = gated.submit(3, create_unit("COMMUN"), &admin()).await;
-        gated.permit.send(()).unwrap();
-        creating.await.unwrap();
+        gated.commit(creating).await;
         let store = gated.store.clone();
         let dir = gated.stop().await;
         store.close().await;

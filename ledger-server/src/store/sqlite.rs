@@ -74,10 +74,10 @@ const ACQUIRE_TIMEOUT_MS: u64 = 10_000;
 
 /// Most rows in one multi-row INSERT. At 12 columns at most that is 768 bound parameters, far
 /// below SQLite's limit of 32766; the statement for each number of rows is prepared once and kept
-/// by the writing connection. Each run of a
-/// statement builds the look-up table of every `CHECK (column IN (...))` of more than two values
-/// again (accounts have two such checks, transfers three, counting the upsert's): at one row a
-/// run that cost more than the rows' own inserts. 256 rows did no better than 64.
+/// by the writing connection. Each run of a statement builds the look-up table of every
+/// `CHECK (column IN (...))` of more than two values again (accounts have two such checks,
+/// transfers three, counting the upsert's): at one row a run that cost more than the rows' own
+/// inserts. 256 rows did no better than 64.
 const INSERT_ROWS_MAX: usize = 64;
 
 mod clearing_runs;
