@@ -6,8 +6,9 @@
 //! cut then would lose a batch someone had been shown. So no read is answered before what it
 //! could have seen is durable. [`Durability`] counts the commits begun and those flushed;
 //! [`DurableReads`] waits, after each read, until every commit begun before the read ended is
-//! flushed. That wait is a flush at most (a few milliseconds under load) and nothing when the
-//! writer is idle. The writer answers its own callers the same way, after their batch's flush.
+//! flushed. That wait is a flush or two under load (a few milliseconds) and nothing when the
+//! writer is idle; a unit, which never changes, is read without it once known durable. The
+//! writer answers its own callers the same way, after their batch's flush.
 
 use std::collections::HashSet;
 use std::sync::Arc;
