@@ -731,12 +731,7 @@ mod tests {
 
         /// Submits a command signed by `key` (request id: 16 bytes `n`) and waits until its batch's
         /// flush has started.
-        async fn submit(
-            &mut self,
-            n: u8,
-            command: Command,
-            key: &SecretKey,
-        ) -> tokio::task::JoinHandle<super::Committed> {
+        async fn submit(&self, n: u8, command: Command, key: &SecretKey) -> tokio::task::JoinHandle<super::Committed> {
             let ids = |byte| uuid::Uuid::from_bytes([byte; 16]);
             let signed = SignedCommand::sign(LedgerId::from_uuid(ids(1)), RequestId::from_uuid(ids(n)), command, key);
             let writer = self.writer.clone();
@@ -747,14 +742,14 @@ mod tests {
         }
 
         /// Submits the genesis entry (the admin key `[2; 32]`) and waits until its flush started.
-        async fn submit_genesis(&mut self) -> tokio::task::JoinHandle<super::Committed> {
+        async fn submit_genesis(&self) -> tokio::task::JoinHandle<super::Committed> {
             let node = SecretKey::from_seed([1; 32]);
             let genesis = Command::Genesis { admin_key: admin().public_key(), node_key: node.public_key() };
             self.submit(2, genesis, &node).await
         }
 
         /// Lets the flush of a submitted command's batch through and waits for its answer.
-        async fn commit(&mut self, submitting: tokio::task::JoinHandle<super::Committed>) -> super::Committed {
+        async fn commit(&self, submitting: tokio::task::JoinHandle<super::Committed>) -> super::Committed {
             self.permit.send(()).unwrap();
             submitting.await.unwrap()
         }
@@ -792,7 +787,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_batch_is_answered_and_shown_to_readers_only_once_its_log_is_flushed() {
-        let mut gated = Gated::new().await;
+        let gated = Gated::new().await;
         let submitting = gated.submit_genesis().await;
 
         // Committed: the database shows it. Not durable yet: neither its caller nor a reader is told.
@@ -809,7 +804,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_unit_read_once_durable_is_read_again_without_waiting() {
-        let mut gated = Gated::new().await;
+        let gated = Gated::new().await;
         let genesis = gated.submit_genesis().await;
         gated.commit(genesis).await;
         let commun = UnitCode::parse("COMMUN").unwrap();
@@ -839,7 +834,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_closed_store_has_finalized_the_statements_it_kept_and_removed_its_log() {
-        let mut gated = Gated::new().await;
+        let gated = Gated::new().await;
         let genesis = gated.submit_genesis().await;
         gated.commit(genesis).await;
         // A unit and its fund account: rows written by the statements the writing connection keeps.
