@@ -12,6 +12,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use ledger_core::account::{Account, AccountKind, AccountStatus, Limits, RoleSet, Unit};
 use ledger_core::amount::{Amount, Scale};
 use ledger_core::command::{Command, SignedCommand, decode_signing_bytes, signing_bytes};
+use ledger_core::entry_signatures::{SignatureChecker, Signed};
 use ledger_core::journal::{Entry, EntryHash};
 use ledger_core::keys::{PublicKey, SecretKey};
 use ledger_core::names::{DisplayName, Handle, LedgerId, Memo, RequestId, UnitCode};
@@ -104,6 +105,34 @@ fn signatures(c: &mut Criterion) {
             })
         });
     }
+
+    // A call's signatures through the checker the server uses: with its keys remembered from
+    // earlier calls (one checker shared by every call), and with a new checker each time, which
+    // decompresses every key first (as each `CreateTransfers` call once did). The difference is
+    // what decompressing a key costs; `public_key_from_bytes` is one decompression on its own.
+    let pairs: Vec<[(PublicKey, ledger_core::keys::Signature); 1]> = (0..largest)
+        .map(|n| {
+            let key = secret(n as u32 + 100);
+            let bytes = signing_bytes(ledger_id(), request_id(n as u128), &payment());
+            [(key.public_key(), key.sign(&bytes))]
+        })
+        .collect();
+    let messages: Vec<Vec<u8>> =
+        (0..largest).map(|n| signing_bytes(ledger_id(), request_id(n as u128), &payment())).collect();
+    let signed: Vec<Signed> =
+        messages.iter().zip(&pairs).map(|(message, signatures)| Signed { message, signatures }).collect();
+    group.throughput(Throughput::Elements(signed.len() as u64));
+    let remembering = SignatureChecker::new();
+    remembering.check_signed(&signed);
+    group.bench_function(BenchmarkId::new("checker_keys_remembered", signed.len()), |b| {
+        b.iter(|| remembering.check_signed(black_box(&signed)))
+    });
+    group.bench_function(BenchmarkId::new("checker_keys_new", signed.len()), |b| {
+        b.iter(|| SignatureChecker::new().check_signed(black_box(&signed)))
+    });
+    group.throughput(Throughput::Elements(1));
+    let key_bytes = *pairs[0][0].0.as_bytes();
+    group.bench_function("public_key_from_bytes", |b| b.iter(|| PublicKey::from_bytes(black_box(&key_bytes))));
 
     // Single verifications spread over every core, as the server's request tasks do: the
     // machine's ceiling for unbatched checks.

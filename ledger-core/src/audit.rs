@@ -143,7 +143,7 @@ fn work<T, E, P>(chunks: Receiver<Vec<T>>, done: SyncSender<Vec<Checked<E>>>, pa
 where
     P: Fn(T) -> Result<Record, E>,
 {
-    let mut signatures = SignatureChecker::new();
+    let signatures = SignatureChecker::new();
     for chunk in chunks {
         let mut checked: Vec<Checked<E>> = chunk
             .into_iter()

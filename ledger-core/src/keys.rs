@@ -40,6 +40,14 @@ impl PublicKey {
         Self(bytes)
     }
 
+    /// A signer's key as a request names it, checked for its length only. The signature check
+    /// decompresses the key anyway (once, and remembers it) and refuses a key that is not a
+    /// point as a signature that does not verify; checking it here too would cost a third of a
+    /// signature check again. Only for keys checked as signers before anything else uses them.
+    pub fn of_signer(bytes: &[u8]) -> Result<Self, KeyError> {
+        bytes.try_into().map(Self).map_err(|_| KeyError::PublicKey)
+    }
+
     /// From 64 hex characters.
     pub fn parse(text: &str) -> Result<Self, KeyError> {
         let bytes = hex::decode(text.trim()).map_err(|_| KeyError::PublicKey)?;

@@ -151,7 +151,7 @@ pub fn signatures(signatures: &[proto::Signature]) -> Result<Vec<(PublicKey, Sig
         .iter()
         .enumerate()
         .map(|(index, signature)| {
-            let key = PublicKey::from_bytes(&signature.public_key)
+            let key = PublicKey::of_signer(&signature.public_key)
                 .map_err(|error| invalid("INVALID_KEY", &format!("signatures[{index}].public_key"), error))?;
             let value = Signature::from_bytes(&signature.signature)
                 .map_err(|_| invalid("INVALID_SIGNATURE", &format!("signatures[{index}].signature"), "not 64 bytes"))?;

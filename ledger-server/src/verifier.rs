@@ -9,6 +9,12 @@
 //!
 //! One thread does it, outside the runtime: at the batch rate one core checks far more
 //! signatures a second than the writer commits commands.
+//!
+//! A `CreateTransfers` call brings its own batch: [`Verifier::verify_all`] checks it on a blocking
+//! thread of its own (two calls check on both cores, and a large call does not hold up the unary
+//! ones), with the same remembered keys.
+
+use std::sync::Arc;
 
 use ledger_core::command::SignedCommand;
 use ledger_core::entry_signatures::SignatureChecker;
@@ -37,17 +43,21 @@ struct Job {
 #[derive(Clone)]
 pub struct Verifier {
     jobs: mpsc::Sender<Job>,
+    /// Shared by the checking thread and the calls' own checks, so a key is decompressed once.
+    checker: Arc<SignatureChecker>,
 }
 
 impl Verifier {
     /// Starts the checking thread.
     pub fn spawn() -> Verifier {
         let (jobs, receiver) = mpsc::channel(QUEUE_MAX);
+        let checker = Arc::new(SignatureChecker::remembering(KEYS_REMEMBERED_MAX));
+        let shared = Arc::clone(&checker);
         std::thread::Builder::new()
             .name("ledger-verifier".into())
-            .spawn(move || run(receiver))
+            .spawn(move || run(receiver, &shared))
             .expect("the verifier's thread starts");
-        Verifier { jobs }
+        Verifier { jobs, checker }
     }
 
     /// Checks the command's signatures, together with those of whatever else is waiting.
@@ -57,12 +67,24 @@ impl Verifier {
         self.jobs.send(Job { command, reply }).await.map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
+
+    /// Checks the signatures of one call's commands together; one verdict per command, in order.
+    /// A thousand checks take tens of milliseconds: they run on a blocking thread, so the
+    /// runtime's workers serve other calls meanwhile.
+    pub async fn verify_all(
+        &self,
+        commands: Vec<SignedCommand>,
+    ) -> Result<Vec<Result<VerifiedCommand, ServerError>>, ServerError> {
+        let checker = Arc::clone(&self.checker);
+        tokio::task::spawn_blocking(move || VerifiedCommand::verify_many(&checker, commands))
+            .await
+            .map_err(|error| ServerError::Unavailable(format!("signature checks stopped: {error}")))
+    }
 }
 
 /// Waits for a command, takes every one already waiting (up to [`BATCH_MAX`]), checks them
 /// together and answers each; until every handle is dropped.
-fn run(mut receiver: mpsc::Receiver<Job>) {
-    let mut checker = SignatureChecker::remembering(KEYS_REMEMBERED_MAX);
+fn run(mut receiver: mpsc::Receiver<Job>, checker: &SignatureChecker) {
     let mut batch = Vec::with_capacity(BATCH_MAX);
     while let Some(first) = receiver.blocking_recv() {
         batch.push(first);
@@ -73,7 +95,7 @@ fn run(mut receiver: mpsc::Receiver<Job>) {
             batch.push(job);
         }
         let (commands, replies): (Vec<_>, Vec<_>) = batch.drain(..).map(|job| (job.command, job.reply)).unzip();
-        let verdicts = VerifiedCommand::verify_many_with(&mut checker, commands);
+        let verdicts = VerifiedCommand::verify_many(checker, commands);
         for (verdict, reply) in verdicts.into_iter().zip(replies) {
             // A caller that went away no longer needs its answer.
             let _ = reply.send(verdict);

@@ -48,8 +48,7 @@ use release::{Done, Release, Releaser};
 use warm::Warm;
 
 /// A command whose signatures were checked. Only [`VerifiedCommand::verify`] and the batched
-/// [`VerifiedCommand::verify_many`] and [`VerifiedCommand::verify_many_with`] make one, so the
-/// writer never applies an unverified command.
+/// [`VerifiedCommand::verify_many`] make one, so the writer never applies an unverified command.
 #[derive(Clone, Debug)]
 pub struct VerifiedCommand(SignedCommand);
 
@@ -61,16 +60,9 @@ impl VerifiedCommand {
     }
 
     /// Checks the signatures of many commands at once, in ed25519 batches (about twice as fast as
-    /// one by one); one result per command, in order. CPU-bound: callers run it off the runtime.
-    pub fn verify_many(commands: Vec<SignedCommand>) -> Vec<Result<Self, ServerError>> {
-        Self::verify_many_with(&mut SignatureChecker::new(), commands)
-    }
-
-    /// As [`VerifiedCommand::verify_many`], with a checker that keeps the keys it decompressed.
-    pub fn verify_many_with(
-        checker: &mut SignatureChecker,
-        commands: Vec<SignedCommand>,
-    ) -> Vec<Result<Self, ServerError>> {
+    /// one by one), with the keys `checker` remembers; one result per command, in order.
+    /// CPU-bound: callers run it off the runtime.
+    pub fn verify_many(checker: &SignatureChecker, commands: Vec<SignedCommand>) -> Vec<Result<Self, ServerError>> {
         let bytes: Vec<Vec<u8>> = commands.iter().map(SignedCommand::signing_bytes).collect();
         let signed: Vec<Signed> = commands
             .iter()
@@ -655,10 +647,11 @@ mod tests {
             .iter()
             .map(|command| VerifiedCommand::verify(command.clone()).map(drop).map_err(|error| error.to_string()))
             .collect();
-        let together: Vec<Result<(), String>> = VerifiedCommand::verify_many(commands)
-            .into_iter()
-            .map(|verdict| verdict.map(drop).map_err(|error: ServerError| error.to_string()))
-            .collect();
+        let together: Vec<Result<(), String>> =
+            VerifiedCommand::verify_many(&ledger_core::entry_signatures::SignatureChecker::new(), commands)
+                .into_iter()
+                .map(|verdict| verdict.map(drop).map_err(|error: ServerError| error.to_string()))
+                .collect();
         assert_eq!(together, alone);
         assert!(together[0].is_ok() && together[3].is_ok(), "{together:?}");
         assert!(together[1].as_ref().unwrap_err().contains("does not verify"), "{together:?}");

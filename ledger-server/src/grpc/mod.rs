@@ -525,6 +525,7 @@ mod tests {
             .unwrap();
         assert_eq!(entries.entries.last().map(|entry| (entry.seq, entry.kind.as_str())), Some((paid.seq, "payment")));
 
+        refuses_a_key_that_is_no_point(&client, &alice).await;
         serves_the_chamber(&client, &admin, &alice, &bob).await;
 
         drop((client, channel, health));
@@ -532,6 +533,48 @@ mod tests {
         server.await.unwrap().unwrap();
         // Every handle on the writer went with the server: the writer stops.
         writer_task.await.unwrap();
+    }
+
+    /// Under 32 bytes that are no point of the curve, no signature holds: a payment naming them
+    /// as its signer's key is refused as one that does not verify, alone and in a batch call,
+    /// where the good payment beside it commits.
+    async fn refuses_a_key_that_is_no_point(client: &Client, alice: &SecretKey) {
+        let no_point = (0..=u8::MAX).map(|n| vec![n; 32]).find(|bytes| PublicKey::from_bytes(bytes).is_err()).unwrap();
+        let payment = |signer_key: Option<&Vec<u8>>| {
+            let request_id = uuid();
+            let command = Command::Pay {
+                payer: "alice".parse().unwrap(),
+                payee: "bob".parse().unwrap(),
+                unit: "COMMUN".parse().unwrap(),
+                amount: ledger_core::amount::Amount::from_minor(100).unwrap(),
+                memo: ledger_core::names::Memo::parse("tea").unwrap(),
+            };
+            let mut signatures = client.sign(&request_id, command, alice);
+            if let Some(key) = signer_key {
+                signatures[0].public_key = key.clone();
+            }
+            proto::CreatePaymentRequest {
+                request_id,
+                payer: "alice".into(),
+                payee: "bob".into(),
+                unit: "COMMUN".into(),
+                amount: "1".into(),
+                memo: "tea".into(),
+                signatures,
+            }
+        };
+        let refused = client
+            .call::<_, proto::Transfer>("/ledger.v1.Transfers/CreatePayment", payment(Some(&no_point)), None)
+            .await
+            .unwrap_err();
+        assert_eq!(reason(&refused), (Code::Unauthenticated, "BAD_SIGNATURE"));
+        let batch =
+            proto::CreateTransfersRequest { payments: vec![payment(Some(&no_point)), payment(None)], atomic: false };
+        let done: proto::CreateTransfersResponse =
+            client.call("/ledger.v1.Transfers/CreateTransfers", batch, None).await.unwrap();
+        let refused = done.results[0].error.as_ref().expect("the payment under no point is refused");
+        assert_eq!(refused.reason, "BAD_SIGNATURE");
+        assert_eq!(done.results[1].transfer.as_ref().expect("the good one commits").status, "committed");
     }
 
     /// The Chamber service over the ledger above (alice and bob are members): a treasurer registers

@@ -129,12 +129,7 @@ impl TransfersService {
                 scale
             }));
         }
-        // A thousand signature checks take tens of milliseconds: on a blocking thread, so the
-        // runtime's workers keep serving other calls meanwhile.
-        let mut verified = tokio::task::spawn_blocking(move || VerifiedCommand::verify_many(signed))
-            .await
-            .map_err(|error| ServerError::Unavailable(format!("signature checks stopped: {error}")))?
-            .into_iter();
+        let mut verified = self.ctx.verifier.verify_all(signed).await?.into_iter();
         let prepared: Vec<Result<(VerifiedCommand, Scale), ServerError>> = converted
             .into_iter()
             .map(|scale| {
