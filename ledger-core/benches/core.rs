@@ -110,15 +110,15 @@ fn signatures(c: &mut Criterion) {
     // earlier calls (one checker shared by every call), and with a new checker each time, which
     // decompresses every key first (as each `CreateTransfers` call once did). The difference is
     // what decompressing a key costs; `public_key_from_bytes` is one decompression on its own.
-    let pairs: Vec<[(PublicKey, ledger_core::keys::Signature); 1]> = (0..largest)
-        .map(|n| {
-            let key = secret(n as u32 + 100);
-            let bytes = signing_bytes(ledger_id(), request_id(n as u128), &payment());
-            [(key.public_key(), key.sign(&bytes))]
-        })
-        .collect();
     let messages: Vec<Vec<u8>> =
         (0..largest).map(|n| signing_bytes(ledger_id(), request_id(n as u128), &payment())).collect();
+    let pairs: Vec<[(PublicKey, ledger_core::keys::Signature); 1]> = (0..largest)
+        .zip(&messages)
+        .map(|(n, message)| {
+            let key = secret(n as u32 + 100);
+            [(key.public_key(), key.sign(message))]
+        })
+        .collect();
     let signed: Vec<Signed> =
         messages.iter().zip(&pairs).map(|(message, signatures)| Signed { message, signatures }).collect();
     group.throughput(Throughput::Elements(signed.len() as u64));

@@ -86,8 +86,8 @@ impl SignatureChecker {
         let mut results: Vec<Result<(), SignatureError>> = entries.iter().map(count_signatures).collect();
         // Only the keys of items with a sound number of signatures are decompressed, so the work
         // per item stays bounded.
-        let counted = || entries.iter().zip(&results).filter(|(_, counted)| counted.is_ok()).map(|(entry, _)| entry);
-        let keys = self.verifying_keys(counted().flat_map(|entry| entry.signatures.iter().map(|(key, _)| key)));
+        let counted = entries.iter().zip(&results).filter(|(_, counted)| counted.is_ok()).map(|(entry, _)| entry);
+        let keys = self.verifying_keys(counted.flat_map(|entry| entry.signatures.iter().map(|(key, _)| key)));
         let mut well_formed = Vec::with_capacity(entries.len());
         let mut next_key = 0;
         for (index, signed) in entries.iter().enumerate() {
