@@ -293,6 +293,11 @@ impl Ledgerd {
         self.child = Some(child);
     }
 
+    /// The running server's process id.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// Stops the server with SIGTERM and waits for it; asserts a clean exit.
     pub fn stop(&mut self) {
         let Some(mut child) = self.child.take() else { return };

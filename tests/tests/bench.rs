@@ -23,11 +23,14 @@ fn bench(ledger: &Ledgerd, args: &[&str]) -> (i32, Value) {
 fn every_presigned_payment_is_accounted_for_and_found_in_the_journal() {
     let ledger = Ledgerd::start_fresh();
     let admin_key = ledger.admin_key.to_str().expect("a UTF-8 path");
+    let pid = ledger.pid().expect("running").to_string();
     let (code, report) = bench(
         &ledger,
         &[
             "--admin-key",
             admin_key,
+            "--server-pid",
+            &pid,
             "--accounts",
             "20",
             "--hot-accounts",
@@ -51,6 +54,15 @@ fn every_presigned_payment_is_accounted_for_and_found_in_the_journal() {
         report["per_second"].as_array().map(|s| s.iter().filter_map(Value::as_u64).sum::<u64>()),
         Some(count("committed"))
     );
+
+    // CPU a payment is the window's CPU over the payments committed (the seconds are rounded to
+    // hundredths).
+    for side in ["client", "server"] {
+        let seconds = report[format!("{side}_cpu_s")].as_f64().unwrap_or_else(|| panic!("{side} CPU in {report}"));
+        let each = report[format!("{side}_cpu_us_per_payment")].as_f64().unwrap_or_else(|| panic!("{report}"));
+        let total = each * count("committed") as f64 / 1e6;
+        assert!((total - seconds).abs() <= 0.006, "{side}: {each} µs × {} against {seconds} s", count("committed"));
+    }
 
     let checks = &report["checks"];
     assert_eq!(checks["passed"], true, "{report}");

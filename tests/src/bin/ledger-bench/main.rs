@@ -172,6 +172,11 @@ struct Report {
     client_cpu_s: Option<f64>,
     /// CPU seconds `--server-pid` used during the window.
     server_cpu_s: Option<f64>,
+    /// The client's CPU a committed payment (`--noop`: a call answered), microseconds: what one
+    /// payment costs the machine, to read against the core time a target allows.
+    client_cpu_us_per_payment: Option<f64>,
+    /// The server's CPU a committed payment (call answered), microseconds.
+    server_cpu_us_per_payment: Option<f64>,
     /// The shape of the run.
     config: RunConfig,
     /// Seconds spent opening the accounts, and signing the payments.
@@ -365,6 +370,9 @@ fn report(
 ) -> Report {
     let elapsed_s = outcome.elapsed.as_secs_f64();
     let latency = |q: f64| fire::percentile_ms(&outcome.latencies_us, q);
+    let committed = outcome.committed;
+    let per_payment =
+        |seconds: Option<f64>| seconds.filter(|_| committed > 0).map(|s| round(s * 1e6 / committed as f64, 1));
     Report {
         payments_per_s: round(outcome.committed as f64 / elapsed_s.max(f64::MIN_POSITIVE), 1),
         p50_ms: latency(0.50),
@@ -379,6 +387,8 @@ fn report(
         per_second: outcome.per_second,
         client_cpu_s: outcome.client_cpu_s.map(|s| round(s, 2)),
         server_cpu_s: outcome.server_cpu_s.map(|s| round(s, 2)),
+        client_cpu_us_per_payment: per_payment(outcome.client_cpu_s),
+        server_cpu_us_per_payment: per_payment(outcome.server_cpu_s),
         config,
         setup_s: setup_s.map(|s| round(s, 2)),
         sign_s: sign_s.map(|s| round(s, 2)),
@@ -407,11 +417,23 @@ impl Render for Report {
             ),
             format!("{:<14}{}", "per second", self.per_second.iter().map(u64::to_string).collect::<Vec<_>>().join(" ")),
         ];
-        let cpu = |what: &str, seconds: Option<f64>| {
-            seconds.map(|s| format!("{what} {s:.2} s ({:.0}% of one core)", 100.0 * s / self.elapsed_s.max(1e-9)))
+        let each = if self.mode == "noop" { "a call" } else { "a payment" };
+        let cpu = |what: &str, seconds: Option<f64>, per_payment: Option<f64>| {
+            seconds.map(|s| {
+                let share = format!("{:.0}% of one core", 100.0 * s / self.elapsed_s.max(1e-9));
+                match per_payment {
+                    Some(us) => format!("{what} {s:.2} s ({share}, {us:.0} µs {each})"),
+                    None => format!("{what} {s:.2} s ({share})"),
+                }
+            })
         };
-        let cpu: Vec<String> =
-            [cpu("client", self.client_cpu_s), cpu("server", self.server_cpu_s)].into_iter().flatten().collect();
+        let cpu: Vec<String> = [
+            cpu("client", self.client_cpu_s, self.client_cpu_us_per_payment),
+            cpu("server", self.server_cpu_s, self.server_cpu_us_per_payment),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         if !cpu.is_empty() {
             lines.push(format!("{:<14}{}", "cpu", cpu.join("   ")));
         }
