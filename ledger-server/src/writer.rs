@@ -523,7 +523,7 @@ async fn apply_batch(
     let mut building =
         Building { state, head, pending: Vec::new(), changes: Changes::default(), in_batch: HashMap::new() };
     let looked_up = started.elapsed();
-    warm.lend(head, &mut building.state, &refs);
+    warm.lend(head, &mut building.state, &mut refs);
     tx.load(&mut building.state, &refs).await.map_err(at(applying))?;
     let loaded = started.elapsed();
 
@@ -586,7 +586,7 @@ async fn apply_batch(
             "batch committed"
         );
     }
-    warm.keep(building.head, building.state);
+    warm.keep(building.head, building.state, &refs);
     Ok(answers)
 }
 
