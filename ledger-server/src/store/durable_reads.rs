@@ -61,11 +61,7 @@ impl Durability {
     /// Says the first `commits` commits begun are durable (or failed, which leaves nothing to
     /// flush).
     pub fn durable_up_to(&self, commits: u64) {
-        self.durable.send_if_modified(|durable| {
-            let newer = commits > *durable;
-            *durable = (*durable).max(commits);
-            newer
-        });
+        raise(&self.durable, commits);
     }
 
     /// Waits until every commit begun so far is durable.
@@ -77,6 +73,16 @@ impl Durability {
         // The sender lives in `self`, so the wait cannot end but by the count being reached.
         let _ = self.durable.subscribe().wait_for(|durable| *durable >= begun).await;
     }
+}
+
+/// Raises a watched count to `to`, waking its watchers only if it rose: a count that never goes
+/// back (commits durable, the last sequence number released).
+pub(crate) fn raise(count: &watch::Sender<u64>, to: u64) {
+    count.send_if_modified(|current| {
+        let newer = to > *current;
+        *current = (*current).max(to);
+        newer
+    });
 }
 
 /// A store whose reads wait until what they read is durable; see the module's documentation.
@@ -132,8 +138,7 @@ impl Store for DurableReads {
     }
 
     async fn unit(&self, code: &UnitCode) -> Result<Option<Unit>, StoreError> {
-        let known = |units: &HashSet<UnitCode>| units.contains(code);
-        if self.durable_units.read().is_ok_and(|units| known(&units)) {
+        if self.durable_units.read().is_ok_and(|units| units.contains(code)) {
             return self.store.unit(code).await;
         }
         let unit = settled!(self.unit(code))?;

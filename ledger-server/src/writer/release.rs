@@ -14,7 +14,7 @@ use tokio::sync::{oneshot, watch};
 
 use super::Outcome;
 use crate::store::LogFlush;
-use crate::store::durable_reads::Durability;
+use crate::store::durable_reads::{Durability, raise};
 
 /// One batch's answers and what it committed.
 pub(super) struct Done {
@@ -39,11 +39,7 @@ impl Release {
         // Readers first: a caller that reads once answered does not wait.
         self.durability.durable_up_to(done.commits);
         if let Some(seq) = done.last_seq {
-            self.head.send_if_modified(|last| {
-                let newer = seq > *last;
-                *last = (*last).max(seq);
-                newer
-            });
+            raise(&self.head, seq);
         }
         for (reply, answer) in done.answers {
             // A caller that went away no longer needs its answer; the commit stands.

@@ -105,9 +105,14 @@ impl Warm {
         self.without_identity.extend(without_identity.cloned());
         let without_agreement = loaded.agreements.iter().filter(|business| !state.agreements.contains_key(*business));
         self.without_agreement.extend(without_agreement.cloned());
-        // An absence held from before, which the batch ended by creating the record.
-        self.without_identity.retain(|handle| !state.identities.contains_key(handle));
-        self.without_agreement.retain(|business| !state.agreements.contains_key(business));
+        // An absence held from before, which the batch ended by creating the record. Looked up
+        // from the batch's records, a few per command, not from every absence held.
+        for handle in state.identities.keys() {
+            self.without_identity.remove(handle);
+        }
+        for business in state.agreements.keys() {
+            self.without_agreement.remove(business);
+        }
         self.units.extend(state.units);
         self.accounts.extend(state.accounts);
         self.identities.extend(state.identities);
